@@ -1,0 +1,149 @@
+-- tunegrid ledger, schema version 1. Applied on every open; every statement is idempotent.
+-- Append-only by design: rows are written as events arrive; only runs.status/ended_at and the
+-- run's outcome columns are updated once, when the run ends.
+
+CREATE TABLE IF NOT EXISTS meta (
+  key   VARCHAR PRIMARY KEY,
+  value VARCHAR NOT NULL
+);
+
+-- What can change results, hashed into env_hash; host name, GPU UUID, git state are recorded only.
+CREATE TABLE IF NOT EXISTS environments (
+  env_hash       VARCHAR PRIMARY KEY,
+  hashed         JSON NOT NULL,      -- the exact facts that went into env_hash
+  facts          JSON NOT NULL,      -- everything captured
+  gpu_name       VARCHAR,
+  gpu_memory_mib DOUBLE,
+  driver         VARCHAR,
+  cuda           VARCHAR,
+  torch          VARCHAR,
+  python         VARCHAR,
+  hostname       VARCHAR,
+  git_commit     VARCHAR,
+  git_dirty      BOOLEAN,
+  captured_at    TIMESTAMP DEFAULT current_timestamp
+);
+
+CREATE TABLE IF NOT EXISTS grids (
+  grid_hash   VARCHAR PRIMARY KEY,   -- sha256 of source text + decoded definition + overrides
+  name        VARCHAR NOT NULL,
+  description VARCHAR,
+  source_path VARCHAR,
+  source_text VARCHAR,
+  source_hash VARCHAR,
+  definition  JSON NOT NULL,         -- decoded, overrides applied
+  overrides   JSON NOT NULL,         -- the --set arguments, in order
+  measure     JSON NOT NULL,
+  created_at  TIMESTAMP DEFAULT current_timestamp
+);
+
+CREATE TABLE IF NOT EXISTS cells (
+  cell_hash      VARCHAR PRIMARY KEY, -- sha256(canonical {config, seed, measure, trainer, dataset})
+  label          VARCHAR,
+  config         JSON NOT NULL,       -- fully resolved cell config (camelCase, as in the grid file)
+  seed           INTEGER NOT NULL,
+  measure        JSON NOT NULL,
+  axis_values    JSON NOT NULL,       -- the fields that vary in the grid that first declared it
+  trainer_digest VARCHAR NOT NULL,
+  dataset_digest VARCHAR NOT NULL,
+  created_at     TIMESTAMP DEFAULT current_timestamp
+);
+
+CREATE TABLE IF NOT EXISTS runs (
+  run_id          VARCHAR PRIMARY KEY,
+  cell_hash       VARCHAR NOT NULL,
+  env_hash        VARCHAR NOT NULL,
+  grid_hash       VARCHAR,
+  seed            INTEGER NOT NULL,
+  repeat          INTEGER NOT NULL,
+  status          VARCHAR NOT NULL,   -- running | succeeded | failed | interrupted | skipped
+  origin          VARCHAR NOT NULL,   -- live | ingest
+  started_at      TIMESTAMP NOT NULL,
+  ended_at        TIMESTAMP,
+  finish_reason   VARCHAR,            -- window_complete | max_steps | max_seconds | stop_requested
+  error_kind      VARCHAR,            -- oom | nan_loss | bad_spec | missing_dependency | data_error | crash | protocol
+  error_message   VARCHAR,
+  error_detail    VARCHAR,
+  exit_code       INTEGER,
+  exit_signal     VARCHAR,
+  stderr_tail     VARCHAR,
+  model_facts     JSON,
+  data_facts      JSON,
+  warnings        JSON,
+  sampler_mode    VARCHAR,            -- nvml | smi | none
+  sampler_reason  VARCHAR,
+  gpu_total_mib   DOUBLE,
+  energy_counter  BOOLEAN,
+  rerun_of        VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS steps (
+  run_id                 VARCHAR NOT NULL,
+  step                   INTEGER NOT NULL,
+  t_start                DOUBLE NOT NULL,  -- epoch seconds, after device synchronize
+  t_end                  DOUBLE NOT NULL,
+  tokens                 BIGINT NOT NULL,  -- real (non-pad) tokens
+  padded_tokens          BIGINT NOT NULL,  -- computed positions including padding
+  samples                INTEGER NOT NULL,
+  loss                   DOUBLE NOT NULL,
+  lr                     DOUBLE NOT NULL,
+  grad_norm              DOUBLE,
+  mem_allocated_mib      DOUBLE,
+  mem_reserved_mib       DOUBLE,
+  mem_peak_allocated_mib DOUBLE,
+  mem_peak_reserved_mib  DOUBLE,
+  phase                  VARCHAR NOT NULL, -- warmup | window | after
+  PRIMARY KEY (run_id, step)
+);
+
+CREATE TABLE IF NOT EXISTS samples (
+  run_id       VARCHAR NOT NULL,
+  t            DOUBLE NOT NULL,  -- epoch seconds, same clock as steps
+  energy_mj    DOUBLE,           -- NVML total energy counter
+  power_w      DOUBLE,
+  mem_used_mib DOUBLE,           -- device view (includes non-torch and paged memory)
+  util_pct     DOUBLE,
+  sm_clock_mhz DOUBLE,
+  temp_c       DOUBLE,
+  throttle     BIGINT,           -- NVML clocks-event reasons bitmask
+  host_rss_mib DOUBLE,
+  host_cpu_pct DOUBLE
+);
+
+-- One row per finished run, computed by ledger/results.sql from steps and samples only.
+CREATE TABLE IF NOT EXISTS results (
+  run_id                  VARCHAR PRIMARY KEY,
+  cell_hash               VARCHAR NOT NULL,
+  env_hash                VARCHAR NOT NULL,
+  steady                  BOOLEAN NOT NULL,  -- the steady window completed (not cut by a limit)
+  steps_total             INTEGER NOT NULL,
+  warmup_steps            INTEGER,           -- the cut: steps excluded as warm-up
+  warmup_seconds          DOUBLE,
+  window_steps            INTEGER,
+  window_seconds          DOUBLE,
+  wall_seconds            DOUBLE,            -- first step start to last step end
+  tokens_total            BIGINT,
+  padded_tokens_total     BIGINT,
+  tokens_window           BIGINT,
+  padded_tokens_window    BIGINT,
+  tok_s                   DOUBLE,            -- real tokens / window wall time
+  padded_tok_s            DOUBLE,
+  t10k_s                  DOUBLE,            -- 10,000 / tok_s
+  vram_peak_mib           DOUBLE,            -- NVML device-used peak over the run
+  torch_peak_allocated_mib DOUBLE,
+  torch_peak_reserved_mib DOUBLE,
+  energy_j                DOUBLE,            -- over the window, by energy_method
+  energy_method           VARCHAR,           -- counter | integrated | NULL (no GPU)
+  energy_counter_j        DOUBLE,
+  energy_integrated_j     DOUBLE,
+  mean_power_w            DOUBLE,
+  j_per_token             DOUBLE,
+  j_per_token_est_95      DOUBLE,            -- the reference study's estimate: 95 W × window time
+  j_per_token_est_115     DOUBLE,            -- and at 115 W
+  loss_first              DOUBLE,
+  loss_last               DOUBLE,
+  flops_per_token         DOUBLE,
+  computed_at             TIMESTAMP DEFAULT current_timestamp
+);
+
+INSERT OR IGNORE INTO meta VALUES ('schema_version', '1');

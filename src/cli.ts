@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// tunegrid's entry point: lists the commands and runs the chosen one. Decisions live in the
+// commands and services; this file only wires them.
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import { Cause, Effect } from "effect"
+import { Command } from "effect/cli"
+import { doctorCommand } from "./commands/doctor.ts"
+import { ingestCommand, planCommand } from "./commands/ingest.ts"
+import { reportCommand, runsCommand } from "./commands/report.ts"
+import { runCommand } from "./commands/run.ts"
+import { sqlCommand } from "./commands/sql.ts"
+import { tunegridVersion } from "./env.ts"
+
+const cli = Command.make("tunegrid").pipe(
+  Command.withDescription("Experiment-as-code grid runner with a reproducibility ledger for LoRA/QLoRA fine-tuning"),
+  Command.withSubcommands([runCommand, reportCommand, sqlCommand, runsCommand, doctorCommand, planCommand, ingestCommand])
+)
+
+/** Known failures print their message; anything else prints the full cause. */
+const reportFailure = (cause: Cause.Cause<unknown>) =>
+  Effect.sync(() => {
+    if (Cause.hasInterruptsOnly(cause)) return
+    const error = Cause.squash(cause)
+    const known = error instanceof Error && typeof (error as { _tag?: unknown })._tag === "string"
+    console.error(known ? `error: ${error.message}` : Cause.pretty(cause))
+  })
+
+Command.run(cli, { version: tunegridVersion }).pipe(
+  Effect.tapCause(reportFailure),
+  Effect.provide(NodeServices.layer),
+  (program) => NodeRuntime.runMain(program, { disableErrorReporting: true })
+)

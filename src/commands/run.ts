@@ -1,0 +1,28 @@
+// `tunegrid run <grid>`: run every cell not yet done in this environment, then print the report.
+import { Console, Effect } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { Ledger } from "../ledger/Ledger.ts"
+import { plainProgress } from "../progress.ts"
+import { runGrid } from "../scheduler.ts"
+import { printReport } from "./report.ts"
+import { ledgerFlag, pythonFlag, resolvePython } from "./shared.ts"
+
+export const runCommand = Command.make("run", {
+  grid: Argument.String("grid-file").pipe(Argument.withDescription("TypeScript grid file, e.g. experiments/demo.ts")),
+  set: Flag.String("set").pipe(Flag.atLeast(0), Flag.withDescription("Override a grid field: --set base.model=preset:qwen2.5-1.5b --set measure.warmup=20s")),
+  fresh: Flag.Boolean("fresh").pipe(Flag.withDefault(false), Flag.withDescription("Run every cell again, even those that already succeeded")),
+  tui: Flag.Boolean("tui").pipe(Flag.withDefault(true), Flag.withDescription("--no-tui: plain progress lines (automatic when stdout is not a TTY)")),
+  sampler: Flag.Literals("sampler", ["auto", "nvml", "smi", "none"]).pipe(Flag.withDefault("auto"), Flag.withDescription("GPU sampler mode")),
+  ledger: ledgerFlag,
+  python: pythonFlag
+}, (o) =>
+  Effect.gen(function*() {
+    const python = yield* resolvePython(o.python)
+    yield* runGrid({
+      gridPath: o.grid, overrides: o.set, python, fresh: o.fresh, samplerMode: o.sampler,
+      progress: plainProgress((line) => console.log(line))
+    })
+    yield* Console.log("")
+    yield* printReport("md")
+  }).pipe(Effect.provide(Ledger.layer(o.ledger)))
+).pipe(Command.withDescription("Run a grid (resumes by default: cells that already succeeded in this environment are skipped)"))

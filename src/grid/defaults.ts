@@ -1,0 +1,41 @@
+// What a grid gets for every field it leaves out. The reference study's choices where it made
+// them (Qwen2.5-1.5B, LoRA r16 on the attention projections, 512 tokens, seed 42, 60 s warm-up).
+import type { CellConfig } from "./schema.ts"
+
+export const defaultCell: CellConfig = {
+  model: "preset:qwen2.5-1.5b",
+  tokenizer: "qwen-offline",
+  method: "lora",
+  r: 16,
+  loraAlpha: 32,
+  loraDropout: 0.05,
+  targetModules: ["q_proj", "k_proj", "v_proj", "o_proj"],
+  bnb4bitQuantType: "nf4",
+  bnb4bitUseDoubleQuant: true,
+  bnb4bitComputeDtype: "bf16",
+  precision: "bf16",
+  optim: "adamw_torch",
+  learningRate: 2e-4,
+  lrSchedulerType: "constant",
+  warmupSteps: 0,
+  weightDecay: 0,
+  maxGradNorm: 1.0,
+  batchSize: 1,
+  gradientAccumulationSteps: 1,
+  maxSeqLength: 512,
+  gradientCheckpointing: true,
+  device: "auto",
+  dataset: "synthetic",
+  datasetSamples: 5000,
+  datasetSeed: 0,
+  template: "alpaca"
+}
+
+export const defaultSeeds: ReadonlyArray<number> = [42]
+
+export const defaultMeasure = {
+  warmup: "60s",
+  window: "120s",
+  maxSteps: 100_000,
+  maxDuration: "15m"
+} as const

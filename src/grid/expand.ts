@@ -1,0 +1,165 @@
+// Grid definition → the list of runs to make: defaults, explicit cells, cartesian axes,
+// exclusions, seeds, repeats and order. Pure: no files, no clock.
+import { canonicalJson } from "../hash.ts"
+import { defaultCell, defaultMeasure, defaultSeeds } from "./defaults.ts"
+import type { CellConfig, CellKey, GridDef, Measure, PartialCell, Span } from "./schema.ts"
+
+export interface ExpandedCell {
+  readonly index: number
+  readonly label: string | null
+  readonly config: CellConfig
+  readonly seed: number
+  /** The fields that vary across this grid, with this cell's values (for tables and the TUI). */
+  readonly axisValues: Readonly<Record<string, unknown>>
+}
+
+export interface PlannedRun {
+  readonly cell: ExpandedCell
+  readonly repeat: number
+}
+
+export interface Expansion {
+  readonly cells: ReadonlyArray<ExpandedCell>
+  readonly runs: ReadonlyArray<PlannedRun>
+  readonly measure: Measure
+}
+
+/** A problem found while expanding; `path` locates it in the grid definition. */
+export interface ExpandProblem {
+  readonly path: string
+  readonly value: unknown
+  readonly expected: string
+}
+
+const durationUnits: Record<string, number> = { ms: 0.001, s: 1, sec: 1, m: 60, min: 60, h: 3600 }
+
+/** "90s" | "2m" | "1.5h" | "500ms" → seconds, or null if it does not parse. */
+export const parseSeconds = (text: string): number | null => {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h)\s*$/.exec(text)
+  if (!m) return null
+  return Number(m[1]) * durationUnits[m[2]!]!
+}
+
+export const parseSpan = (span: Span): { steps: number } | { seconds: number } | null => {
+  if (typeof span !== "string") return span
+  const steps = /^\s*(\d+)\s*steps?\s*$/.exec(span)
+  if (steps) return { steps: Number(steps[1]) }
+  const seconds = parseSeconds(span)
+  return seconds === null ? null : { seconds }
+}
+
+export const resolveMeasure = (def: GridDef, problems: Array<ExpandProblem>): Measure => {
+  const input = { ...defaultMeasure, ...def.measure }
+  const span = (key: "warmup" | "window") => {
+    const parsed = parseSpan(input[key])
+    if (parsed === null) {
+      problems.push({ path: `measure.${key}`, value: input[key], expected: `a duration like "60s", "2m" or a step count like "20 steps"` })
+      return { steps: 0 }
+    }
+    return parsed
+  }
+  const warmup = span("warmup")
+  const window = span("window")
+  const maxSeconds = parseSeconds(input.maxDuration)
+  if (maxSeconds === null) {
+    problems.push({ path: "measure.maxDuration", value: input.maxDuration, expected: `a duration like "15m"` })
+  }
+  if ("steps" in window && window.steps === 0) problems.push({ path: "measure.window", value: input.window, expected: "a window of at least 1 step" })
+  return { warmup, window, maxSteps: input.maxSteps, maxSeconds: maxSeconds ?? 0 }
+}
+
+const sameValue = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b)
+
+const matches = (config: CellConfig, rule: PartialCell) =>
+  Object.entries(rule).every(([key, value]) => sameValue(config[key as CellKey], value))
+
+/** Deterministic PRNG (mulberry32) so a randomized order is the same on every machine. */
+const mulberry32 = (seed: number) => () => {
+  seed = (seed + 0x6d2b79f5) | 0
+  let t = seed
+  t = Math.imul(t ^ (t >>> 15), t | 1)
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+}
+
+export const shuffle = <A>(items: ReadonlyArray<A>, seed: number): Array<A> => {
+  const out = [...items]
+  const random = mulberry32(seed)
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    ;[out[i], out[j]] = [out[j]!, out[i]!]
+  }
+  return out
+}
+
+const cartesian = (axes: ReadonlyArray<readonly [string, ReadonlyArray<unknown>]>): Array<Record<string, unknown>> =>
+  axes.reduce<Array<Record<string, unknown>>>(
+    (acc, [key, values]) => acc.flatMap((partial) => values.map((value) => ({ ...partial, [key]: value }))),
+    [{}]
+  )
+
+const bitsandbytesOptims = new Set(["adamw_8bit", "paged_adamw_8bit", "paged_adamw_32bit"])
+
+/** Combinations no trainer can run, found before anything starts. */
+const impossible = (config: CellConfig): string | null => {
+  if (config.device === "cpu" && config.method === "qlora") return "method qlora needs a CUDA device (device auto or cuda), not cpu"
+  if (config.device === "cpu" && bitsandbytesOptims.has(config.optim)) return `optim ${config.optim} (bitsandbytes) needs a CUDA device, not cpu`
+  if (config.device === "cpu" && config.precision === "fp16") return "precision fp16 needs a CUDA device (CPU autocast supports bf16), not cpu"
+  return null
+}
+
+export const expandGrid = (def: GridDef): { expansion: Expansion; problems: Array<ExpandProblem> } => {
+  const problems: Array<ExpandProblem> = []
+  const measure = resolveMeasure(def, problems)
+  const base: CellConfig = { ...defaultCell, ...def.base }
+  const explicit = def.cells ?? [{}]
+  const axisEntries = Object.entries(def.axes ?? {}) as Array<[string, ReadonlyArray<unknown>]>
+  const combos = cartesian(axisEntries)
+  const seeds = def.seeds ?? defaultSeeds
+
+  const configs: Array<{ label: string | null; config: CellConfig; seed: number; path: string }> = []
+  explicit.forEach((cell, ci) => {
+    const { label, ...fields } = cell as PartialCell & { label?: string }
+    combos.forEach((combo, ai) => {
+      const config = { ...base, ...fields, ...combo } as CellConfig
+      if ((def.exclude ?? []).some((rule) => matches(config, rule))) return
+      const path = def.cells ? `cells[${ci}]` + (axisEntries.length ? ` × axes combination ${ai}` : "") : `axes combination ${ai}`
+      for (const seed of seeds) configs.push({ label: label ?? null, config, seed, path })
+    })
+  })
+
+  if (configs.length === 0) {
+    problems.push({ path: "exclude", value: def.exclude ?? [], expected: "a grid that leaves at least one cell after exclusions" })
+  }
+
+  const seen = new Map<string, string>()
+  for (const { config, seed, path } of configs) {
+    const key = canonicalJson({ config, seed })
+    const first = seen.get(key)
+    if (first !== undefined) problems.push({ path, value: config, expected: `a cell different from ${first} (the two are identical)` })
+    else seen.set(key, path)
+    const reason = impossible(config)
+    if (reason !== null) problems.push({ path, value: { method: config.method, optim: config.optim, device: config.device }, expected: reason })
+  }
+
+  const varying = (Object.keys(base) as Array<CellKey>).filter((key) =>
+    configs.some(({ config }) => !sameValue(config[key], configs[0]!.config[key]))
+  )
+  const multiSeed = new Set(configs.map((c) => c.seed)).size > 1
+  const cells: Array<ExpandedCell> = configs.map(({ label, config, seed }, index) => ({
+    index,
+    label,
+    config,
+    seed,
+    axisValues: {
+      ...Object.fromEntries(varying.map((key) => [key, config[key]])),
+      ...(multiSeed ? { seed } : {})
+    }
+  }))
+
+  const repeats = def.repeats ?? 1
+  const declared = cells.flatMap((cell) => Array.from({ length: repeats }, (_, repeat) => ({ cell, repeat })))
+  const order = def.order ?? "declared"
+  const runs = order === "declared" ? declared : shuffle(declared, order.randomized)
+  return { expansion: { cells, runs, measure }, problems }
+}

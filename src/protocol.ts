@@ -1,0 +1,167 @@
+// The trainer's and sampler's stdout events (trainer/PROTOCOL.md), decoded strictly: a line
+// that does not decode is a protocol error, never skipped. Mirrors tunegrid_trainer/protocol.py;
+// test/contract.test.ts checks the two agree.
+import { Result, Schema } from "effect"
+
+const Num = Schema.Number
+const NullNum = Schema.NullOr(Schema.Number)
+const NullStr = Schema.NullOr(Schema.String)
+
+export const ModelFacts = Schema.Struct({
+  name: Schema.String,
+  source: Schema.String,
+  random_weights: Schema.Boolean,
+  architecture: Schema.String,
+  layers: Num,
+  hidden: Num,
+  vocab: Num,
+  params: Num,
+  trainable_params: Num,
+  n_mm: Num,
+  n_lora: Num,
+  attn_flops_per_token_per_seq_len: Num,
+  flops_per_token: Num
+})
+
+export const DataFacts = Schema.Struct({
+  source: Schema.String,
+  samples: Num,
+  tokens_mean: Num,
+  tokens_median: Num,
+  tokens_p95: Num,
+  tokens_max: Num,
+  truncated: Num,
+  digest: Schema.String
+})
+
+export const EnvFacts = Schema.Struct({
+  python: Schema.String,
+  torch: Schema.String,
+  transformers: Schema.String,
+  peft: Schema.String,
+  accelerate: Schema.String,
+  bitsandbytes: NullStr,
+  cuda: NullStr,
+  cudnn: NullStr,
+  device: Schema.String,
+  gpu_name: NullStr,
+  gpu_memory_mib: NullNum,
+  gpu_uuid: NullStr,
+  driver: NullStr,
+  power_limit_w: NullNum,
+  os: Schema.String,
+  cpu: Schema.String,
+  hostname: Schema.String
+})
+export type EnvFacts = typeof EnvFacts.Type
+
+export const Started = Schema.Struct({
+  event: Schema.Literal("started"),
+  t: Num,
+  run_id: Schema.String,
+  cell_hash: Schema.String,
+  spec: Schema.Unknown,
+  model: ModelFacts,
+  data: DataFacts,
+  env: EnvFacts,
+  warnings: Schema.Array(Schema.String)
+})
+
+export const Step = Schema.Struct({
+  event: Schema.Literal("step"),
+  t: Num,
+  step: Num,
+  t_start: Num,
+  t_end: Num,
+  tokens: Num,
+  padded_tokens: Num,
+  samples: Num,
+  loss: Num,
+  lr: Num,
+  grad_norm: NullNum,
+  mem_allocated_mib: NullNum,
+  mem_reserved_mib: NullNum,
+  mem_peak_allocated_mib: NullNum,
+  mem_peak_reserved_mib: NullNum,
+  phase: Schema.Literals(["warmup", "window", "after"])
+})
+export type Step = typeof Step.Type
+
+export const FinishReason = Schema.Literals(["window_complete", "max_steps", "max_seconds", "stop_requested"])
+
+export const Finished = Schema.Struct({
+  event: Schema.Literal("finished"),
+  t: Num,
+  reason: FinishReason,
+  steps: Num,
+  warmup_steps: Num,
+  window_steps: Num
+})
+
+export const FailureKind = Schema.Literals(["oom", "nan_loss", "bad_spec", "missing_dependency", "data_error", "crash"])
+export type FailureKind = typeof FailureKind.Type
+
+export const Failed = Schema.Struct({
+  event: Schema.Literal("failed"),
+  t: Num,
+  kind: FailureKind,
+  message: Schema.String,
+  step: NullNum,
+  memory_mib: NullNum,
+  detail: NullStr
+})
+
+export const TrainerEvent = Schema.Union([Started, Step, Finished, Failed])
+export type TrainerEvent = typeof TrainerEvent.Type
+
+export const SamplerInfo = Schema.Struct({
+  event: Schema.Literal("sampler"),
+  t: Num,
+  mode: Schema.Literals(["nvml", "smi", "none"]),
+  reason: Schema.String,
+  gpu_index: NullNum,
+  gpu_name: NullStr,
+  memory_total_mib: NullNum,
+  power_limit_w: NullNum,
+  energy_counter: Schema.Boolean,
+  interval_ms: Num
+})
+
+export const Sample = Schema.Struct({
+  event: Schema.Literal("sample"),
+  t: Num,
+  energy_mj: NullNum,
+  power_w: NullNum,
+  mem_used_mib: NullNum,
+  util_pct: NullNum,
+  sm_clock_mhz: NullNum,
+  temp_c: NullNum,
+  throttle: NullNum,
+  host_rss_mib: NullNum,
+  host_cpu_pct: NullNum
+})
+export type Sample = typeof Sample.Type
+
+export const SamplerEvent = Schema.Union([SamplerInfo, Sample])
+export type SamplerEvent = typeof SamplerEvent.Type
+
+/** The event schemas by tag, for the contract test. */
+export const eventSchemas = {
+  started: Started,
+  step: Step,
+  finished: Finished,
+  failed: Failed,
+  sampler: SamplerInfo,
+  sample: Sample
+} as const
+
+const options = { errors: "all", onExcessProperty: "error" } as const
+const decodeTrainer = Schema.decodeUnknownResult(Schema.fromJsonString(TrainerEvent))
+const decodeSampler = Schema.decodeUnknownResult(Schema.fromJsonString(SamplerEvent))
+
+/** Decode one stdout line; the failure is a message naming what was wrong. */
+export const decodeTrainerLine = (line: string): Result.Result<TrainerEvent, string> =>
+  Result.mapError(decodeTrainer(line, options), (e) => e.message)
+
+export const decodeSamplerLine = (line: string): Result.Result<SamplerEvent, string> =>
+  Result.mapError(decodeSampler(line, options), (e) => e.message)

@@ -1,0 +1,51 @@
+// Setting up a grid in the ledger (environment, grid, cells) and recording one run's events,
+// for both paths: live (events from the processes) and ingest (events from JSON-lines files).
+import { Effect } from "effect"
+import { dirname } from "node:path"
+import { datasetDigest, hashCell, trainerDigest, type HashedCell } from "./cells.ts"
+import type { Environment } from "./env.ts"
+import type { LoadedGrid } from "./grid/load.ts"
+import { hashJson, sha256 } from "./hash.ts"
+import { putCell, putEnvironment, putGrid, type GridRow } from "./ledger/records.ts"
+
+export interface PreparedGrid {
+  readonly grid: GridRow
+  readonly cells: ReadonlyArray<HashedCell>
+}
+
+/** Hash every cell of a loaded grid (trainer sources and datasets read now). */
+export const prepareGrid = (loaded: LoadedGrid): PreparedGrid => {
+  const trainer = trainerDigest()
+  const baseDir = dirname(loaded.file)
+  const cells = loaded.expansion.cells.map((cell) => hashCell(cell, loaded.expansion.measure, trainer, datasetDigest(cell.config, baseDir)))
+  const grid: GridRow = {
+    gridHash: hashJson({ source: sha256(loaded.sourceText), definition: loaded.def, overrides: loaded.overrides }),
+    name: loaded.def.name,
+    description: loaded.def.description ?? null,
+    sourcePath: loaded.file,
+    sourceText: loaded.sourceText,
+    sourceHash: sha256(loaded.sourceText),
+    definition: loaded.def,
+    overrides: loaded.overrides,
+    measure: loaded.expansion.measure
+  }
+  return { grid, cells }
+}
+
+export const cellRow = (cell: HashedCell, measure: unknown) => ({
+  cellHash: cell.cellHash,
+  label: cell.label,
+  config: cell.config,
+  seed: cell.seed,
+  measure,
+  axisValues: cell.axisValues,
+  trainerDigest: cell.trainerDigest,
+  datasetDigest: cell.datasetDigest
+})
+
+export const recordGrid = (env: Environment, prepared: PreparedGrid) =>
+  Effect.gen(function*() {
+    yield* putEnvironment(env)
+    yield* putGrid(prepared.grid)
+    yield* Effect.forEach(prepared.cells, (cell) => putCell(cellRow(cell, prepared.grid.measure)), { discard: true })
+  })

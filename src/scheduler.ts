@@ -1,0 +1,111 @@
+// Runs a grid: plan (expanded, hashed cells minus those that already succeeded in this
+// environment), then one cell at a time, each in fresh trainer + sampler processes, writing
+// every event through to the ledger as it arrives. A failed cell is recorded and the grid goes on.
+import { Deferred, Effect } from "effect"
+import { randomUUID } from "node:crypto"
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs"
+import { dirname, join, resolve } from "node:path"
+import { offlineTokenizerDir, repoRoot, toSpec, type HashedCell } from "./cells.ts"
+import { gitState, makeEnvironment } from "./env.ts"
+import { loadGrid } from "./grid/load.ts"
+import { Ledger } from "./ledger/Ledger.ts"
+import { endRun, markOrphansInterrupted, recordSamplerEvent, recordTrainerEvent, startRun, succeededKeys } from "./ledger/records.ts"
+import type { Progress, RunFigures } from "./progress.ts"
+import { prepareGrid, recordGrid } from "./recorder.ts"
+import { runCellProcesses } from "./trainer/CellProcess.ts"
+import { decideOutcome } from "./trainer/outcome.ts"
+import { probeEnvironment } from "./trainer/probe.ts"
+
+export interface RunOptions {
+  readonly gridPath: string
+  readonly overrides: ReadonlyArray<string>
+  readonly python: string
+  readonly fresh: boolean
+  readonly samplerMode: "auto" | "nvml" | "smi" | "none"
+  readonly progress: Progress
+}
+
+const figuresOf = (runId: string) =>
+  Effect.flatMap(Ledger, (l) => l.rows(`SELECT tok_s, t10k_s, vram_peak_mib, torch_peak_reserved_mib, j_per_token, energy_method, window_steps, window_seconds FROM results WHERE run_id = $1`, [runId])).pipe(
+    Effect.map((rows) => (rows[0] as unknown as RunFigures | undefined) ?? null)
+  )
+
+export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
+  const loaded = yield* loadGrid(o.gridPath, o.overrides)
+  const facts = yield* probeEnvironment(o.python)
+  const env = makeEnvironment(facts, gitState(repoRoot))
+  const prepared = prepareGrid(loaded)
+  const ledger = yield* Ledger
+  const orphans = yield* markOrphansInterrupted
+  if (orphans.length > 0) o.progress.summary({ "orphaned runs marked interrupted": orphans.length })
+  yield* recordGrid(env, prepared)
+
+  const done = o.fresh ? new Set<string>() : yield* succeededKeys(env.envHash)
+  const byIndex = new Map(prepared.cells.map((c) => [c.index, c]))
+  const runs = loaded.expansion.runs.map((r) => ({ cell: byIndex.get(r.cell.index)!, repeat: r.repeat }))
+  const toRun = runs.filter((r) => !done.has(`${r.cell.cellHash}#${r.repeat}`)).length
+  o.progress.plan({
+    grid: loaded.def.name, cells: prepared.cells.length, runs: runs.length, toRun, ledger: ledger.path, envHash: env.envHash,
+    device: facts.gpu_name ?? facts.device
+  })
+
+  const artifacts = resolve(dirname(resolve(ledger.path)), ".tunegrid", "runs")
+  const counts: Record<string, number> = { succeeded: 0, failed: 0, skipped: 0, "already done": 0, interrupted: 0 }
+  for (const [i, { cell, repeat }] of runs.entries()) {
+    const position = `${i + 1}/${runs.length}`
+    if (done.has(`${cell.cellHash}#${repeat}`)) {
+      o.progress.skip(position, cell, repeat)
+      counts["already done"]! += 1
+      continue
+    }
+    const status = yield* runOne(o, cell, repeat, position, env.envHash, prepared.grid.gridHash, loaded.expansion.measure, artifacts)
+    counts[status] = (counts[status] ?? 0) + 1
+  }
+  o.progress.summary(counts)
+  return counts
+})
+
+const runOne = (
+  o: RunOptions, cell: HashedCell, repeat: number, position: string, envHash: string, gridHash: string,
+  measure: Parameters<typeof toSpec>[1], artifacts: string
+) =>
+  Effect.gen(function*() {
+    const runId = randomUUID()
+    const dir = join(artifacts, runId)
+    mkdirSync(dir, { recursive: true })
+    const spec = toSpec(cell, measure, runId, { baseDir: repoRoot, tokenizerDir: offlineTokenizerDir() })
+    const specPath = join(dir, "cell.json")
+    writeFileSync(specPath, JSON.stringify(spec, null, 2))
+    yield* startRun({ runId, cellHash: cell.cellHash, envHash, gridHash, seed: cell.seed, repeat, origin: "live", startedAt: Date.now() / 1000, rerunOf: null })
+    o.progress.start(position, cell, runId)
+    const stop = yield* Deferred.make<"skip" | "interrupt">()
+    const evidence = yield* runCellProcesses({
+      python: o.python,
+      specPath,
+      stderrPath: join(dir, "stderr.log"),
+      samplerStderrPath: join(dir, "sampler.stderr.log"),
+      samplerMode: o.samplerMode,
+      sampleIntervalMs: 100,
+      stop,
+      onTrainer: (event) => {
+        appendFileSync(join(dir, "trainer.jsonl"), JSON.stringify(event) + "\n")
+        o.progress.event(position, cell, event)
+        return recordTrainerEvent(runId, event)
+      },
+      onSampler: (event) => {
+        appendFileSync(join(dir, "sampler.jsonl"), JSON.stringify(event) + "\n")
+        return recordSamplerEvent(runId, event)
+      }
+    }).pipe(
+      Effect.onInterrupt(() =>
+        endRun(runId, {
+          status: "interrupted", endedAt: Date.now() / 1000, finishReason: null, errorKind: null,
+          errorMessage: "the runner was stopped (SIGINT/SIGTERM) during this run", errorDetail: null, exitCode: null, exitSignal: null, stderrTail: null
+        }).pipe(Effect.ignore))
+    )
+    writeFileSync(join(dir, "exit.json"), JSON.stringify({ exit_code: evidence.exitCode, signal: evidence.signal, t_end: evidence.endedAt }))
+    const end = decideOutcome(evidence)
+    yield* endRun(runId, end)
+    o.progress.end(position, cell, end, end.status === "succeeded" ? yield* figuresOf(runId) : null)
+    return end.status
+  })

@@ -1,0 +1,113 @@
+// One cell's processes: the sampler and the trainer (python -m tunegrid_trainer), their stdout
+// decoded line by line into events handed to the caller as they arrive, a stop request on
+// stdin, and cleanup (stop, then SIGTERM, then SIGKILL) when the scope closes.
+import { Deferred, Effect, Fiber, Schema, Stream } from "effect"
+import { execa } from "execa"
+import { readFileSync } from "node:fs"
+import { trainerDir } from "../cells.ts"
+import { decodeSamplerLine, decodeTrainerLine, type SamplerEvent, type TrainerEvent } from "../protocol.ts"
+import { pythonEnv } from "./python.ts"
+import { tail, type Evidence, type StopCause } from "./outcome.ts"
+
+class ProtocolError extends Schema.TaggedError<ProtocolError>()("ProtocolError", { message: Schema.String }) {}
+
+export interface CellProcessOptions<E, R> {
+  readonly python: string
+  readonly specPath: string
+  readonly stderrPath: string
+  readonly samplerStderrPath: string
+  readonly samplerMode: "auto" | "nvml" | "smi" | "none"
+  readonly sampleIntervalMs: number
+  readonly onTrainer: (event: TrainerEvent) => Effect.Effect<void, E, R>
+  readonly onSampler: (event: SamplerEvent) => Effect.Effect<void, E, R>
+  /** Completed by the caller to ask the trainer to stop after its current step. */
+  readonly stop: Deferred.Deferred<Exclude<StopCause, null>>
+}
+
+/** A Python module as a child process: stdout streamed, stderr to a file, stdin open for commands. */
+const spawnPython = (python: string, args: ReadonlyArray<string>, stderrFile: string) =>
+  execa(python, ["-u", ...args], {
+    cwd: trainerDir, env: pythonEnv(), reject: false, stdin: "pipe", stderr: { file: stderrFile }, buffer: { stdout: false }
+  })
+type Child = ReturnType<typeof spawnPython>
+
+const lines = (sub: Child) =>
+  Stream.fromAsyncIterable(sub.iterable({ from: "stdout" }) as AsyncIterable<string>, (cause) => new ProtocolError({ message: String(cause) }))
+
+const terminate = (sub: Child, graceMs: number) =>
+  Effect.promise(async () => {
+    sub.kill("SIGTERM") // a no-op when it already exited
+    const timer = setTimeout(() => sub.kill("SIGKILL"), graceMs)
+    await sub
+    clearTimeout(timer)
+  })
+
+export const runCellProcesses = <E, R>(o: CellProcessOptions<E, R>) =>
+  Effect.scoped(Effect.gen(function*() {
+    const sampler = yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        spawnPython(o.python, ["-m", "tunegrid_trainer.sampler", "--interval-ms", String(o.sampleIntervalMs), "--mode", o.samplerMode], o.samplerStderrPath)),
+      (sub) => terminate(sub, 3000)
+    )
+    const samplerFiber = yield* Effect.forkChild(
+      lines(sampler).pipe(Stream.runForEach((line) => {
+        const decoded = decodeSamplerLine(line)
+        // A broken sampler must not sink the run: its samples simply stop (energy then shows as missing).
+        return decoded._tag === "Success" ? o.onSampler(decoded.success) : Effect.logWarning(`sampler: undecodable line ignored: ${line.slice(0, 200)}`)
+      }), Effect.catchCause(() => Effect.void))
+    )
+
+    const trainer = yield* Effect.acquireRelease(
+      Effect.sync(() => spawnPython(o.python, ["-m", "tunegrid_trainer", "--spec", o.specPath], o.stderrPath)),
+      (sub) => terminate(sub, 10_000)
+    )
+    let stopCause: StopCause = null
+    yield* Effect.forkChild(Effect.flatMap(Deferred.await(o.stop), (cause) =>
+      Effect.sync(() => {
+        stopCause = cause
+        trainer.stdin?.write(JSON.stringify({ command: "stop" }) + "\n")
+      })))
+
+    let terminal: Evidence["terminal"] = null
+    let protocolError: string | null = null
+    let lineNo = 0
+    yield* lines(trainer).pipe(
+      Stream.runForEach((line): Effect.Effect<void, E | ProtocolError, R> => {
+        lineNo += 1
+        const decoded = decodeTrainerLine(line)
+        if (decoded._tag === "Failure") {
+          return Effect.fail(new ProtocolError({ message: `trainer stdout line ${lineNo} is not a protocol event (${decoded.failure.split("\n")[0]}): ${JSON.stringify(line.slice(0, 200))}` }))
+        }
+        const event = decoded.success
+        if (event.event === "finished") terminal = { event: "finished", reason: event.reason }
+        if (event.event === "failed") terminal = { event: "failed", kind: event.kind, message: event.message, detail: event.detail }
+        return o.onTrainer(event)
+      }),
+      Effect.catch((e) => {
+        if (!(e instanceof ProtocolError)) return Effect.fail(e as E)
+        return Effect.sync(() => {
+          protocolError = e.message
+          trainer.kill("SIGKILL")
+        })
+      })
+    )
+    const result = yield* Effect.promise(() => trainer)
+    sampler.kill("SIGTERM")
+    yield* Effect.promise(() => sampler)
+    yield* Fiber.join(samplerFiber)
+    let stderrText = ""
+    try {
+      stderrText = readFileSync(o.stderrPath, "utf8")
+    } catch {
+      stderrText = ""
+    }
+    return {
+      terminal,
+      protocolError,
+      exitCode: result.exitCode ?? null,
+      signal: result.signal ?? null,
+      stderrTail: tail(stderrText),
+      stopCause,
+      endedAt: Date.now() / 1000
+    } satisfies Evidence
+  }))

@@ -1,0 +1,53 @@
+// How a run ended, decided from what the trainer said last and how its process exited. Pure,
+// shared by live runs and ingest so both record the same status for the same evidence.
+import type { RunEnd } from "../ledger/records.ts"
+
+export type StopCause = "skip" | "interrupt" | null
+
+export interface Evidence {
+  readonly terminal:
+    | { readonly event: "finished"; readonly reason: string }
+    | { readonly event: "failed"; readonly kind: string; readonly message: string; readonly detail: string | null }
+    | null
+  readonly protocolError: string | null
+  readonly exitCode: number | null
+  readonly signal: string | null
+  readonly stderrTail: string
+  readonly stopCause: StopCause
+  readonly endedAt: number
+}
+
+export const decideOutcome = (e: Evidence): RunEnd => {
+  const base = {
+    endedAt: e.endedAt,
+    exitCode: e.exitCode,
+    exitSignal: e.signal,
+    stderrTail: e.stderrTail || null,
+    finishReason: null,
+    errorKind: null,
+    errorMessage: null,
+    errorDetail: null
+  } as const
+  if (e.protocolError !== null) {
+    return { ...base, status: "failed", errorKind: "protocol", errorMessage: e.protocolError }
+  }
+  if (e.terminal?.event === "failed") {
+    return { ...base, status: "failed", errorKind: e.terminal.kind, errorMessage: e.terminal.message, errorDetail: e.terminal.detail }
+  }
+  if (e.terminal?.event === "finished") {
+    const status = e.stopCause === "skip" ? "skipped" : e.stopCause === "interrupt" ? "interrupted" : "succeeded"
+    return { ...base, status, finishReason: e.terminal.reason }
+  }
+  if (e.stopCause !== null) {
+    return { ...base, status: e.stopCause === "skip" ? "skipped" : "interrupted", errorMessage: "stopped before the trainer finished" }
+  }
+  const how = e.signal ? `was killed by ${e.signal}` : `exited with code ${e.exitCode}`
+  return {
+    ...base,
+    status: "failed",
+    errorKind: "crash",
+    errorMessage: `the trainer ${how} without reporting why${e.stderrTail ? "; last stderr lines below" : ""}`
+  }
+}
+
+export const tail = (text: string, lines = 20): string => text.trimEnd().split("\n").slice(-lines).join("\n")

@@ -1,0 +1,39 @@
+import { Result } from "effect"
+import { describe, expect, it } from "vitest"
+import { decodeSamplerLine, decodeTrainerLine } from "../src/protocol.ts"
+
+const step = {
+  event: "step", t: 1, step: 0, t_start: 0.5, t_end: 1, tokens: 100, padded_tokens: 128, samples: 2, loss: 2.5, lr: 1e-3,
+  grad_norm: null, mem_allocated_mib: null, mem_reserved_mib: null, mem_peak_allocated_mib: null, mem_peak_reserved_mib: null, phase: "warmup"
+}
+
+describe("protocol decoding", () => {
+  it("decodes a step event", () => {
+    const r = decodeTrainerLine(JSON.stringify(step))
+    expect(Result.isSuccess(r) && r.success.event === "step" && r.success.tokens).toBe(100)
+  })
+
+  it("rejects a line that is not JSON, naming the problem", () => {
+    const r = decodeTrainerLine("loading checkpoint shards: 50%")
+    expect(Result.isFailure(r) && r.failure).toMatch(/JSON/)
+  })
+
+  it("rejects unknown fields, missing fields and unknown event kinds", () => {
+    expect(Result.isFailure(decodeTrainerLine(JSON.stringify({ ...step, extra: 1 })))).toBe(true)
+    const { loss: _loss, ...noLoss } = step
+    expect(Result.isFailure(decodeTrainerLine(JSON.stringify(noLoss)))).toBe(true)
+    expect(Result.isFailure(decodeTrainerLine(JSON.stringify({ event: "progress", t: 1 })))).toBe(true)
+  })
+
+  it("decodes failures with their kind and rejects unknown kinds", () => {
+    const failed = { event: "failed", t: 1, kind: "oom", message: "CUDA out of memory", step: 3, memory_mib: 7800, detail: null }
+    expect(Result.isSuccess(decodeTrainerLine(JSON.stringify(failed)))).toBe(true)
+    expect(Result.isFailure(decodeTrainerLine(JSON.stringify({ ...failed, kind: "tired" })))).toBe(true)
+  })
+
+  it("decodes sampler samples with missing GPU readings as null", () => {
+    const sample = { event: "sample", t: 1, energy_mj: null, power_w: null, mem_used_mib: null, util_pct: null, sm_clock_mhz: null, temp_c: null, throttle: null, host_rss_mib: 100, host_cpu_pct: 50 }
+    expect(Result.isSuccess(decodeSamplerLine(JSON.stringify(sample)))).toBe(true)
+    expect(Result.isFailure(decodeSamplerLine(JSON.stringify({ ...sample, power_w: "n/a" })))).toBe(true)
+  })
+})
