@@ -17,7 +17,7 @@ export default defineGrid({
   },
   axes: {
     batchSize: [1, 4],
-    learningRate: [1e-3, 3e-3]
+    learningRate: [3e-3, 1e-2]
   },
   seeds: [42],
   measure: { warmup: "3 steps", window: "12 steps", maxDuration: "60s" }

@@ -18,7 +18,6 @@ export const hashedFacts = (facts: EnvFacts) => ({
   driver: facts.driver,
   cuda: facts.cuda,
   power_limit_w: facts.power_limit_w,
-  device: facts.device,
   python: facts.python,
   torch: facts.torch,
   transformers: facts.transformers,

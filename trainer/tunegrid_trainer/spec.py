@@ -1,0 +1,150 @@
+"""Strict decoding of cell.json into `protocol.Spec`: every key present, no unknown key, exact
+types and enum values, then the cross-field rules. Errors are `SpecError` naming the key path,
+the value and what was expected."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from typing import Literal, Union
+
+from .errors import SpecError
+from .protocol import Spec, Steps, _variant
+
+
+def _show(value) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _fail(path: str, value, expected: str):
+    raise SpecError(f"spec.{path}: got {_show(value)}; expected {expected}")
+
+
+def _decode(tp, value, path: str):
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is Union and type(None) in args:
+        if value is None:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _decode(inner, value, path)
+    if origin is Literal:
+        # bool is an int in Python: `1 == True`, so compare types too
+        if not any(value == a and type(value) is type(a) for a in args):
+            _fail(path, value, "one of " + ", ".join(json.dumps(a) for a in args))
+        return value
+    if origin is Union:
+        return _decode_variant(args, value, path)
+    if origin is list:
+        if not isinstance(value, list):
+            _fail(path, value, "a list")
+        return [_decode(args[0], v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if dataclasses.is_dataclass(tp):
+        return _decode_object(tp, value, path)
+    if tp is bool:
+        if not isinstance(value, bool):
+            _fail(path, value, "true or false")
+        return value
+    if tp is int:
+        if not isinstance(value, int) or isinstance(value, bool):
+            _fail(path, value, "an integer")
+        return value
+    if tp is float:  # ints are numbers too; kept as given so the echo is byte-identical
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            _fail(path, value, "a number")
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            _fail(path, value, "a string")
+        return value
+    raise TypeError(f"unsupported spec type {tp} at {path}")
+
+
+def _decode_object(cls, value, path: str):
+    prefix = f"{path}." if path else ""
+    if not isinstance(value, dict):
+        _fail(path or "<root>", value, f"an object with keys {', '.join(f.name for f in dataclasses.fields(cls))}")
+    hints = typing.get_type_hints(cls)
+    for key in value:
+        if key not in hints:
+            raise SpecError(f"spec.{prefix}{key}: unknown key; expected only {', '.join(hints)}")
+    for key in hints:
+        if key not in value:
+            raise SpecError(f"spec.{prefix}{key}: missing key (every key must be present; nullable ones as null)")
+    return cls(**{key: _decode(tp, value[key], prefix + key) for key, tp in hints.items()})
+
+
+def _decode_variant(members, value, path: str):
+    names = [_variant(m) for m in members]
+    if not isinstance(value, dict):
+        _fail(path, value, "an object")
+    if "source" in typing.get_type_hints(members[0]):
+        for member, name in zip(members, names):
+            if value.get("source") == name:
+                return _decode_object(member, value, path)
+        _fail(f"{path}.source", value.get("source"), "one of " + ", ".join(json.dumps(n) for n in names))
+    for member, name in zip(members, names):
+        if set(value) == {name}:
+            return _decode_object(member, value, path)
+    _fail(path, value, "exactly one of " + " or ".join(f'{{"{n}": ...}}' for n in names))
+
+
+def _positive(path: str, value, allow_zero: bool = False):
+    if value is not None and (value < 0 or (value == 0 and not allow_zero)):
+        _fail(path, value, "a number ≥ 0" if allow_zero else "a number > 0")
+
+
+def _check_rules(spec: Spec) -> None:
+    """Cross-field rules the types cannot say."""
+    if spec.method == "qlora" and spec.quant is None:
+        _fail("quant", None, 'an object {quant_type, double_quant, compute_dtype} because method is "qlora"')
+    if spec.method == "lora" and spec.quant is not None:
+        _fail("quant", dataclasses.asdict(spec.quant), 'null because method is "lora"')
+    if spec.model.source == "preset" and spec.tokenizer.source == "model":
+        _fail("tokenizer.source", "model", 'a tokenizer file: preset models ship no tokenizer ({"source": "file", "path": ...})')
+    if not spec.lora.target_modules:
+        _fail("lora.target_modules", [], "at least one module name")
+    _positive("lora.r", spec.lora.r)
+    _positive("lora.alpha", spec.lora.alpha)
+    if not 0 <= spec.lora.dropout < 1:
+        _fail("lora.dropout", spec.lora.dropout, "a number in [0, 1)")
+    _positive("lr", spec.lr)
+    _positive("lr_warmup_steps", spec.lr_warmup_steps, allow_zero=True)
+    _positive("weight_decay", spec.weight_decay, allow_zero=True)
+    _positive("max_grad_norm", spec.max_grad_norm)
+    _positive("batch_size", spec.batch_size)
+    _positive("grad_accum", spec.grad_accum)
+    if spec.max_seq_len < 2:
+        _fail("max_seq_len", spec.max_seq_len, "an integer ≥ 2")
+    _positive("data.samples", spec.data.samples)
+    m = spec.measure
+    if isinstance(m.warmup, Steps):
+        _positive("measure.warmup.steps", m.warmup.steps, allow_zero=True)
+    else:
+        _positive("measure.warmup.seconds", m.warmup.seconds, allow_zero=True)
+    if isinstance(m.window, Steps):
+        _positive("measure.window.steps", m.window.steps)
+    else:
+        _positive("measure.window.seconds", m.window.seconds)
+    _positive("measure.max_steps", m.max_steps)
+    _positive("measure.max_seconds", m.max_seconds)
+
+
+def decode_spec(raw) -> Spec:
+    """Decode an already-parsed JSON value."""
+    spec = _decode_object(Spec, raw, "")
+    _check_rules(spec)
+    return spec
+
+
+def load_spec(path: str) -> Spec:
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = json.load(f)
+    except OSError as e:
+        raise SpecError(f"cannot read spec file {path}: {e.strerror}") from e
+    except json.JSONDecodeError as e:
+        raise SpecError(f"spec file {path} is not valid JSON: {e}") from e
+    return decode_spec(raw)

@@ -1,0 +1,241 @@
+"""One cell, top to bottom: decode the spec → check it against this machine → build the model →
+build the data → emit `started` → train, emitting a `step` per optimizer step → emit `finished`.
+Failures rise to `errors.run_guarded`, the one place that reports them."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import math
+import signal
+import sys
+import threading
+import time
+from typing import Iterator, Optional
+
+import torch
+
+from . import data as data_mod
+from .errors import NanLoss, Progress
+from .env import env_facts
+from .flops import flops_per_token, token_weighted_mean_length
+from .models import TORCH_DTYPES, build_model, model_facts, require_bitsandbytes
+from .preflight import check_dependencies, check_device, resolve_device
+from .protocol import Finished, ModelFacts, Spec, Started, Step, Steps, emit, stdin_lines
+from .spec import load_spec
+from .stop import StopRule
+
+
+def run(spec_path: str, progress: Progress) -> None:
+    spec = load_spec(spec_path)
+    stop_requested = listen_for_stop()
+    device = resolve_device(spec.device)
+    check_dependencies(spec.method, spec.optim, spec.data.source)
+    check_device(spec.method, spec.optim, spec.precision, device)
+    seed_everything(spec.seed)
+
+    quant = spec.quant
+    built = build_model(
+        source=spec.model.source,
+        where=getattr(spec.model, "name", None) or getattr(spec.model, "id", None) or spec.model.path,
+        method=spec.method,
+        lora_r=spec.lora.r,
+        lora_alpha=spec.lora.alpha,
+        lora_dropout=spec.lora.dropout,
+        target_modules=spec.lora.target_modules,
+        quant_type=quant and quant.quant_type,
+        double_quant=quant and quant.double_quant,
+        compute_dtype=quant and quant.compute_dtype,
+        precision=spec.precision,
+        gradient_checkpointing=spec.gradient_checkpointing,
+        device=device,
+    )
+    shape = model_facts(built.model)
+
+    tokenizer = data_mod.load_tokenizer(
+        spec.tokenizer.source, getattr(spec.tokenizer, "path", None), built.name if spec.model.source != "preset" else None
+    )
+    rows = data_mod.load_rows(
+        spec.data.source, getattr(spec.data, "path", None), getattr(spec.data, "name", None),
+        getattr(spec.data, "split", None), spec.data.samples, getattr(spec.data, "seed", None),
+    )
+    texts = data_mod.format_texts(rows, spec.template, tokenizer)
+    tokens = data_mod.tokenize(texts, tokenizer, spec.max_seq_len, shape["vocab"])
+    data_facts = data_mod.data_facts(spec.data.source, tokens)
+
+    mean_len = token_weighted_mean_length([len(s) for s in tokens.samples])
+    model = ModelFacts(
+        name=built.name, source=spec.model.source, random_weights=built.random_weights, **shape,
+        flops_per_token=flops_per_token(shape["n_mm"], shape["n_lora"], shape["attn_flops_per_token_per_seq_len"], mean_len),
+    )
+    warnings = built.warnings + tokens.warnings
+    if device == "cpu":
+        warnings.append("device cpu: timings say nothing about GPU throughput")
+    emit(Started(spec.run_id, spec.cell_hash, spec, model, data_facts, env_facts(device), warnings))
+
+    finished = train(
+        built.model,
+        data_mod.batches(tokens.samples, spec.batch_size, spec.seed, tokens.pad_id),
+        device=device,
+        precision=spec.precision,
+        optim=spec.optim,
+        lr=spec.lr,
+        lr_schedule=spec.lr_schedule,
+        lr_warmup_steps=spec.lr_warmup_steps,
+        weight_decay=spec.weight_decay,
+        max_grad_norm=spec.max_grad_norm,
+        grad_accum=spec.grad_accum,
+        rule=stop_rule(spec),
+        stop_requested=stop_requested,
+        progress=progress,
+    )
+    emit(finished)
+
+
+def stop_rule(spec: Spec) -> StopRule:
+    m = spec.measure
+    warm, window = isinstance(m.warmup, Steps), isinstance(m.window, Steps)
+    return StopRule(
+        warmup_steps=m.warmup.steps if warm else None,
+        warmup_seconds=None if warm else m.warmup.seconds,
+        window_steps=m.window.steps if window else None,
+        window_seconds=None if window else m.window.seconds,
+        max_steps=m.max_steps,
+        max_seconds=m.max_seconds,
+    )
+
+
+def listen_for_stop() -> threading.Event:
+    """Set on SIGTERM or a `{"command":"stop"}` line on stdin. Closed stdin is not a request."""
+    event = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: event.set())
+
+    def read_stdin() -> None:
+        for line in stdin_lines():
+            try:
+                command = json.loads(line).get("command")
+            except (ValueError, AttributeError):
+                command = None
+            if command == "stop":
+                event.set()
+            elif line.strip():
+                print(f"tunegrid trainer: ignoring stdin line {line.strip()[:80]!r}", file=sys.stderr)
+
+    threading.Thread(target=read_stdin, name="stdin-stop", daemon=True).start()
+    return event
+
+
+def seed_everything(seed: int) -> None:
+    import random
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+def make_optimizer(name: str, params: list, lr: float, weight_decay: float):
+    if name == "adamw_torch":
+        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    bnb = require_bitsandbytes(f"optim {name}")
+    cls = {"adamw_8bit": bnb.optim.AdamW8bit, "paged_adamw_8bit": bnb.optim.PagedAdamW8bit,
+           "paged_adamw_32bit": bnb.optim.PagedAdamW32bit}[name]
+    return cls(params, lr=lr, weight_decay=weight_decay)
+
+
+def lr_factor(schedule: str, warmup: int, total: int):
+    """Multiplier of the base lr at optimizer step s, as Hugging Face's schedulers define it:
+    linear warm-up from 0 over `warmup` steps, then constant / linear to 0 / cosine to 0 at `total`."""
+
+    def factor(s: int) -> float:
+        if s < warmup:
+            return s / max(1, warmup)
+        if schedule == "constant":
+            return 1.0
+        progress = (s - warmup) / max(1, total - warmup)
+        if schedule == "linear":
+            return max(0.0, 1.0 - progress)
+        return max(0.0, 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0))))
+
+    return factor
+
+
+def _memory(device: str) -> dict:
+    keys = ("mem_allocated_mib", "mem_reserved_mib", "mem_peak_allocated_mib", "mem_peak_reserved_mib")
+    if device != "cuda":
+        return dict.fromkeys(keys)
+    values = (torch.cuda.memory_allocated(), torch.cuda.memory_reserved(),
+              torch.cuda.max_memory_allocated(), torch.cuda.max_memory_reserved())
+    return {k: v / 2**20 for k, v in zip(keys, values)}
+
+
+def train(
+    model,
+    batches: Iterator[data_mod.Batch],
+    *,
+    device: str,
+    precision: str,
+    optim: str,
+    lr: float,
+    lr_schedule: str,
+    lr_warmup_steps: int,
+    weight_decay: float,
+    max_grad_norm: Optional[float],
+    grad_accum: int,
+    rule: StopRule,
+    stop_requested: threading.Event,
+    progress: Progress,
+) -> Finished:
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = make_optimizer(optim, params, lr, weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor(lr_schedule, lr_warmup_steps, rule.max_steps))
+    autocast = (
+        contextlib.nullcontext if precision == "fp32"
+        else lambda: torch.autocast(device_type=device, dtype=TORCH_DTYPES[precision])
+    )
+    scaler = torch.amp.GradScaler(device, enabled=precision == "fp16")  # fp16 gradients underflow without it
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    model.train()
+
+    for step in itertools.count():
+        if stop_requested.is_set():
+            return Finished("stop_requested", rule.steps, rule.warmup_count, rule.window_count)
+        progress.step = step
+        sync()
+        t_start = time.time()
+        lr_now = scheduler.get_last_lr()[0]
+        loss_sum = torch.zeros((), device=device)
+        tokens = padded = samples = 0
+        for _ in range(grad_accum):
+            b = next(batches)
+            with autocast():
+                out = model(
+                    input_ids=b.input_ids.to(device, non_blocking=True),
+                    attention_mask=b.attention_mask.to(device, non_blocking=True),
+                    labels=b.labels.to(device, non_blocking=True),
+                )
+            scaler.scale(out.loss / grad_accum).backward()
+            loss_sum += out.loss.detach().float()
+            tokens, padded, samples = tokens + b.tokens, padded + b.padded_tokens, samples + b.samples
+        loss = loss_sum.item() / grad_accum
+        if not math.isfinite(loss):
+            raise NanLoss(step, loss)
+        grad_norm = None
+        if max_grad_norm is not None:
+            scaler.unscale_(optimizer)
+            grad_norm = float(torch.nn.utils.clip_grad_norm_(params, max_grad_norm))
+        scaler.step(optimizer)
+        scaler.update()
+        optimizer.zero_grad(set_to_none=True)
+        scheduler.step()
+        sync()
+        t_end = time.time()
+
+        verdict = rule.feed(step, t_start, t_end)
+        emit(Step(step, t_start, t_end, tokens, padded, samples, loss, lr_now, grad_norm, **_memory(device),
+                  phase=verdict.phase))
+        if verdict.stop:
+            return Finished(verdict.stop, rule.steps, rule.warmup_count, rule.window_count)
+    raise AssertionError("unreachable")
