@@ -1,7 +1,8 @@
 """`python -m tunegrid_trainer --spec` as a real subprocess: the event sequence of a good cell,
-each failure kind with its exit code, and a stop request on stdin."""
+each failure kind with its exit code, and a stop request on stdin or by SIGTERM."""
 
 import json
+import signal
 import statistics
 import subprocess
 import sys
@@ -91,7 +92,8 @@ def test_diverging_loss_is_nan_loss_at_its_step(spec, tmp_path):
     assert failed["step"] == len([e for e in events if e["event"] == "step"])
 
 
-def test_stop_command_on_stdin_finishes_after_the_current_step(spec, tmp_path):
+@pytest.mark.parametrize("how", ["stdin", "sigterm"])
+def test_stop_request_finishes_after_the_current_step(spec, tmp_path, how):
     spec["measure"] = {"warmup": {"steps": 1000}, "window": {"steps": 10}, "max_steps": 100000, "max_seconds": 600}
     spec_file = tmp_path / "cell.json"
     spec_file.write_text(json.dumps(spec))
@@ -105,8 +107,11 @@ def test_stop_command_on_stdin_finishes_after_the_current_step(spec, tmp_path):
         seen.append(json.loads(line))
         if seen[-1]["event"] == "step" and seen[-1]["step"] == 2:
             break
-    proc.stdin.write('{"command":"stop"}\n')
-    proc.stdin.flush()
+    if how == "stdin":
+        proc.stdin.write('{"command":"stop"}\n')
+        proc.stdin.flush()
+    else:
+        proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
     events = seen + parse_events(out)
     assert proc.returncode == 0, err
