@@ -97,8 +97,12 @@ export const toSpec = (cell: HashedCell, measure: Measure, runId: string, paths:
     data,
     template: c.template,
     measure: {
-      warmup: measure.warmup,
-      window: measure.window,
+      warmup: "detect" in measure.warmup
+        ? { detect: { floor_seconds: measure.warmup.detect.floorSeconds, cap_seconds: measure.warmup.detect.capSeconds } }
+        : measure.warmup,
+      window: "adaptive" in measure.window
+        ? { adaptive: { ci_target: measure.ciTarget ?? 0.02, min_seconds: measure.window.adaptive.minSeconds } }
+        : measure.window,
       max_steps: measure.maxSteps,
       max_seconds: measure.maxSeconds
     }

@@ -86,6 +86,7 @@ const runOne = (
       samplerStderrPath: join(dir, "sampler.stderr.log"),
       samplerMode: o.samplerMode,
       sampleIntervalMs: 100,
+      idleMs: o.samplerMode === "none" ? 0 : 3000,
       stop,
       onTrainer: (event) => {
         appendFileSync(join(dir, "trainer.jsonl"), JSON.stringify(event) + "\n")

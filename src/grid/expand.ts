@@ -1,7 +1,7 @@
 // Grid definition → the list of runs to make: defaults, explicit cells, cartesian axes,
 // exclusions, seeds, repeats and order. Pure: no files, no clock.
 import { canonicalJson } from "../hash.ts"
-import { defaultCell, defaultMeasure, defaultSeeds } from "./defaults.ts"
+import { defaultCell, defaultDetect, defaultMeasure, defaultSeeds } from "./defaults.ts"
 import type { CellConfig, CellKey, GridDef, Measure, PartialCell, Span } from "./schema.ts"
 
 export interface ExpandedCell {
@@ -50,22 +50,46 @@ export const parseSpan = (span: Span): { steps: number } | { seconds: number } |
 
 export const resolveMeasure = (def: GridDef, problems: Array<ExpandProblem>): Measure => {
   const input = { ...defaultMeasure, ...def.measure }
-  const span = (key: "warmup" | "window") => {
-    const parsed = parseSpan(input[key])
+  const duration = (path: string, text: string, fallback: number) => {
+    const seconds = parseSeconds(text)
+    if (seconds === null) problems.push({ path, value: text, expected: `a duration like "60s" or "2m"` })
+    return seconds ?? fallback
+  }
+  const warmup = ((): Measure["warmup"] => {
+    const raw = input.warmup
+    if (raw === "detect" || (typeof raw === "object" && "detect" in raw)) {
+      const bounds = { ...defaultDetect, ...(typeof raw === "object" ? raw.detect : {}) }
+      const floorSeconds = duration("measure.warmup.detect.floor", bounds.floor, 0)
+      const capSeconds = duration("measure.warmup.detect.cap", bounds.cap, 0)
+      if (capSeconds < floorSeconds) problems.push({ path: "measure.warmup.detect.cap", value: bounds.cap, expected: `a duration ≥ the floor (${bounds.floor})` })
+      return { detect: { floorSeconds, capSeconds } }
+    }
+    const parsed = parseSpan(raw)
     if (parsed === null) {
-      problems.push({ path: `measure.${key}`, value: input[key], expected: `a duration like "60s", "2m" or a step count like "20 steps"` })
+      problems.push({ path: "measure.warmup", value: raw, expected: `a duration like "60s", a step count like "20 steps", or "detect"` })
       return { steps: 0 }
     }
     return parsed
+  })()
+  const window = ((): Measure["window"] => {
+    if (input.window === "adaptive") return { adaptive: { minSeconds: duration("measure.minWindow", input.minWindow, 0) } }
+    const parsed = parseSpan(input.window)
+    if (parsed === null) {
+      problems.push({ path: "measure.window", value: input.window, expected: `a duration like "120s", a step count like "20 steps", or "adaptive"` })
+      return { steps: 0 }
+    }
+    return parsed
+  })()
+  const ciTarget = input.ciTarget
+  if ("adaptive" in window && ciTarget === null) {
+    problems.push({ path: "measure.ciTarget", value: null, expected: `a target such as 0.02 (±2%): window "adaptive" stops when the CI reaches it` })
   }
-  const warmup = span("warmup")
-  const window = span("window")
   const maxSeconds = parseSeconds(input.maxDuration)
   if (maxSeconds === null) {
     problems.push({ path: "measure.maxDuration", value: input.maxDuration, expected: `a duration like "15m"` })
   }
   if ("steps" in window && window.steps === 0) problems.push({ path: "measure.window", value: input.window, expected: "a window of at least 1 step" })
-  return { warmup, window, maxSteps: input.maxSteps, maxSeconds: maxSeconds ?? 0 }
+  return { warmup, window, ciTarget, maxSteps: input.maxSteps, maxSeconds: maxSeconds ?? 0 }
 }
 
 const sameValue = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b)

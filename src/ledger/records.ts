@@ -106,8 +106,8 @@ export const recordSamplerEvent = (runId: string, event: SamplerEvent) =>
     const l = yield* Ledger
     if (event.event === "sampler") {
       return yield* l.exec(
-        `UPDATE runs SET sampler_mode = $2, sampler_reason = $3, gpu_total_mib = $4, energy_counter = $5 WHERE run_id = $1`,
-        [runId, event.mode, event.reason, event.memory_total_mib, event.energy_counter]
+        `UPDATE runs SET sampler_mode = $2, sampler_reason = $3, gpu_total_mib = $4, energy_counter = $5, idle_power_w = $6 WHERE run_id = $1`,
+        [runId, event.mode, event.reason, event.memory_total_mib, event.energy_counter, event.idle_power_w]
       )
     }
     return yield* l.exec(
