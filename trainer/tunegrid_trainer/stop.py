@@ -207,3 +207,45 @@ class StopRule:
     def window_count(self) -> int:
         n = self.end if self.end is not None else self.steps
         return n - self.cut() if self.window_began else 0
+
+
+def rule_for(measure: dict) -> StopRule:
+    """A StopRule from the spec's `measure` object (PROTOCOL.md §1), already validated."""
+    warm, window = measure["warmup"], measure["window"]
+    return StopRule(
+        warmup_steps=warm.get("steps"),
+        warmup_seconds=warm.get("seconds"),
+        warmup_detect=(warm["detect"]["floor_seconds"], warm["detect"]["cap_seconds"]) if "detect" in warm else None,
+        window_steps=window.get("steps"),
+        window_seconds=window.get("seconds"),
+        window_adaptive=(window["adaptive"]["ci_target"], window["adaptive"]["min_seconds"]) if "adaptive" in window else None,
+        max_steps=measure["max_steps"],
+        max_seconds=measure["max_seconds"],
+    )
+
+
+def replay(measure: dict, steps: list[dict]) -> dict:
+    """Feed recorded steps ({t_start, t_end, tokens}) through the rule as the trainer would and
+    report what it decided: how the cell would have ended and the window's figures."""
+    rule = rule_for(measure)
+    verdicts = []
+    for i, s in enumerate(steps):
+        verdicts.append(rule.feed(i, s["t_start"], s["t_end"], s["tokens"]))
+        if verdicts[-1].stop:
+            break
+    ci = rule.window_ci()
+    return dict(
+        steps=rule.steps, stop=verdicts[-1].stop if verdicts else None, phases=[v.phase for v in verdicts],
+        warmup_steps=rule.warmup_count, window_steps=rule.window_count,
+        tok_s=ci and ci.tok_s, ci_half=ci and ci.half_width, ci_batches=ci and ci.batches,
+    )
+
+
+if __name__ == "__main__":
+    # `python -m tunegrid_trainer.stop < {"measure": …, "steps": […]}`: the rule's verdict as JSON,
+    # so the TypeScript tests can hold ledger/results.sql to the same numbers.
+    import json
+    import sys
+
+    payload = json.load(sys.stdin)
+    print(json.dumps(replay(payload["measure"], payload["steps"])))
