@@ -148,6 +148,7 @@ CREATE TABLE IF NOT EXISTS results (
 
 -- Measurement additions (issue #3). ALTER … IF NOT EXISTS so ledgers made before them open too.
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS idle_power_w DOUBLE;           -- sampler: mean power before the trainer started
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS sentinel INTEGER;              -- occurrence of the grid's sentinel cell; NULL for its own runs
 ALTER TABLE results ADD COLUMN IF NOT EXISTS steady_reason VARCHAR;      -- why steady is true or false, in words
 ALTER TABLE results ADD COLUMN IF NOT EXISTS warmup_method VARCHAR;      -- steps | seconds | mser5 (detected, floor/cap)
 ALTER TABLE results ADD COLUMN IF NOT EXISTS window_method VARCHAR;      -- steps | seconds | adaptive (stopped at the CI target)

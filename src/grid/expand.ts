@@ -16,6 +16,8 @@ export interface ExpandedCell {
 export interface PlannedRun {
   readonly cell: ExpandedCell
   readonly repeat: number
+  /** The occurrence (0, 1, …) when this run is a sentinel re-run; absent for the grid's own runs. */
+  readonly sentinel?: number
 }
 
 export interface Expansion {
@@ -184,6 +186,31 @@ export const expandGrid = (def: GridDef): { expansion: Expansion; problems: Arra
   const repeats = def.repeats ?? 1
   const declared = cells.flatMap((cell) => Array.from({ length: repeats }, (_, repeat) => ({ cell, repeat })))
   const order = def.order ?? "declared"
-  const runs = order === "declared" ? declared : shuffle(declared, order.randomized)
+  const ordered = order === "declared" ? declared : shuffle(declared, order.randomized)
+  const runs = def.measure?.sentinel ? withSentinels(ordered, cells, repeats, def.measure.sentinel, problems) : ordered
   return { expansion: { cells, runs, measure }, problems }
+}
+
+/** The sentinel cell before the first run, after every `every` runs and after the last; its
+ * repeats are numbered after the grid's own so resume keeps them apart. */
+const withSentinels = (
+  runs: ReadonlyArray<PlannedRun>, cells: ReadonlyArray<ExpandedCell>, repeats: number,
+  s: { readonly every: number; readonly cell?: string | number }, problems: Array<ExpandProblem>
+): ReadonlyArray<PlannedRun> => {
+  const index = typeof s.cell === "string" ? cells.findIndex((c) => c.label === s.cell) : (s.cell ?? 0)
+  const cell = cells[index]
+  if (cell === undefined) {
+    const labels = cells.map((c) => c.label).filter((l) => l !== null)
+    problems.push({ path: "measure.sentinel.cell", value: s.cell, expected: `a cell label (${labels.join(", ") || "none here"}) or an index below ${cells.length}` })
+    return runs
+  }
+  const out: Array<PlannedRun> = []
+  let occurrence = 0
+  const sentinel = () => out.push({ cell, repeat: repeats + occurrence, sentinel: occurrence++ })
+  sentinel()
+  runs.forEach((run, i) => {
+    out.push(run)
+    if ((i + 1) % s.every === 0 || i === runs.length - 1) sentinel()
+  })
+  return out
 }

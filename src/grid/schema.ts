@@ -74,7 +74,11 @@ export const MeasureInput = Schema.Struct({
   /** Shortest adaptive window, e.g. "60s" on a GPU so the energy counter has ticked enough. */
   minWindow: Schema.optionalKey(Schema.String),
   maxSteps: Schema.optionalKey(PositiveInt),
-  maxDuration: Schema.optionalKey(Schema.String)
+  maxDuration: Schema.optionalKey(Schema.String),
+  /** Re-run one cell (by label or index, default the first) before the grid, after every
+   * `every` runs and at the end; runs between two sentinels whose tok/s differ beyond their CIs
+   * are flagged `sentinel_drift` (order effects: thermal drift, a neighbour on the machine). */
+  sentinel: Schema.optionalKey(Schema.Struct({ every: PositiveInt, cell: Schema.optionalKey(Schema.Union([Schema.String, NonNegativeInt])) }))
 })
 
 /** Each axis is a non-empty list of values for one cell field. */

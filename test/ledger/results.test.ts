@@ -76,12 +76,18 @@ const modelFacts = {
 
 interface SampleOpts { readonly counter: boolean; readonly power: number; readonly throttleEvery: number }
 
+interface RunPlace { readonly gridHash: string | null; readonly sentinel: number | null; readonly cellHash?: string }
+
 /** Record one run (cell, sampler header with idle power, samples every 0.1 s, steps) and return its results row. */
-const recordRun = (runId: string, measure: Measure, steps: ReadonlyArray<StepIn>, phases: ReadonlyArray<string>, finishReason: string, samples: SampleOpts | null) =>
+const recordRun = (runId: string, measure: Measure, steps: ReadonlyArray<StepIn>, phases: ReadonlyArray<string>, finishReason: string,
+  samples: SampleOpts | null, place: RunPlace = { gridHash: null, sentinel: null }) =>
   Effect.gen(function*() {
-    const cellHash = `cell-${runId}`
+    const cellHash = place.cellHash ?? `cell-${runId}`
     yield* putCell({ cellHash, label: runId, config: {}, seed: 0, measure, axisValues: {}, trainerDigest: "t", datasetDigest: "d" })
-    yield* startRun({ runId, cellHash, envHash: "env", gridHash: null, seed: 0, repeat: 0, origin: "live", startedAt: t0, rerunOf: null })
+    yield* startRun({
+      runId, cellHash, envHash: "env", gridHash: place.gridHash, seed: 0, repeat: place.sentinel ?? 0, origin: "live", startedAt: steps[0]!.t_start,
+      rerunOf: null, sentinel: place.sentinel
+    })
     yield* recordTrainerEvent(runId, { event: "started", t: t0, run_id: runId, cell_hash: cellHash, spec: {}, model: modelFacts, data: {}, env: {}, warnings: [] } as unknown as TrainerEvent)
     if (samples !== null) {
       yield* recordSamplerEvent(runId, {
@@ -209,5 +215,37 @@ describe.skipIf(python instanceof PythonNotFound)("results.sql", () => {
     const none = await run("cpu", measure, steps, null)
     expect(none.row).toMatchObject({ energy_method: null, energy_j: null, j_per_token: null, idle_power_w: null, vram_headroom_mib: null })
     expect(none.row.j_per_token_est_115 as number).toBeGreaterThan(0)
+  })
+})
+
+describe("sentinel.sql", () => {
+  const fixed: Measure = { warmup: { steps: 5 }, window: { steps: 100 }, ciTarget: null, maxSteps: 1000, maxSeconds: 600 }
+  /** 105 steps starting at `start`, ~`rate` tok/s with ±1% iid noise. */
+  const steadySteps = (start: number, rate: number, seed: number): Array<StepIn> => {
+    const z = normals(seed)
+    let t = start
+    return Array.from({ length: 105 }, () => {
+      const d = (1000 / rate) * (1 + 0.01 * z())
+      const s = { t_start: t, t_end: t + d, tokens: 1000 }
+      t += d
+      return s
+    })
+  }
+  const phases = Array.from({ length: 105 }, (_, i) => (i < 5 ? "warmup" : "window"))
+
+  it("flags the runs between two sentinel runs whose tok/s moved beyond their CIs, and only those", async () => {
+    const ledger = join(mkdtempSync(join(tmpdir(), "tunegrid-sentinel-")), "l.duckdb")
+    const plan: Array<[string, number, number | null]> = [["s0", 1000, 0], ["a", 700, null], ["s1", 1000, 1], ["b", 500, null], ["s2", 800, 2], ["c", 600, null]]
+    const rows = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      for (const [i, [runId, rate, sentinel]] of plan.entries()) {
+        const place = { gridHash: "grid", sentinel, ...(sentinel !== null ? { cellHash: "cell-sentinel" } : {}) }
+        // the sentinels replay one noise series (same seed), so only their rate differs
+        yield* recordRun(runId, fixed, steadySteps(t0 + 1000 * i, rate, sentinel !== null ? 99 : i + 1), phases, "window_complete", null, place)
+      }
+      return yield* (yield* Ledger).rows(`SELECT run_id, sentinel_drift, tok_s_ci_rel, tok_s, tok_s_ci_half FROM results ORDER BY run_id`)
+    }).pipe(Effect.provide(Ledger.layer(ledger)))))
+    const drift = Object.fromEntries(rows.map((r) => [r.run_id, r.sentinel_drift]))
+    expect(drift).toEqual({ a: false, b: true, c: null, s0: null, s1: null, s2: null })
+    for (const r of rows) expect(r.tok_s_ci_rel as number).toBeLessThan(0.01) // 1000 vs 800 is far beyond CIs of < 1%
   })
 })
