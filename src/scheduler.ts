@@ -26,7 +26,7 @@ export interface RunOptions {
 }
 
 const figuresOf = (runId: string) =>
-  Effect.flatMap(Ledger, (l) => l.rows(`SELECT tok_s, t10k_s, vram_peak_mib, torch_peak_reserved_mib, j_per_token, energy_method, window_steps, window_seconds FROM results WHERE run_id = $1`, [runId])).pipe(
+  Effect.flatMap(Ledger, (l) => l.rows(`SELECT tok_s, t10k_s, vram_peak_mib, torch_peak_reserved_mib, j_per_token, energy_method, window_steps, window_seconds, tok_s_ci_rel, steady, steady_reason FROM results WHERE run_id = $1`, [runId])).pipe(
     Effect.map((rows) => (rows[0] as unknown as RunFigures | undefined) ?? null)
   )
 
