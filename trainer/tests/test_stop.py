@@ -59,9 +59,21 @@ def test_window_complete_wins_over_a_simultaneous_limit():
 
 # ---------------------------------------------------------------- statistics and adaptive stop
 
+import math  # noqa: E402
+
 import numpy as np  # noqa: E402
 
-from tunegrid_trainer.stop import iid_rate_half_width, mser5_cut, rate_ci  # noqa: E402
+from tunegrid_trainer.stop import mser5_cut, rate_ci  # noqa: E402
+
+
+def iid_rate_half_width(tokens, t_start, t_end) -> float:
+    """The naive interval that treats every step as independent (w batches of one step, normal
+    1.96): what batch means must not be narrower than on correlated data."""
+    tok = np.asarray(tokens, dtype=float)
+    dur = np.diff(np.asarray(t_end, dtype=float), prepend=float(t_start[0]))
+    r = tok.sum() / dur.sum()
+    w = len(tok)
+    return 1.96 * math.sqrt(float(((tok - r * dur) ** 2).sum()) / (w - 1) / w) / (dur.sum() / w)
 
 
 def series(durations, tokens):

@@ -73,18 +73,6 @@ def rate_ci(tokens: Sequence[float], t_start: Sequence[float], t_end: Sequence[f
     return RateCI(r, half, k)
 
 
-def iid_rate_half_width(tokens: Sequence[float], t_start: Sequence[float], t_end: Sequence[float]) -> float:
-    """The naive interval that treats every step as independent (k = w batches of one step),
-    with the normal 1.96: what batch means must not be narrower than on correlated data."""
-    tok = np.asarray(tokens, dtype=float)
-    ends = np.asarray(t_end, dtype=float)
-    dur = np.diff(ends, prepend=float(t_start[0]))
-    r = tok.sum() / dur.sum()
-    w = len(tok)
-    s2 = float(((tok - r * dur) ** 2).sum()) / (w - 1)
-    return 1.96 * math.sqrt(s2 / w) / (dur.sum() / w)
-
-
 @dataclass(frozen=True)
 class Verdict:
     phase: str  # "warmup" | "window" | "after"
