@@ -52,10 +52,10 @@ def test_flops_per_token_uses_the_token_weighted_mean_length():
 
 
 @pytest.mark.parametrize("name, entry, tflops", [
-    ("NVIDIA H100 80GB HBM3", "H100 SXM", 989.5),
+    ("NVIDIA H100 80GB HBM3", "H100 SXM", 989.4),
     ("NVIDIA H100 PCIe", "H100 PCIe", 756.5),
     ("NVIDIA H100 NVL", "H100 NVL", 835.5),
-    ("NVIDIA H200", "H200 SXM", 989.5),
+    ("NVIDIA H200", "H200 SXM", 989.4),
     ("NVIDIA A100-SXM4-80GB", "A100", 312.0),
     ("NVIDIA GeForce RTX 4060", "RTX 4060", 30.2),
     ("NVIDIA GeForce RTX 4060 Laptop GPU", "RTX 4060 Laptop", 29.1),

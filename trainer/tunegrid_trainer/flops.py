@@ -58,8 +58,9 @@ def recompute_flops_per_token(n_mm: int, n_lora: int, n_head: int, attn_per_len:
 # Dense (no sparsity) 16-bit tensor-core peaks, TFLOP/s, with FP32 accumulation (what PyTorch's
 # bf16/fp16 matmuls use), at boost clock. First match on the device name wins, so the more
 # specific names come first. Sources, vendor figures halved where the vendor quotes sparsity:
-#  - H100 SXM 1,979 / PCIe 1,513 / NVL 1,671 TFLOPS BF16 "with sparsity" (NVIDIA H100 datasheet)
-#  - H200 SXM 1,979 / NVL 1,671 TFLOPS BF16 "with sparsity" (NVIDIA H200 datasheet)
+#  - H100 SXM 1,979 / PCIe 1,513 / NVL 1,671 TFLOPS BF16 "with sparsity" (NVIDIA H100 datasheet;
+#    its footnote: "1/2 lower without sparsity"; 989.4 dense for the SXM)
+#  - H200 SXM 1,979 / NVL 1,671 TFLOPS BF16 "with sparsity" (NVIDIA H200 datasheet; same GH100 die)
 #  - A100 312 TFLOPS BF16 dense (NVIDIA A100 datasheet; 624 with sparsity)
 #  - RTX 4090 165.2 FP16 tensor TFLOPS with FP32 accumulate (NVIDIA Ada Lovelace whitepaper, Table 2)
 #  - RTX 3090 71 FP16 tensor TFLOPS with FP32 accumulate (NVIDIA Ampere GA102 whitepaper, Table 9)
@@ -69,10 +70,10 @@ def recompute_flops_per_token(n_mm: int, n_lora: int, n_head: int, attn_per_len:
 #    3,352 AI TOPS has to its 209.5 FP16/FP32-accumulate dense TFLOPS (RTX Blackwell whitepaper)
 GPU_PEAKS: tuple[tuple[str, str, float], ...] = (
     (r"H200 NVL", "H200 NVL", 835.5),
-    (r"H200", "H200 SXM", 989.5),
+    (r"H200", "H200 SXM", 989.4),
     (r"H100 NVL", "H100 NVL", 835.5),
     (r"H100 PCIe", "H100 PCIe", 756.5),
-    (r"H100", "H100 SXM", 989.5),
+    (r"H100", "H100 SXM", 989.4),
     (r"A100", "A100", 312.0),
     (r"RTX 5060 Ti", "RTX 5060 Ti", 47.4),
     (r"RTX 4090", "RTX 4090", 165.2),
