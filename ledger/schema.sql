@@ -146,4 +146,31 @@ CREATE TABLE IF NOT EXISTS results (
   computed_at             TIMESTAMP DEFAULT current_timestamp
 );
 
+-- Measurement additions (issue #3). ALTER … IF NOT EXISTS so ledgers made before them open too.
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS idle_power_w DOUBLE;           -- sampler: mean power before the trainer started
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS sentinel INTEGER;              -- occurrence of the grid's sentinel cell; NULL for its own runs
+ALTER TABLE results ADD COLUMN IF NOT EXISTS steady_reason VARCHAR;      -- why steady is true or false, in words
+ALTER TABLE results ADD COLUMN IF NOT EXISTS warmup_method VARCHAR;      -- steps | seconds | mser5 (detected, floor/cap)
+ALTER TABLE results ADD COLUMN IF NOT EXISTS window_method VARCHAR;      -- steps | seconds | adaptive (stopped at the CI target)
+ALTER TABLE results ADD COLUMN IF NOT EXISTS ci_target DOUBLE;           -- the grid's target CI half-width, fraction of tok/s
+ALTER TABLE results ADD COLUMN IF NOT EXISTS ci_batches INTEGER;         -- batch-means batches behind the CI
+ALTER TABLE results ADD COLUMN IF NOT EXISTS tok_s_ci_half DOUBLE;       -- 95% CI half-width of tok_s (batch means, ratio estimator)
+ALTER TABLE results ADD COLUMN IF NOT EXISTS tok_s_ci_rel DOUBLE;        -- tok_s_ci_half / tok_s
+ALTER TABLE results ADD COLUMN IF NOT EXISTS t10k_ci_low_s DOUBLE;       -- 10,000 / (tok_s + half)
+ALTER TABLE results ADD COLUMN IF NOT EXISTS t10k_ci_high_s DOUBLE;      -- 10,000 / (tok_s − half); NULL if that is ≤ 0
+ALTER TABLE results ADD COLUMN IF NOT EXISTS idle_power_w DOUBLE;
+ALTER TABLE results ADD COLUMN IF NOT EXISTS energy_above_idle_j DOUBLE; -- energy_j − idle_power_w × window_seconds
+ALTER TABLE results ADD COLUMN IF NOT EXISTS j_per_token_above_idle DOUBLE;
+ALTER TABLE results ADD COLUMN IF NOT EXISTS sm_clock_mean_mhz DOUBLE;   -- over the window's samples
+ALTER TABLE results ADD COLUMN IF NOT EXISTS sm_clock_min_mhz DOUBLE;
+ALTER TABLE results ADD COLUMN IF NOT EXISTS throttle_reasons BIGINT;    -- OR of the NVML clocks-event reasons seen in the window
+ALTER TABLE results ADD COLUMN IF NOT EXISTS throttled_fraction DOUBLE;  -- share of window samples slowed by power/thermal/HW reasons
+ALTER TABLE results ADD COLUMN IF NOT EXISTS gpu_total_mib DOUBLE;       -- card capacity (NVML)
+ALTER TABLE results ADD COLUMN IF NOT EXISTS vram_headroom_mib DOUBLE;   -- gpu_total_mib − vram_peak_mib
+ALTER TABLE results ADD COLUMN IF NOT EXISTS flops_per_token_hfu DOUBLE; -- flops_per_token + gradient-checkpointing recompute
+ALTER TABLE results ADD COLUMN IF NOT EXISTS gpu_peak_tflops DOUBLE;     -- dense 16-bit peak from the trainer's GPU table
+ALTER TABLE results ADD COLUMN IF NOT EXISTS mfu DOUBLE;                 -- flops_per_token × tok_s / peak
+ALTER TABLE results ADD COLUMN IF NOT EXISTS hfu DOUBLE;                 -- flops_per_token_hfu × tok_s / peak
+ALTER TABLE results ADD COLUMN IF NOT EXISTS sentinel_drift BOOLEAN;     -- this run lies between two sentinel runs whose tok/s differ beyond their CIs
+
 INSERT OR IGNORE INTO meta VALUES ('schema_version', '1');

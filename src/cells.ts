@@ -96,12 +96,19 @@ export const toSpec = (cell: HashedCell, measure: Measure, runId: string, paths:
     device: c.device,
     data,
     template: c.template,
-    measure: {
-      warmup: measure.warmup,
-      window: measure.window,
-      max_steps: measure.maxSteps,
-      max_seconds: measure.maxSeconds
-    }
+    measure: specMeasure(measure)
   }
 }
+
+/** The stop rule in the spec's snake_case shape (trainer/PROTOCOL.md §1 `measure`). */
+export const specMeasure = (measure: Measure) => ({
+  warmup: "detect" in measure.warmup
+    ? { detect: { floor_seconds: measure.warmup.detect.floorSeconds, cap_seconds: measure.warmup.detect.capSeconds } }
+    : measure.warmup,
+  window: "adaptive" in measure.window
+    ? { adaptive: { ci_target: measure.ciTarget ?? 0.02, min_seconds: measure.window.adaptive.minSeconds } }
+    : measure.window,
+  max_steps: measure.maxSteps,
+  max_seconds: measure.maxSeconds
+})
 export type Spec = ReturnType<typeof toSpec>

@@ -21,7 +21,7 @@ interface Manifest {
   readonly grid: GridRow
   readonly measure: Measure
   readonly cells: ReadonlyArray<HashedCell>
-  readonly runs: ReadonlyArray<{ readonly file: string; readonly runId: string; readonly cellHash: string; readonly repeat: number }>
+  readonly runs: ReadonlyArray<{ readonly file: string; readonly runId: string; readonly cellHash: string; readonly repeat: number; readonly sentinel?: number | null }>
 }
 
 /** Write one spec per planned run plus manifest.json into `out`. */
@@ -35,7 +35,7 @@ export const writePlan = (loaded: LoadedGrid, out: string, tokenizerDir: string 
     const file = `${String(i).padStart(3, "0")}-${cell.cellHash.slice(0, 12)}-r${r.repeat}.json`
     const spec = toSpec(cell, loaded.expansion.measure, runId, { baseDir: repoRoot, tokenizerDir: tokenizerDir ?? offlineTokenizerDir() })
     writeFileSync(join(out, file), JSON.stringify(spec, null, 2))
-    return { file, runId, cellHash: cell.cellHash, repeat: r.repeat }
+    return { file, runId, cellHash: cell.cellHash, repeat: r.repeat, sentinel: r.sentinel ?? null }
   })
   const manifest: Manifest = { grid: prepared.grid, measure: loaded.expansion.measure, cells: prepared.cells, runs }
   writeFileSync(join(out, "manifest.json"), JSON.stringify(manifest, null, 2))
@@ -94,7 +94,8 @@ export const ingestDir = Effect.fnUntraced(function*(dir: string) {
     const firstT = events[0]?.t ?? exit.t_end
     yield* startRun({
       runId: spec.run_id, cellHash: cell.cellHash, envHash: env.envHash, gridHash: manifest.grid.gridHash, seed: cell.seed,
-      repeat: planned.get(spec.run_id)?.repeat ?? 0, origin: "ingest", startedAt: firstT, rerunOf: null
+      repeat: planned.get(spec.run_id)?.repeat ?? 0, origin: "ingest", startedAt: firstT, rerunOf: null,
+      sentinel: planned.get(spec.run_id)?.sentinel ?? null
     })
     let terminal: Evidence["terminal"] = null
     for (const event of events) {

@@ -14,6 +14,9 @@ export interface RunFigures {
   readonly energy_method: string | null
   readonly window_steps: number | null
   readonly window_seconds: number | null
+  readonly tok_s_ci_rel: number | null
+  readonly steady: boolean
+  readonly steady_reason: string | null
 }
 
 export interface Progress {
@@ -52,7 +55,9 @@ export const plainProgress = (write: (line: string) => void): Progress => {
     end: (pos, cell, end, f) => {
       if (end.status === "succeeded" && f) {
         const vram = f.vram_peak_mib ?? f.torch_peak_reserved_mib
-        say(`[${pos}]   succeeded (${end.finishReason}): ${fmt(f.tok_s)} tok/s, T10k ${fmt(f.t10k_s, 2)} s, VRAM peak ${vram === null ? "— (no GPU)" : `${fmt(vram, 0)} MiB`}, J/token ${f.j_per_token === null ? "— (no energy counter)" : `${f.j_per_token.toExponential(3)} (${f.energy_method})`}; window ${f.window_steps} steps / ${fmt(f.window_seconds)} s`)
+        const ci = f.tok_s_ci_rel === null ? "" : ` ±${(100 * f.tok_s_ci_rel).toFixed(1)}%`
+        say(`[${pos}]   succeeded (${end.finishReason}): ${fmt(f.tok_s)}${ci} tok/s, T10k ${fmt(f.t10k_s, 2)} s, VRAM peak ${vram === null ? "— (no GPU)" : `${fmt(vram, 0)} MiB`}, J/token ${f.j_per_token === null ? "— (no energy counter)" : `${f.j_per_token.toExponential(3)} (${f.energy_method})`}; window ${f.window_steps} steps / ${fmt(f.window_seconds)} s`)
+        if (!f.steady) say(`[${pos}]   not steady: ${f.steady_reason}`)
       } else if (end.status === "failed") {
         say(`[${pos}]   failed: ${end.errorKind}: ${end.errorMessage}`)
         if (end.errorKind === "crash" || end.errorKind === "protocol") {

@@ -20,7 +20,10 @@ export const ModelFacts = Schema.Struct({
   n_mm: Num,
   n_lora: Num,
   attn_flops_per_token_per_seq_len: Num,
-  flops_per_token: Num
+  flops_per_token: Num,
+  flops_per_token_hfu: Num,
+  gpu_peak_tflops: NullNum,
+  gpu_peak_name: NullStr
 })
 
 export const DataFacts = Schema.Struct({
@@ -124,7 +127,9 @@ export const SamplerInfo = Schema.Struct({
   memory_total_mib: NullNum,
   power_limit_w: NullNum,
   energy_counter: Schema.Boolean,
-  interval_ms: Num
+  interval_ms: Num,
+  idle_power_w: NullNum,
+  idle_samples: Num
 })
 
 export const Sample = Schema.Struct({

@@ -26,7 +26,7 @@ export interface RunOptions {
 }
 
 const figuresOf = (runId: string) =>
-  Effect.flatMap(Ledger, (l) => l.rows(`SELECT tok_s, t10k_s, vram_peak_mib, torch_peak_reserved_mib, j_per_token, energy_method, window_steps, window_seconds FROM results WHERE run_id = $1`, [runId])).pipe(
+  Effect.flatMap(Ledger, (l) => l.rows(`SELECT tok_s, t10k_s, vram_peak_mib, torch_peak_reserved_mib, j_per_token, energy_method, window_steps, window_seconds, tok_s_ci_rel, steady, steady_reason FROM results WHERE run_id = $1`, [runId])).pipe(
     Effect.map((rows) => (rows[0] as unknown as RunFigures | undefined) ?? null)
   )
 
@@ -42,7 +42,7 @@ export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
 
   const done = o.fresh ? new Set<string>() : yield* succeededKeys(env.envHash)
   const byIndex = new Map(prepared.cells.map((c) => [c.index, c]))
-  const runs = loaded.expansion.runs.map((r) => ({ cell: byIndex.get(r.cell.index)!, repeat: r.repeat }))
+  const runs = loaded.expansion.runs.map((r) => ({ cell: byIndex.get(r.cell.index)!, repeat: r.repeat, sentinel: r.sentinel ?? null }))
   const toRun = runs.filter((r) => !done.has(`${r.cell.cellHash}#${r.repeat}`)).length
   o.progress.plan({
     grid: loaded.def.name, cells: prepared.cells.length, runs: runs.length, toRun, ledger: ledger.path, envHash: env.envHash,
@@ -51,14 +51,14 @@ export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
 
   const artifacts = resolve(dirname(resolve(ledger.path)), ".tunegrid", "runs")
   const counts: Record<string, number> = { succeeded: 0, failed: 0, skipped: 0, "already done": 0, interrupted: 0 }
-  for (const [i, { cell, repeat }] of runs.entries()) {
+  for (const [i, { cell, repeat, sentinel }] of runs.entries()) {
     const position = `${i + 1}/${runs.length}`
     if (done.has(`${cell.cellHash}#${repeat}`)) {
       o.progress.skip(position, cell, repeat)
       counts["already done"]! += 1
       continue
     }
-    const status = yield* runOne(o, cell, repeat, position, env.envHash, prepared.grid.gridHash, loaded.expansion.measure, artifacts)
+    const status = yield* runOne(o, cell, repeat, sentinel, position, env.envHash, prepared.grid.gridHash, loaded.expansion.measure, artifacts)
     counts[status] = (counts[status] ?? 0) + 1
   }
   o.progress.summary(counts)
@@ -66,7 +66,7 @@ export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
 })
 
 const runOne = (
-  o: RunOptions, cell: HashedCell, repeat: number, position: string, envHash: string, gridHash: string,
+  o: RunOptions, cell: HashedCell, repeat: number, sentinel: number | null, position: string, envHash: string, gridHash: string,
   measure: Parameters<typeof toSpec>[1], artifacts: string
 ) =>
   Effect.gen(function*() {
@@ -76,7 +76,7 @@ const runOne = (
     const spec = toSpec(cell, measure, runId, { baseDir: repoRoot, tokenizerDir: offlineTokenizerDir() })
     const specPath = join(dir, "cell.json")
     writeFileSync(specPath, JSON.stringify(spec, null, 2))
-    yield* startRun({ runId, cellHash: cell.cellHash, envHash, gridHash, seed: cell.seed, repeat, origin: "live", startedAt: Date.now() / 1000, rerunOf: null })
+    yield* startRun({ runId, cellHash: cell.cellHash, envHash, gridHash, seed: cell.seed, repeat, origin: "live", startedAt: Date.now() / 1000, rerunOf: null, sentinel })
     o.progress.start(position, cell, runId)
     const stop = yield* Deferred.make<"skip" | "interrupt">()
     const evidence = yield* runCellProcesses({
@@ -86,6 +86,7 @@ const runOne = (
       samplerStderrPath: join(dir, "sampler.stderr.log"),
       samplerMode: o.samplerMode,
       sampleIntervalMs: 100,
+      idleMs: o.samplerMode === "none" ? 0 : 3000,
       stop,
       onTrainer: (event) => {
         appendFileSync(join(dir, "trainer.jsonl"), JSON.stringify(event) + "\n")

@@ -17,9 +17,15 @@ export const printReport = (format: Format) =>
     }
     const section = (title: string, t: { columns: Array<string>; rows: Array<Record<string, unknown>> }) =>
       format === "csv" ? render(t.columns, t.rows, "csv") : `## ${title}\n\n${t.rows.length ? render(t.columns, t.rows, format) : "(none)"}`
-    yield* Console.log(section("Table 1 — throughput and memory (steady window, real tokens)", t1))
+    yield* Console.log(section("Table 1 — throughput and memory (steady window, real tokens; ± 95% CI by batch means; MFU/HFU vs the GPU's dense 16-bit peak)", t1))
     yield* Console.log("")
-    yield* Console.log(section("Table 2 — energy per token: measured (method) vs the study's 95 W / 115 W estimates", t2))
+    yield* Console.log(section("Table 2 — energy per token: measured (method), above idle, vs the study's 95 W / 115 W estimates", t2))
+    const unsteady = t1.rows.filter((r) => r.steady === false || r.sentinel_drift === true)
+    if (format === "md" && unsteady.length > 0) {
+      yield* Console.log("")
+      yield* Console.log(`Not steady or drifted (${unsteady.length}): ` +
+        unsteady.map((r) => `${String(r.run)} ${r.sentinel_drift === true ? "sentinel drifted; " : ""}${String(r.steady_reason ?? "")}`).join("; "))
+    }
     if (failures.rows.length > 0) {
       yield* Console.log("")
       yield* Console.log(section("Failed or interrupted runs", failures))
@@ -36,7 +42,7 @@ export const reportCommand = Command.make("report", {
   format: Flag.Literals("format", ["md", "csv", "json"]).pipe(Flag.withDefault("md"), Flag.withDescription("md (default), csv or json")),
   ledger: ledgerFlag
 }, (o) => withReadOnly(o.ledger, printReport(o.format))).pipe(
-  Command.withDescription("Print the reference study's Table 1 (time, tokens, tok/s, T10k, VRAM) and Table 2 (J/token measured and estimated)")
+  Command.withDescription("Print the reference study's Table 1 (time, tokens, tok/s ± CI, T10k, VRAM, MFU, warm-up cut, steady) and Table 2 (J/token measured with its method, above idle, and estimated)")
 )
 
 export const runsCommand = Command.make("runs", {

@@ -33,9 +33,16 @@ export const defaultCell: CellConfig = {
 
 export const defaultSeeds: ReadonlyArray<number> = [42]
 
+/** Warm-up detected (MSER-5), window adaptive: stop at a ±2% CI after at least 60 s (long
+ * enough for the NVML energy counter), else at 15 min with the result marked not steady. */
 export const defaultMeasure = {
-  warmup: "60s",
-  window: "120s",
+  warmup: "detect",
+  window: "adaptive",
+  ciTarget: 0.02,
+  minWindow: "60s",
   maxSteps: 100_000,
   maxDuration: "15m"
 } as const
+
+/** Bounds of a detected warm-up when the grid says just "detect". */
+export const defaultDetect = { floor: "10s", cap: "300s" } as const

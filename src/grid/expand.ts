@@ -1,7 +1,7 @@
 // Grid definition → the list of runs to make: defaults, explicit cells, cartesian axes,
 // exclusions, seeds, repeats and order. Pure: no files, no clock.
 import { canonicalJson } from "../hash.ts"
-import { defaultCell, defaultMeasure, defaultSeeds } from "./defaults.ts"
+import { defaultCell, defaultDetect, defaultMeasure, defaultSeeds } from "./defaults.ts"
 import type { CellConfig, CellKey, GridDef, Measure, PartialCell, Span } from "./schema.ts"
 
 export interface ExpandedCell {
@@ -16,6 +16,8 @@ export interface ExpandedCell {
 export interface PlannedRun {
   readonly cell: ExpandedCell
   readonly repeat: number
+  /** The occurrence (0, 1, …) when this run is a sentinel re-run; absent for the grid's own runs. */
+  readonly sentinel?: number
 }
 
 export interface Expansion {
@@ -50,22 +52,46 @@ export const parseSpan = (span: Span): { steps: number } | { seconds: number } |
 
 export const resolveMeasure = (def: GridDef, problems: Array<ExpandProblem>): Measure => {
   const input = { ...defaultMeasure, ...def.measure }
-  const span = (key: "warmup" | "window") => {
-    const parsed = parseSpan(input[key])
+  const duration = (path: string, text: string, fallback: number) => {
+    const seconds = parseSeconds(text)
+    if (seconds === null) problems.push({ path, value: text, expected: `a duration like "60s" or "2m"` })
+    return seconds ?? fallback
+  }
+  const warmup = ((): Measure["warmup"] => {
+    const raw = input.warmup
+    if (raw === "detect" || (typeof raw === "object" && "detect" in raw)) {
+      const bounds = { ...defaultDetect, ...(typeof raw === "object" ? raw.detect : {}) }
+      const floorSeconds = duration("measure.warmup.detect.floor", bounds.floor, 0)
+      const capSeconds = duration("measure.warmup.detect.cap", bounds.cap, 0)
+      if (capSeconds < floorSeconds) problems.push({ path: "measure.warmup.detect.cap", value: bounds.cap, expected: `a duration ≥ the floor (${bounds.floor})` })
+      return { detect: { floorSeconds, capSeconds } }
+    }
+    const parsed = parseSpan(raw)
     if (parsed === null) {
-      problems.push({ path: `measure.${key}`, value: input[key], expected: `a duration like "60s", "2m" or a step count like "20 steps"` })
+      problems.push({ path: "measure.warmup", value: raw, expected: `a duration like "60s", a step count like "20 steps", or "detect"` })
       return { steps: 0 }
     }
     return parsed
+  })()
+  const window = ((): Measure["window"] => {
+    if (input.window === "adaptive") return { adaptive: { minSeconds: duration("measure.minWindow", input.minWindow, 0) } }
+    const parsed = parseSpan(input.window)
+    if (parsed === null) {
+      problems.push({ path: "measure.window", value: input.window, expected: `a duration like "120s", a step count like "20 steps", or "adaptive"` })
+      return { steps: 0 }
+    }
+    return parsed
+  })()
+  const ciTarget = input.ciTarget
+  if ("adaptive" in window && ciTarget === null) {
+    problems.push({ path: "measure.ciTarget", value: null, expected: `a target such as 0.02 (±2%): window "adaptive" stops when the CI reaches it` })
   }
-  const warmup = span("warmup")
-  const window = span("window")
   const maxSeconds = parseSeconds(input.maxDuration)
   if (maxSeconds === null) {
     problems.push({ path: "measure.maxDuration", value: input.maxDuration, expected: `a duration like "15m"` })
   }
   if ("steps" in window && window.steps === 0) problems.push({ path: "measure.window", value: input.window, expected: "a window of at least 1 step" })
-  return { warmup, window, maxSteps: input.maxSteps, maxSeconds: maxSeconds ?? 0 }
+  return { warmup, window, ciTarget, maxSteps: input.maxSteps, maxSeconds: maxSeconds ?? 0 }
 }
 
 const sameValue = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b)
@@ -160,6 +186,31 @@ export const expandGrid = (def: GridDef): { expansion: Expansion; problems: Arra
   const repeats = def.repeats ?? 1
   const declared = cells.flatMap((cell) => Array.from({ length: repeats }, (_, repeat) => ({ cell, repeat })))
   const order = def.order ?? "declared"
-  const runs = order === "declared" ? declared : shuffle(declared, order.randomized)
+  const ordered = order === "declared" ? declared : shuffle(declared, order.randomized)
+  const runs = def.measure?.sentinel ? withSentinels(ordered, cells, repeats, def.measure.sentinel, problems) : ordered
   return { expansion: { cells, runs, measure }, problems }
+}
+
+/** The sentinel cell before the first run, after every `every` runs and after the last; its
+ * repeats are numbered after the grid's own so resume keeps them apart. */
+const withSentinels = (
+  runs: ReadonlyArray<PlannedRun>, cells: ReadonlyArray<ExpandedCell>, repeats: number,
+  s: { readonly every: number; readonly cell?: string | number }, problems: Array<ExpandProblem>
+): ReadonlyArray<PlannedRun> => {
+  const index = typeof s.cell === "string" ? cells.findIndex((c) => c.label === s.cell) : (s.cell ?? 0)
+  const cell = cells[index]
+  if (cell === undefined) {
+    const labels = cells.map((c) => c.label).filter((l) => l !== null)
+    problems.push({ path: "measure.sentinel.cell", value: s.cell, expected: `a cell label (${labels.join(", ") || "none here"}) or an index below ${cells.length}` })
+    return runs
+  }
+  const out: Array<PlannedRun> = []
+  let occurrence = 0
+  const sentinel = () => out.push({ cell, repeat: repeats + occurrence, sentinel: occurrence++ })
+  sentinel()
+  runs.forEach((run, i) => {
+    out.push(run)
+    if ((i + 1) % s.every === 0 || i === runs.length - 1) sentinel()
+  })
+  return out
 }

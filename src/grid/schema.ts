@@ -59,11 +59,26 @@ export const Span = Schema.Union([
 ])
 export type Span = typeof Span.Type
 
+/** Warm-up detected by MSER-5 on the per-step token rate, never cut before `floor` nor after `cap`. */
+export const DetectInput = Schema.Struct({
+  detect: Schema.Struct({ floor: Schema.optionalKey(Schema.String), cap: Schema.optionalKey(Schema.String) })
+})
+
 export const MeasureInput = Schema.Struct({
-  warmup: Schema.optionalKey(Span),
+  /** A span, "detect" (MSER-5 with the default floor and cap), or { detect: { floor, cap } }. */
+  warmup: Schema.optionalKey(Schema.Union([Span, DetectInput])),
+  /** A span, or "adaptive": stop once the CI half-width reaches ciTarget after minWindow. */
   window: Schema.optionalKey(Span),
+  /** Target 95% CI half-width of tok/s as a fraction (0.02 = ±2%); null = no target. */
+  ciTarget: Schema.optionalKey(Schema.NullOr(Schema.Number.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1, exclusiveMinimum: true, exclusiveMaximum: true }))))),
+  /** Shortest adaptive window, e.g. "60s" on a GPU so the energy counter has ticked enough. */
+  minWindow: Schema.optionalKey(Schema.String),
   maxSteps: Schema.optionalKey(PositiveInt),
-  maxDuration: Schema.optionalKey(Schema.String)
+  maxDuration: Schema.optionalKey(Schema.String),
+  /** Re-run one cell (by label or index, default the first) before the grid, after every
+   * `every` runs and at the end; runs between two sentinels whose tok/s differ beyond their CIs
+   * are flagged `sentinel_drift` (order effects: thermal drift, a neighbour on the machine). */
+  sentinel: Schema.optionalKey(Schema.Struct({ every: PositiveInt, cell: Schema.optionalKey(Schema.Union([Schema.String, NonNegativeInt])) }))
 })
 
 /** Each axis is a non-empty list of values for one cell field. */
@@ -93,8 +108,10 @@ export type GridDef = typeof GridDef.Type
 
 /** Stop rule every cell carries to the trainer (seconds and steps, normalised). */
 export interface Measure {
-  readonly warmup: { readonly steps: number } | { readonly seconds: number }
-  readonly window: { readonly steps: number } | { readonly seconds: number }
+  readonly warmup: { readonly steps: number } | { readonly seconds: number } | { readonly detect: { readonly floorSeconds: number; readonly capSeconds: number } }
+  readonly window: { readonly steps: number } | { readonly seconds: number } | { readonly adaptive: { readonly minSeconds: number } }
+  /** Target 95% CI half-width of tok/s (fraction); results wider than it are not `steady`. */
+  readonly ciTarget: number | null
   readonly maxSteps: number
   readonly maxSeconds: number
 }

@@ -83,3 +83,4 @@ const open = Effect.fnUntraced(function*(path: string, readOnly: boolean) {
 })
 
 export const resultsSql = () => sqlFile("results.sql")
+export const sentinelSql = () => sqlFile("sentinel.sql")

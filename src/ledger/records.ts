@@ -4,7 +4,7 @@
 import { Effect } from "effect"
 import type { Environment } from "../env.ts"
 import type { SamplerEvent, TrainerEvent } from "../protocol.ts"
-import { Ledger, resultsSql, type Param } from "./Ledger.ts"
+import { Ledger, resultsSql, sentinelSql, type Param } from "./Ledger.ts"
 
 const json = (value: unknown) => JSON.stringify(value ?? null)
 const iso = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString()
@@ -67,14 +67,16 @@ export interface RunStart {
   readonly origin: "live" | "ingest"
   readonly startedAt: number
   readonly rerunOf: string | null
+  /** Occurrence of the grid's sentinel cell (order-effect check); absent for the grid's own runs. */
+  readonly sentinel?: number | null
 }
 
 export const startRun = (r: RunStart) =>
   Effect.flatMap(Ledger, (l) =>
     l.exec(
-      `INSERT INTO runs (run_id, cell_hash, env_hash, grid_hash, seed, repeat, status, origin, started_at, rerun_of)
-       VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $8::TIMESTAMP, $9)`,
-      [r.runId, r.cellHash, r.envHash, r.gridHash, r.seed, r.repeat, r.origin, iso(r.startedAt), r.rerunOf]
+      `INSERT INTO runs (run_id, cell_hash, env_hash, grid_hash, seed, repeat, status, origin, started_at, rerun_of, sentinel)
+       VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $8::TIMESTAMP, $9, $10)`,
+      [r.runId, r.cellHash, r.envHash, r.gridHash, r.seed, r.repeat, r.origin, iso(r.startedAt), r.rerunOf, r.sentinel ?? null]
     ))
 
 const nums = (...values: Array<number | null>): Array<Param> => values
@@ -106,8 +108,8 @@ export const recordSamplerEvent = (runId: string, event: SamplerEvent) =>
     const l = yield* Ledger
     if (event.event === "sampler") {
       return yield* l.exec(
-        `UPDATE runs SET sampler_mode = $2, sampler_reason = $3, gpu_total_mib = $4, energy_counter = $5 WHERE run_id = $1`,
-        [runId, event.mode, event.reason, event.memory_total_mib, event.energy_counter]
+        `UPDATE runs SET sampler_mode = $2, sampler_reason = $3, gpu_total_mib = $4, energy_counter = $5, idle_power_w = $6 WHERE run_id = $1`,
+        [runId, event.mode, event.reason, event.memory_total_mib, event.energy_counter, event.idle_power_w]
       )
     }
     return yield* l.exec(
@@ -141,7 +143,10 @@ export const endRun = (runId: string, end: RunEnd) =>
       [runId, end.status, iso(end.endedAt), end.finishReason, end.errorKind, end.errorMessage, end.errorDetail, end.exitCode,
         end.exitSignal, end.stderrTail]
     )
-    if (end.status === "succeeded") yield* l.exec(resultsSql(), [runId])
+    if (end.status === "succeeded") {
+      yield* l.exec(resultsSql(), [runId])
+      yield* l.exec(sentinelSql())
+    }
   })
 
 /** Runs left `running` by a runner that died (SIGKILL, power loss): only one writer holds the

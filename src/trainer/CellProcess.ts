@@ -18,6 +18,8 @@ export interface CellProcessOptions<E, R> {
   readonly samplerStderrPath: string
   readonly samplerMode: "auto" | "nvml" | "smi" | "none"
   readonly sampleIntervalMs: number
+  /** Idle power is measured this long before the trainer starts (0: not measured). */
+  readonly idleMs: number
   readonly onTrainer: (event: TrainerEvent) => Effect.Effect<void, E, R>
   readonly onSampler: (event: SamplerEvent) => Effect.Effect<void, E, R>
   /** Completed by the caller to ask the trainer to stop after its current step. */
@@ -46,16 +48,22 @@ export const runCellProcesses = <E, R>(o: CellProcessOptions<E, R>) =>
   Effect.scoped(Effect.gen(function*() {
     const sampler = yield* Effect.acquireRelease(
       Effect.sync(() =>
-        spawnPython(o.python, ["-m", "tunegrid_trainer.sampler", "--interval-ms", String(o.sampleIntervalMs), "--mode", o.samplerMode], o.samplerStderrPath)),
+        spawnPython(o.python, ["-m", "tunegrid_trainer.sampler", "--interval-ms", String(o.sampleIntervalMs), "--mode", o.samplerMode,
+          "--idle-ms", String(o.idleMs)], o.samplerStderrPath)),
       (sub) => terminate(sub, 3000)
     )
+    // The sampler's header comes after its idle-power measurement: the trainer starts only then.
+    const samplerReady = yield* Deferred.make<void>()
     const samplerFiber = yield* Effect.forkChild(
       lines(sampler).pipe(Stream.runForEach((line) => {
         const decoded = decodeSamplerLine(line)
         // A broken sampler must not sink the run: its samples simply stop (energy then shows as missing).
-        return decoded._tag === "Success" ? o.onSampler(decoded.success) : Effect.logWarning(`sampler: undecodable line ignored: ${line.slice(0, 200)}`)
-      }), Effect.catchCause(() => Effect.void))
+        return decoded._tag === "Success"
+          ? Effect.andThen(o.onSampler(decoded.success), Deferred.succeed(samplerReady, undefined))
+          : Effect.logWarning(`sampler: undecodable line ignored: ${line.slice(0, 200)}`)
+      }), Effect.catchCause(() => Effect.void), Effect.ensuring(Deferred.succeed(samplerReady, undefined)))
     )
+    yield* Deferred.await(samplerReady).pipe(Effect.timeoutOption(o.idleMs + 30_000))
 
     const trainer = yield* Effect.acquireRelease(
       Effect.sync(() => spawnPython(o.python, ["-m", "tunegrid_trainer", "--spec", o.specPath], o.stderrPath)),

@@ -22,7 +22,7 @@ const t0 = 1_700_000_000
 const recordSyntheticRun = (runId: string) =>
   Effect.gen(function*() {
     yield* startRun({ runId, cellHash: "c".repeat(64), envHash: env.envHash, gridHash: null, seed: 42, repeat: 0, origin: "live", startedAt: t0, rerunOf: null })
-    yield* recordSamplerEvent(runId, { event: "sampler", t: t0, mode: "nvml", reason: "test", gpu_index: 0, gpu_name: "Test GPU", memory_total_mib: 8192, power_limit_w: 115, energy_counter: true, interval_ms: 100 })
+    yield* recordSamplerEvent(runId, { event: "sampler", t: t0, mode: "nvml", reason: "test", gpu_index: 0, gpu_name: "Test GPU", memory_total_mib: 8192, power_limit_w: 115, energy_counter: true, interval_ms: 100, idle_power_w: 40, idle_samples: 30 })
     for (let i = 0; i <= 110; i++) {
       const t = t0 + i * 0.1 - 0.05
       yield* recordSamplerEvent(runId, {

@@ -24,6 +24,8 @@ def test_tiny_cell_trains_and_reports_started_steps_finished(spec, tmp_path):
     assert started["spec"] == spec and started["run_id"] == "test-run" and started["cell_hash"] == "abc123"
     assert started["model"]["trainable_params"] == started["model"]["n_lora"] > 0
     assert started["model"]["flops_per_token"] > 4 * started["model"]["n_mm"]
+    assert started["model"]["flops_per_token_hfu"] == started["model"]["flops_per_token"]  # no checkpointing
+    assert started["model"]["gpu_peak_tflops"] is None and started["model"]["gpu_peak_name"] is None  # CPU
     assert started["data"]["samples"] == 64 and started["env"]["device"] == "cpu"
     assert [s["step"] for s in steps] == list(range(30))
     assert [s["phase"] for s in steps] == ["warmup"] * 5 + ["window"] * 25
@@ -117,3 +119,17 @@ def test_stop_request_finishes_after_the_current_step(spec, tmp_path, how):
     assert proc.returncode == 0, err
     assert events[-1]["event"] == "finished" and events[-1]["reason"] == "stop_requested"
     assert events[-1]["steps"] == len([e for e in events if e["event"] == "step"]) < 20
+
+
+def test_detected_warmup_and_adaptive_window_end_the_cell_when_the_ci_target_is_met(spec, tmp_path):
+    spec.update(lr=0.005, gradient_checkpointing=True, data={"source": "synthetic", "samples": 64, "seed": 0})
+    spec["measure"] = {"warmup": {"detect": {"floor_seconds": 0.0, "cap_seconds": 5.0}},
+                       "window": {"adaptive": {"ci_target": 0.5, "min_seconds": 1.0}}, "max_steps": 500, "max_seconds": 60}
+    code, events, err = run_trainer(spec, tmp_path)
+    assert code == 0, err
+    started, steps, finished = events[0], [e for e in events if e["event"] == "step"], events[-1]
+    assert finished["reason"] == "window_complete"
+    assert finished["warmup_steps"] + finished["window_steps"] == finished["steps"] == len(steps)
+    assert steps[-1]["t_end"] - steps[finished["warmup_steps"]]["t_start"] >= 1.0
+    model = started["model"]
+    assert model["flops_per_token_hfu"] > model["flops_per_token"]  # checkpointing recomputes the forward

@@ -38,3 +38,33 @@ def test_closing_stdin_stops_the_sampler():
     out, _ = proc.communicate(input="", timeout=10)  # closes stdin
     assert proc.returncode == 0
     assert parse_events(out)[0]["event"] == "sampler"
+
+
+def test_idle_power_is_the_mean_of_the_readings_taken_before_the_header():
+    import threading
+
+    from tunegrid_trainer.sampler import measure_idle
+
+    class Source:
+        readings = iter([None, 50.0, 60.0, 70.0] + [80.0] * 100)
+
+        def read(self):
+            return {"power_w": next(self.readings)}
+
+    power, n = measure_idle(Source(), seconds=0.25, interval=0.05, done=threading.Event())
+    assert 1 <= n <= 5  # ~5 readings in 0.25 s, the first one null and skipped
+    assert power == sum([50.0, 60.0, 70.0, 80.0, 80.0, 80.0][:n]) / n
+    assert measure_idle(None, 3.0, 0.05, threading.Event()) == (None, 0)  # no GPU: nothing to wait for
+
+
+def test_none_mode_header_reports_no_idle_power_without_waiting():
+    start = time.time()
+    proc = subprocess.Popen(
+        [sys.executable, "-u", "-m", "tunegrid_trainer.sampler", "--interval-ms", "50", "--mode", "none", "--idle-ms", "3000"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=TRAINER_ROOT, env=child_env(),
+    )
+    header = proc.stdout.readline()
+    proc.communicate(timeout=10)  # closes stdin: the sampler ends
+    event = parse_events(header)[0]
+    assert event["event"] == "sampler" and event["idle_power_w"] is None and event["idle_samples"] == 0
+    assert time.time() - start < 3.0

@@ -1,5 +1,7 @@
 """The stop rule, fed synthetic step times (no torch)."""
 
+import pytest
+
 from tunegrid_trainer.stop import StopRule
 
 
@@ -53,3 +55,137 @@ def test_max_seconds_counts_from_the_first_step_start():
 def test_window_complete_wins_over_a_simultaneous_limit():
     rule = StopRule(warmup_steps=1, window_steps=2, max_steps=3, max_seconds=1e9)
     assert feed_steps(rule, [1.0] * 5)[-1].stop == "window_complete"
+
+
+# ---------------------------------------------------------------- statistics and adaptive stop
+
+import math  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from tunegrid_trainer.stop import mser5_cut, rate_ci  # noqa: E402
+
+
+def iid_rate_half_width(tokens, t_start, t_end) -> float:
+    """The naive interval that treats every step as independent (w batches of one step, normal
+    1.96): what batch means must not be narrower than on correlated data."""
+    tok = np.asarray(tokens, dtype=float)
+    dur = np.diff(np.asarray(t_end, dtype=float), prepend=float(t_start[0]))
+    r = tok.sum() / dur.sum()
+    w = len(tok)
+    return 1.96 * math.sqrt(float(((tok - r * dur) ** 2).sum()) / (w - 1) / w) / (dur.sum() / w)
+
+
+def series(durations, tokens):
+    """Contiguous steps from t = 1000 s: (tokens, t_start, t_end) lists."""
+    t_start, t_end, t = [], [], 1000.0
+    for d in durations:
+        t_start.append(t)
+        t += d
+        t_end.append(t)
+    return list(tokens), t_start, t_end
+
+
+def feed_series(rule: StopRule, durations, tokens):
+    t, verdicts = 1000.0, []
+    for i, (d, n) in enumerate(zip(durations, tokens)):
+        verdicts.append(rule.feed(i, t, t + d, n))
+        t += d
+        if verdicts[-1].stop:
+            break
+    return verdicts
+
+
+def planted_transient(rng, steps=300, transient=40):
+    """1000-token steps at ~0.1 s, the first `transient` steps ramping from 3× slower."""
+    slow = np.concatenate([np.linspace(3.0, 1.0, transient), np.ones(steps - transient)])
+    return 0.1 * slow * (1 + 0.03 * rng.standard_normal(steps)), [1000] * steps
+
+
+def test_mser5_finds_a_planted_warmup_transient():
+    durations, tokens = planted_transient(np.random.default_rng(1))
+    rates = [n / d for n, d in zip(tokens, durations)]
+    cut = mser5_cut(rates)
+    assert cut % 5 == 0 and 25 <= cut <= 50, cut
+    assert mser5_cut(rates[60:]) <= 10  # a series with no transient keeps (almost) everything
+
+
+def test_mser5_needs_two_batches():
+    assert mser5_cut([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]) == 0
+
+
+def test_batch_means_ci_is_wider_than_the_iid_one_on_an_ar1_series():
+    rng = np.random.default_rng(7)
+    e = np.zeros(400)
+    for i in range(1, 400):  # AR(1), φ = 0.9: slow drifts that neighbouring steps share
+        e[i] = 0.9 * e[i - 1] + rng.standard_normal()
+    durations = 0.1 * (1 + 0.02 * e)
+    tok, t_start, t_end = series(durations, [1000] * 400)
+    ci = rate_ci(tok, t_start, t_end)
+    naive = iid_rate_half_width(tok, t_start, t_end)
+    assert ci.batches == 20
+    assert ci.tok_s == pytest.approx(400 * 1000 / durations.sum())
+    assert ci.half_width > 2 * naive
+
+
+def test_batch_means_ci_matches_iid_scale_on_independent_steps():
+    rng = np.random.default_rng(8)
+    durations = 0.1 * (1 + 0.02 * rng.standard_normal(400))
+    ci = rate_ci(*series(durations, [1000] * 400))
+    naive = iid_rate_half_width(*series(durations, [1000] * 400))
+    assert 0.5 * naive < ci.half_width < 2 * naive
+
+
+def test_ci_needs_two_steps():
+    assert rate_ci([100], [0.0], [1.0]) is None
+
+
+def test_adaptive_window_stops_once_the_ci_reaches_the_target_after_the_minimum():
+    rng = np.random.default_rng(3)
+    durations, tokens = 0.1 * (1 + 0.05 * rng.standard_normal(5000)), [1000] * 5000
+    rule = StopRule(warmup_steps=5, window_adaptive=(0.02, 10.0), max_steps=10_000, max_seconds=1e9)
+    verdicts = feed_series(rule, durations, tokens)
+    assert verdicts[-1].stop == "window_complete"
+    c = rule.cut()
+    window_seconds = rule.t_end[-1] - rule.t_start[c]
+    assert window_seconds >= 10.0 and window_seconds < 12.0  # ±5% per step: the target is met at the minimum
+    assert rule.ci.rel <= 0.02 and rule.window_ci() == rule.ci
+
+
+def test_adaptive_window_that_never_settles_ends_at_the_limit():
+    rng = np.random.default_rng(4)
+    e = np.zeros(3000)
+    for i in range(1, 3000):
+        e[i] = 0.98 * e[i - 1] + rng.standard_normal()
+    durations = 0.1 * np.exp(0.2 * e)  # strongly drifting throughput
+    rule = StopRule(warmup_steps=0, window_adaptive=(0.005, 5.0), max_steps=100_000, max_seconds=60.0)
+    verdicts = feed_series(rule, durations, [1000] * 3000)
+    assert verdicts[-1].stop == "max_seconds"
+    assert rule.window_ci().rel > 0.005
+
+
+def test_detected_warmup_cuts_the_transient_and_fills_a_fixed_window_after_it():
+    durations, tokens = planted_transient(np.random.default_rng(5))
+    rule = StopRule(warmup_detect=(0.5, 30.0), window_steps=150, max_steps=1000, max_seconds=1e9)
+    verdicts = feed_series(rule, durations, tokens)
+    assert verdicts[-1].stop == "window_complete"
+    assert 25 <= rule.warmup_count <= 50
+    assert rule.window_count == rule.steps - rule.warmup_count >= 150
+    assert verdicts[0].phase == "warmup" and verdicts[-1].phase == "window"
+
+
+def test_detected_warmup_never_cuts_before_the_floor_or_after_the_cap():
+    durations, tokens = planted_transient(np.random.default_rng(6))
+    floor = StopRule(warmup_detect=(10.0, 30.0), window_steps=100, max_steps=1000, max_seconds=1e9)
+    feed_series(floor, durations, tokens)
+    assert floor.warmup_count == floor.floor_count and floor.t_start[floor.warmup_count] >= 1000.0 + 10.0
+    cap = StopRule(warmup_detect=(0.0, 1.0), window_steps=100, max_steps=1000, max_seconds=1e9)
+    feed_series(cap, durations, tokens)
+    assert cap.warmup_count == cap.cap_count < 25
+    assert cap.t_start[cap.warmup_count - 1] < 1000.0 + 1.0 <= cap.t_start[cap.warmup_count]
+
+
+def test_detected_warmup_and_adaptive_window_need_token_counts():
+    rule = StopRule(warmup_detect=(0.0, 10.0), window_steps=3, max_steps=10, max_seconds=1e9)
+    with pytest.raises(AssertionError, match="need tokens"):
+        rule.feed(0, 0.0, 1.0)

@@ -65,7 +65,21 @@ def _outcome(trainer_jsonl: Path) -> str:
     return f"failed {last['kind']}: {last['message']}"
 
 
-def run_cell(spec_file: Path, runs_dir: Path, python: str, sampler_mode: str, interval_ms: int) -> Path:
+def _wait_for_header(path: Path, sampler: subprocess.Popen, timeout_s: float) -> None:
+    """Block until the sampler wrote its `sampler` line (idle power is measured before it), so
+    the trainer does not load the GPU during the idle measurement. Gives up after timeout_s or
+    when the sampler exits; the cell then runs without a measured idle power."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and sampler.poll() is None:
+        try:
+            if b"\n" in path.read_bytes():
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+
+
+def run_cell(spec_file: Path, runs_dir: Path, python: str, sampler_mode: str, interval_ms: int, idle_ms: int = 0) -> Path:
     run_dir = runs_dir / _run_id(spec_file)
     run_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(spec_file, run_dir / "cell.json")
@@ -74,9 +88,10 @@ def run_cell(spec_file: Path, runs_dir: Path, python: str, sampler_mode: str, in
             open(run_dir / "trainer.jsonl", "wb") as events:
         sampler = subprocess.Popen(
             [python, "-u", "-m", "tunegrid_trainer.sampler", "--interval-ms", str(interval_ms), "--gpu", "0",
-             "--mode", sampler_mode],
+             "--mode", sampler_mode, "--idle-ms", str(idle_ms)],
             stdin=subprocess.PIPE, stdout=samples, stderr=err, env=env,
         )
+        _wait_for_header(run_dir / "sampler.jsonl", sampler, timeout_s=idle_ms / 1000 + 30)
         # stdout straight to the file: the trainer flushes each event line, so the file grows live
         trainer = subprocess.Popen(
             [python, "-u", "-m", "tunegrid_trainer", "--spec", str(run_dir / "cell.json")],
@@ -123,6 +138,7 @@ def main(argv=None) -> int:
     parser.add_argument("--python", default=sys.executable, help="interpreter for the trainer and sampler")
     parser.add_argument("--sampler-mode", default="auto", choices=("auto", "nvml", "smi", "none"))
     parser.add_argument("--interval-ms", type=int, default=100)
+    parser.add_argument("--idle-ms", type=int, default=3000, help="idle power measured before each cell's trainer starts")
     args = parser.parse_args(argv)
 
     cells = sorted(p for p in args.cells_dir.glob("*.json") if p.name != "manifest.json")
@@ -133,7 +149,7 @@ def main(argv=None) -> int:
     _copy_plan_facts(args.cells_dir, args.out, args.python)
     failures = 0
     for i, spec_file in enumerate(cells, start=1):
-        run_dir = run_cell(spec_file, args.out, args.python, args.sampler_mode, args.interval_ms)
+        run_dir = run_cell(spec_file, args.out, args.python, args.sampler_mode, args.interval_ms, args.idle_ms)
         exit_info = json.loads((run_dir / "exit.json").read_text())
         failures += exit_info["exit_code"] != 0
         print(f"[{i}/{len(cells)}] {spec_file.name} → {run_dir.name}: {_outcome(run_dir / 'trainer.jsonl')} "

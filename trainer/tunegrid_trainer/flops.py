@@ -1,9 +1,11 @@
 """Model FLOP accounting for `started.model` (PROTOCOL.md §2): counts of frozen matmul and LoRA
-weights read off the module tree, and the per-token training FLOPs formula."""
+weights read off the module tree, the per-token training FLOPs formula (and what gradient
+checkpointing adds for HFU), and the table of known GPUs' dense 16-bit peaks for MFU."""
 
 from __future__ import annotations
 
-from typing import Sequence
+import re
+from typing import Optional, Sequence
 
 
 def attn_flops_per_token_per_seq_len(layers: int, num_heads: int, head_dim: int) -> int:
@@ -41,3 +43,52 @@ def count_matmul_weights(model) -> tuple[int, int]:
         else:
             n_mm += size
     return n_mm, n_lora
+
+
+def recompute_flops_per_token(n_mm: int, n_lora: int, n_head: int, attn_per_len: int, mean_len: float,
+                              gradient_checkpointing: bool) -> float:
+    """Extra FLOPs per token that gradient checkpointing spends: every checkpointed decoder
+    layer runs its forward again during backward (2 per frozen and LoRA weight, plus A(L̄));
+    the LM head (n_head weights) sits outside the checkpointed layers and is not recomputed."""
+    if not gradient_checkpointing:
+        return 0.0
+    return 2 * (n_mm - n_head) + 2 * n_lora + attn_per_len * mean_len
+
+
+# Dense (no sparsity) 16-bit tensor-core peaks, TFLOP/s, with FP32 accumulation (what PyTorch's
+# bf16/fp16 matmuls use), at boost clock. First match on the device name wins, so the more
+# specific names come first. Sources, vendor figures halved where the vendor quotes sparsity:
+#  - H100 SXM 1,979 / PCIe 1,513 / NVL 1,671 TFLOPS BF16 "with sparsity" (NVIDIA H100 datasheet;
+#    its footnote: "1/2 lower without sparsity"; 989.4 dense for the SXM)
+#  - H200 SXM 1,979 / NVL 1,671 TFLOPS BF16 "with sparsity" (NVIDIA H200 datasheet; same GH100 die)
+#  - A100 312 TFLOPS BF16 dense (NVIDIA A100 datasheet; 624 with sparsity)
+#  - RTX 4090 165.2 FP16 tensor TFLOPS with FP32 accumulate (NVIDIA Ada Lovelace whitepaper, Table 2)
+#  - RTX 3090 71 FP16 tensor TFLOPS with FP32 accumulate (NVIDIA Ampere GA102 whitepaper, Table 9)
+#  - RTX 4060 desktop 242 / laptop 233 "AI TOPS" (FP8 sparse, NVIDIA product pages) ÷ 8, the
+#    ratio the RTX 4090's 1,321 AI TOPS has to its 165.2 above
+#  - RTX 5060 Ti 759 "AI TOPS" (FP4 sparse, NVIDIA product page) ÷ 16, the ratio the RTX 5090's
+#    3,352 AI TOPS has to its 209.5 FP16/FP32-accumulate dense TFLOPS (RTX Blackwell whitepaper)
+GPU_PEAKS: tuple[tuple[str, str, float], ...] = (
+    (r"H200 NVL", "H200 NVL", 835.5),
+    (r"H200", "H200 SXM", 989.4),
+    (r"H100 NVL", "H100 NVL", 835.5),
+    (r"H100 PCIe", "H100 PCIe", 756.5),
+    (r"H100", "H100 SXM", 989.4),
+    (r"A100", "A100", 312.0),
+    (r"RTX 5060 Ti", "RTX 5060 Ti", 47.4),
+    (r"RTX 4090", "RTX 4090", 165.2),
+    (r"RTX 4060 Laptop", "RTX 4060 Laptop", 29.1),
+    (r"RTX 4060(?! Ti)", "RTX 4060", 30.2),
+    (r"RTX 3090(?! Ti)", "RTX 3090", 71.0),
+)
+
+
+def gpu_peak(name) -> tuple[Optional[str], Optional[float]]:
+    """(table entry, dense 16-bit TFLOP/s) for a device name such as "NVIDIA H100 80GB HBM3";
+    (None, None) for a GPU not in the table, or no GPU."""
+    if not name:
+        return None, None
+    for pattern, entry, tflops in GPU_PEAKS:
+        if re.search(pattern, name, flags=re.IGNORECASE):
+            return entry, tflops
+    return None, None

@@ -115,9 +115,31 @@ class Seconds:
 
 
 @dataclass(frozen=True)
+class DetectBounds:
+    floor_seconds: float  # the cut is never earlier than the first step starting this late
+    cap_seconds: float  # nor later than the first step starting this late
+
+
+@dataclass(frozen=True)
+class Detect:
+    detect: DetectBounds  # warm-up detected by MSER-5 on the per-step token rate
+
+
+@dataclass(frozen=True)
+class AdaptiveBounds:
+    ci_target: float  # stop once the 95% CI half-width of tok/s is ≤ this fraction of it
+    min_seconds: float  # and the window spans at least this long (energy counter resolution)
+
+
+@dataclass(frozen=True)
+class Adaptive:
+    adaptive: AdaptiveBounds
+
+
+@dataclass(frozen=True)
 class Measure:
-    warmup: Union[Steps, Seconds]
-    window: Union[Steps, Seconds]
+    warmup: Union[Steps, Seconds, Detect]
+    window: Union[Steps, Seconds, Adaptive]
     max_steps: int  # optimizer steps
     max_seconds: float  # training wall time, s
 
@@ -168,6 +190,9 @@ class ModelFacts:
     n_lora: int
     attn_flops_per_token_per_seq_len: int  # A(L) = this × L, forward FLOPs per token
     flops_per_token: float  # train FLOPs per token at the data's token-weighted mean length
+    flops_per_token_hfu: float  # the same plus gradient checkpointing's forward recompute
+    gpu_peak_tflops: Optional[float]  # dense 16-bit tensor peak of this GPU (flops.py table); null if unknown
+    gpu_peak_name: Optional[str]  # the table entry matched, e.g. "H100 SXM"
 
 
 @dataclass
@@ -269,6 +294,8 @@ class SamplerInfo:
     power_limit_w: Optional[float]
     energy_counter: bool
     interval_ms: int
+    idle_power_w: Optional[float]  # mean power over idle_samples readings taken before this event
+    idle_samples: int  # 0 when idle power was not measured (no GPU, no power reading, --idle-ms 0)
     t: float = field(default_factory=time.time)
 
 

@@ -1,6 +1,7 @@
 """The GPU/host sampler of PROTOCOL.md §3: `python -m tunegrid_trainer.sampler --interval-ms 100
---gpu 0 --mode auto|nvml|smi|none [--pid N]`. Reads NVML (or polls nvidia-smi when NVML fails),
-emits one `sampler` event then a `sample` every interval until SIGTERM/SIGINT or stdin closes.
+--gpu 0 --mode auto|nvml|smi|none [--pid N] [--idle-ms 3000]`. Reads NVML (or polls nvidia-smi
+when NVML fails), measures idle power for --idle-ms (the runner starts the trainer only after
+that), emits one `sampler` event then a `sample` every interval until SIGTERM/SIGINT or stdin closes.
 A sampler that cannot see a GPU degrades to host-only samples with the reason; it never fails."""
 
 from __future__ import annotations
@@ -176,6 +177,25 @@ def open_source(mode: str, index: int, interval_ms: int):
     return None, "no NVIDIA GPU: " + ", ".join(reasons)
 
 
+# ---------------------------------------------------------------- idle power
+
+
+def measure_idle(source, seconds: float, interval: float, done: threading.Event) -> tuple[Optional[float], int]:
+    """(mean power W, readings) over `seconds` before the trainer starts, so results can give
+    J/token above idle as well as gross. Smi's first line can take a moment: readings that are
+    still null are skipped. (None, 0) without a power reading."""
+    if source is None or seconds <= 0:
+        return None, 0
+    readings = []
+    end = time.monotonic() + seconds
+    while not done.is_set() and time.monotonic() < end:
+        power = source.read().get("power_w")
+        if power is not None:
+            readings.append(power)
+        done.wait(interval)
+    return (sum(readings) / len(readings), len(readings)) if readings else (None, 0)
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -185,6 +205,8 @@ def main(argv=None) -> int:
     parser.add_argument("--gpu", type=int, default=0)
     parser.add_argument("--mode", choices=("auto", "nvml", "smi", "none"), default="auto")
     parser.add_argument("--pid", type=int, default=None, help="process whose RSS to report")
+    parser.add_argument("--idle-ms", type=int, default=0,
+                        help="measure idle power this long before the `sampler` event (start the trainer after it)")
     args = parser.parse_args(argv)
     claim_stdout()
 
@@ -200,11 +222,13 @@ def main(argv=None) -> int:
     threading.Thread(target=watch_stdin, daemon=True).start()
 
     source, reason = open_source(args.mode, args.gpu, args.interval_ms)
+    idle_power_w, idle_samples = measure_idle(source, args.idle_ms / 1000, args.interval_ms / 1000, done)
     emit(SamplerInfo(
         mode=source.mode if source else "none", reason=reason, gpu_index=args.gpu,
         gpu_name=getattr(source, "name", None), memory_total_mib=getattr(source, "memory_total_mib", None),
         power_limit_w=getattr(source, "power_limit_w", None),
         energy_counter=bool(getattr(source, "energy_counter", False)), interval_ms=args.interval_ms,
+        idle_power_w=idle_power_w, idle_samples=idle_samples,
     ))
     host = Host(args.pid)
     interval = args.interval_ms / 1000

@@ -10,7 +10,7 @@ import typing
 from typing import Literal, Union
 
 from .errors import SpecError
-from .protocol import Spec, Steps, _variant
+from .protocol import Adaptive, Detect, Seconds, Spec, Steps, _variant
 
 
 def _show(value) -> str:
@@ -122,12 +122,22 @@ def _check_rules(spec: Spec) -> None:
     m = spec.measure
     if isinstance(m.warmup, Steps):
         _positive("measure.warmup.steps", m.warmup.steps, allow_zero=True)
-    else:
+    elif isinstance(m.warmup, Seconds):
         _positive("measure.warmup.seconds", m.warmup.seconds, allow_zero=True)
+    else:
+        d = m.warmup.detect
+        _positive("measure.warmup.detect.floor_seconds", d.floor_seconds, allow_zero=True)
+        if d.cap_seconds < d.floor_seconds:
+            _fail("measure.warmup.detect.cap_seconds", d.cap_seconds, f"a number ≥ floor_seconds ({d.floor_seconds})")
     if isinstance(m.window, Steps):
         _positive("measure.window.steps", m.window.steps)
-    else:
+    elif isinstance(m.window, Seconds):
         _positive("measure.window.seconds", m.window.seconds)
+    else:
+        a = m.window.adaptive
+        if not 0 < a.ci_target < 1:
+            _fail("measure.window.adaptive.ci_target", a.ci_target, "a fraction in (0, 1), e.g. 0.02 for ±2%")
+        _positive("measure.window.adaptive.min_seconds", a.min_seconds, allow_zero=True)
     _positive("measure.max_steps", m.max_steps)
     _positive("measure.max_seconds", m.max_seconds)
 

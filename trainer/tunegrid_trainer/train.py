@@ -19,10 +19,10 @@ import torch
 from . import data as data_mod
 from .errors import NanLoss, Progress
 from .env import env_facts
-from .flops import flops_per_token, token_weighted_mean_length
+from .flops import flops_per_token, gpu_peak, recompute_flops_per_token, token_weighted_mean_length
 from .models import TORCH_DTYPES, build_model, model_facts, require_bitsandbytes
 from .preflight import check_dependencies, check_device, resolve_device
-from .protocol import Finished, ModelFacts, Spec, Started, Step, Steps, emit, stdin_lines
+from .protocol import Adaptive, Detect, Finished, ModelFacts, Seconds, Spec, Started, Step, Steps, emit, stdin_lines
 from .spec import load_spec
 from .stop import StopRule
 
@@ -72,14 +72,19 @@ def run(spec_path: str, progress: Progress) -> None:
     data_facts = data_mod.data_facts(spec.data.source, tokens)
 
     mean_len = token_weighted_mean_length([len(s) for s in tokens.samples])
+    fpt = flops_per_token(shape["n_mm"], shape["n_lora"], shape["attn_flops_per_token_per_seq_len"], mean_len)
+    recompute = recompute_flops_per_token(shape["n_mm"], shape["n_lora"], shape["vocab"] * shape["hidden"],
+                                          shape["attn_flops_per_token_per_seq_len"], mean_len, spec.gradient_checkpointing)
+    env = env_facts(device)
+    peak_name, peak_tflops = gpu_peak(env.gpu_name)
     model = ModelFacts(
         name=built.name, source=spec.model.source, random_weights=built.random_weights, **shape,
-        flops_per_token=flops_per_token(shape["n_mm"], shape["n_lora"], shape["attn_flops_per_token_per_seq_len"], mean_len),
+        flops_per_token=fpt, flops_per_token_hfu=fpt + recompute, gpu_peak_tflops=peak_tflops, gpu_peak_name=peak_name,
     )
     warnings = built.warnings + tokens.warnings + notes
     if device == "cpu":
         warnings.append("device cpu: timings say nothing about GPU throughput")
-    emit(Started(spec.run_id, spec.cell_hash, spec, model, data_facts, env_facts(device), warnings))
+    emit(Started(spec.run_id, spec.cell_hash, spec, model, data_facts, env, warnings))
 
     finished = train(
         built.model,
@@ -102,12 +107,14 @@ def run(spec_path: str, progress: Progress) -> None:
 
 def stop_rule(spec: Spec) -> StopRule:
     m = spec.measure
-    warm, window = isinstance(m.warmup, Steps), isinstance(m.window, Steps)
+    warm, window = m.warmup, m.window
     return StopRule(
-        warmup_steps=m.warmup.steps if warm else None,
-        warmup_seconds=None if warm else m.warmup.seconds,
-        window_steps=m.window.steps if window else None,
-        window_seconds=None if window else m.window.seconds,
+        warmup_steps=warm.steps if isinstance(warm, Steps) else None,
+        warmup_seconds=warm.seconds if isinstance(warm, Seconds) else None,
+        warmup_detect=(warm.detect.floor_seconds, warm.detect.cap_seconds) if isinstance(warm, Detect) else None,
+        window_steps=window.steps if isinstance(window, Steps) else None,
+        window_seconds=window.seconds if isinstance(window, Seconds) else None,
+        window_adaptive=(window.adaptive.ci_target, window.adaptive.min_seconds) if isinstance(window, Adaptive) else None,
         max_steps=m.max_steps,
         max_seconds=m.max_seconds,
     )
@@ -240,7 +247,7 @@ def train(
         sync()
         t_end = time.time()
 
-        verdict = rule.feed(step, t_start, t_end)
+        verdict = rule.feed(step, t_start, t_end, tokens)
         emit(Step(step, t_start, t_end, tokens, padded, samples, loss, lr_now, grad_norm, **_memory(device),
                   phase=verdict.phase))
         if verdict.stop:

