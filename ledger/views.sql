@@ -57,17 +57,20 @@ CREATE OR REPLACE MACRO t95(df) AS CASE
                       2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042][df::INTEGER]
   ELSE 1.96 + 2.4 / df END;
 
--- One row per configuration (the resolved cell config without its seed) and environment, over
--- its succeeded runs across repeats and seeds: mean, sample sd and 95% t-interval of the mean for
--- tok/s, T10k and J/token; VRAM as the worst (max) peak. config_id = first 12 hex of md5(config).
+-- One row per configuration and environment over its succeeded runs across repeats and seeds:
+-- a configuration is everything a cell hash covers except the seed (resolved config, measure,
+-- trainer source and dataset digests). Mean, sample sd and 95% t-interval of the mean for tok/s,
+-- T10k and J/token; VRAM as the worst (max) peak. config_id = first 12 hex of md5 of that key.
 CREATE OR REPLACE VIEW cell_summary AS
 WITH ok AS (
-  SELECT s.*, c.config, CAST(c.config AS VARCHAR) AS config_text, coalesce(s.vram_peak_mib, s.torch_peak_reserved_mib) AS vram
+  SELECT s.*, c.config, c.trainer_digest, c.dataset_digest,
+    CAST(c.config AS VARCHAR) || CAST(c.measure AS VARCHAR) || c.trainer_digest || c.dataset_digest AS config_key,
+    coalesce(s.vram_peak_mib, s.torch_peak_reserved_mib) AS vram
   FROM run_summary s JOIN cells c USING (cell_hash)
   WHERE s.status = 'succeeded' AND s.tok_s IS NOT NULL
 )
 SELECT
-  left(md5(config_text), 12) AS config_id,
+  left(md5(config_key), 12) AS config_id,
   string_agg(DISTINCT grid, ',') AS grid,
   any_value(coalesce(label, CAST(axis_values AS VARCHAR))) AS cell,
   env_hash, any_value(gpu_name) AS gpu_name,
@@ -85,18 +88,18 @@ SELECT
   avg(j_per_token) + t95(count(j_per_token) - 1) * stddev_samp(j_per_token) / sqrt(count(j_per_token)) AS j_per_token_ci_high,
   any_value(energy_method) AS energy_method,
   list(DISTINCT left(cell_hash, 12) ORDER BY left(cell_hash, 12)) AS cell_hashes,
-  any_value(config) AS config
+  any_value(config) AS config, any_value(trainer_digest) AS trainer_digest, any_value(dataset_digest) AS dataset_digest
 FROM ok
-GROUP BY config_text, env_hash;
+GROUP BY config_key, env_hash;
 
--- The effect of one factor (a camelCase cell field, e.g. 'batchSize') with every other field and
--- the environment held fixed: one row per level within each group of otherwise identical
+-- The effect of one factor (a camelCase cell field, e.g. 'batchSize') with every other field, the
+-- environment, trainer source and dataset held fixed: one row per level within each group of otherwise identical
 -- configs (held = first 8 hex of that group's id), and tok/s relative to the group's lowest level.
 -- Groups where the factor takes a single value say nothing about it and are left out.
 CREATE OR REPLACE MACRO factor_effect(factor) AS TABLE
 WITH s AS (
   SELECT *, json_extract(config, '$.' || factor) AS level_json,
-    md5(CAST(json_merge_patch(config, json_object(factor, NULL)) AS VARCHAR) || env_hash) AS held_id
+    md5(CAST(json_merge_patch(config, json_object(factor, NULL)) AS VARCHAR) || env_hash || trainer_digest || dataset_digest) AS held_id
   FROM cell_summary
 ),
 known AS (

@@ -5,17 +5,19 @@
 import { Effect, Result, Schema } from "effect"
 import { dirname, resolve } from "node:path"
 import { datasetDigest, hashCell, repoRoot, trainerDigest, type HashedCell } from "../cells.ts"
-import { UserError } from "../commands/shared.ts"
 import { gitState, makeEnvironment } from "../env.ts"
 import { defaultCell } from "../grid/defaults.ts"
 import { CellConfig, type Measure } from "../grid/schema.ts"
-import { Ledger, type Row } from "../ledger/Ledger.ts"
+import { Ledger, type LedgerShape, type Row } from "../ledger/Ledger.ts"
 import { markOrphansInterrupted, putCell, putEnvironment } from "../ledger/records.ts"
 import type { Progress } from "../progress.ts"
 import { cellRow } from "../recorder.ts"
 import { runOne } from "../scheduler.ts"
 import { probeEnvironment } from "../trainer/probe.ts"
 import { compareFigure, compareLoss, decide, diffFields, resolvePrefix, type Check, type FieldChange, type Match, type Verdict } from "./compare.ts"
+
+/** Why a rerun cannot start: the prefix names no single succeeded run, or the stored cell is unusable. */
+export class RerunProblem extends Schema.TaggedError<RerunProblem>()("RerunProblem", { message: Schema.String }) {}
 
 export interface RerunOptions {
   readonly prefix: string
@@ -44,26 +46,26 @@ const parse = (value: unknown): Record<string, unknown> =>
   typeof value === "string" ? JSON.parse(value) as Record<string, unknown> : (value ?? {}) as Record<string, unknown>
 
 const one = (rows: Array<Row>, what: string) =>
-  rows.length > 0 ? Effect.succeed(rows[0]!) : Effect.fail(new UserError({ message: `the ledger has no ${what}` }))
+  rows.length > 0 ? Effect.succeed(rows[0]!) : Effect.fail(new RerunProblem({ message: `the ledger has no ${what}` }))
 
 /** The stored cell, as the trainer will see it. Fields added since it was recorded take their defaults. */
 const decodeCell = (row: Row) => {
   const stored = parse(row.config)
   const decoded = Schema.decodeUnknownResult(CellConfig)({ ...defaultCell, ...stored }, { errors: "all", onExcessProperty: "error" })
   if (Result.isFailure(decoded)) {
-    return Effect.fail(new UserError({ message: `cell ${String(row.cell_hash).slice(0, 12)}: its stored config no longer decodes: ${decoded.failure.message}` }))
+    return Effect.fail(new RerunProblem({ message: `cell ${String(row.cell_hash).slice(0, 12)}: its stored config no longer decodes: ${decoded.failure.message}` }))
   }
   return Effect.succeed(decoded.success)
 }
 
-const figures = (l: Ledger["Service"], runId: string, ciColumns: ReadonlySet<string>) => {
+const figures = (l: LedgerShape, runId: string, ciColumns: ReadonlySet<string>) => {
   const ci = (name: string) => (ciColumns.has(`${name}_ci_low`) && ciColumns.has(`${name}_ci_high`) ? `, ${name}_ci_low, ${name}_ci_high` : "")
   return l.rows(`SELECT tok_s, j_per_token, energy_method${ci("tok_s")}${ci("j_per_token")} FROM results WHERE run_id = $1`, [runId]).pipe(
     Effect.map((rows) => rows[0] ?? {})
   )
 }
 
-const losses = (l: Ledger["Service"], runId: string) =>
+const losses = (l: LedgerShape, runId: string) =>
   l.rows(`SELECT step, loss FROM steps WHERE run_id = $1 ORDER BY step`, [runId]).pipe(
     Effect.map((rows) => rows.map((r) => ({ step: Number(r.step), loss: Number(r.loss) })))
   )
@@ -85,7 +87,7 @@ export const rerun = Effect.fnUntraced(function*(o: RerunOptions) {
   const resolved = resolvePrefix(o.prefix, matches.map((m): Match => ({
     runId: String(m.run_id), cellHash: String(m.cell_hash), status: String(m.status), startedAt: String(m.started_at), label: String(m.label)
   })))
-  if (resolved._tag === "Problem") return yield* new UserError({ message: resolved.message })
+  if (resolved._tag === "Problem") return yield* new RerunProblem({ message: resolved.message })
   const source = resolved.run
 
   const run = yield* one(yield* l.rows(`SELECT * FROM runs WHERE run_id = $1`, [source.runId]), `run ${source.runId}`)
@@ -101,7 +103,7 @@ export const rerun = Effect.fnUntraced(function*(o: RerunOptions) {
   const trainerNow = trainerDigest()
   const datasetNow = yield* Effect.try({
     try: () => datasetDigest(config, baseDir),
-    catch: (e) => new UserError({ message: `cannot read the cell's dataset: ${e instanceof Error ? e.message : String(e)}` })
+    catch: (e) => new RerunProblem({ message: `cannot read the cell's dataset: ${e instanceof Error ? e.message : String(e)}` })
   })
   const inputs = diffFields(
     { trainer_source: cellRowStored.trainer_digest, dataset: cellRowStored.dataset_digest },
