@@ -60,3 +60,140 @@ SELECT run_id, grid, cell_hash, label, axis_values, status, error_kind, error_me
 FROM run_summary
 WHERE status IN ('failed', 'interrupted')
 ORDER BY started_at DESC;
+
+-- ---------------------------------------------------------------- analysis (tunegrid sql)
+-- Two-sided 95% Student t critical value for df degrees of freedom (table to 30, then a close
+-- approximation: df 40 → 2.02, 60 → 2.00, 120 → 1.98); NULL when df < 1 (one run has no spread).
+CREATE OR REPLACE MACRO t95(df) AS CASE
+  WHEN df IS NULL OR df < 1 THEN NULL
+  WHEN df <= 30 THEN [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+                      2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042][df::INTEGER]
+  ELSE 1.96 + 2.4 / df END;
+
+-- One row per configuration and environment over its succeeded runs across repeats and seeds:
+-- a configuration is everything a cell hash covers except the seed (resolved config, measure,
+-- trainer source and dataset digests). Mean, sample sd and 95% t-interval of the mean for tok/s,
+-- T10k and J/token; VRAM as the worst (max) peak. config_id = first 12 hex of md5 of that key.
+CREATE OR REPLACE VIEW cell_summary AS
+WITH ok AS (
+  SELECT s.*, c.config, c.trainer_digest, c.dataset_digest,
+    CAST(c.config AS VARCHAR) || CAST(c.measure AS VARCHAR) || c.trainer_digest || c.dataset_digest AS config_key,
+    coalesce(s.vram_peak_mib, s.torch_peak_reserved_mib) AS vram
+  FROM run_summary s JOIN cells c USING (cell_hash)
+  WHERE s.status = 'succeeded' AND s.tok_s IS NOT NULL
+)
+SELECT
+  left(md5(config_key), 12) AS config_id,
+  string_agg(DISTINCT grid, ',') AS grid,
+  any_value(coalesce(label, CAST(axis_values AS VARCHAR))) AS cell,
+  env_hash, any_value(gpu_name) AS gpu_name,
+  count(*)::INTEGER AS n, count(DISTINCT seed)::INTEGER AS seeds,
+  avg(tok_s) AS tok_s_mean, stddev_samp(tok_s) AS tok_s_sd,
+  avg(tok_s) - t95(count(*) - 1) * stddev_samp(tok_s) / sqrt(count(*)) AS tok_s_ci_low,
+  avg(tok_s) + t95(count(*) - 1) * stddev_samp(tok_s) / sqrt(count(*)) AS tok_s_ci_high,
+  avg(t10k_s) AS t10k_mean,
+  avg(t10k_s) - t95(count(*) - 1) * stddev_samp(t10k_s) / sqrt(count(*)) AS t10k_ci_low,
+  avg(t10k_s) + t95(count(*) - 1) * stddev_samp(t10k_s) / sqrt(count(*)) AS t10k_ci_high,
+  max(vram) AS vram_peak_mib,
+  CASE WHEN bool_and(vram_peak_mib IS NOT NULL) THEN 'nvml' WHEN bool_and(vram IS NOT NULL) THEN 'torch_reserved' END AS vram_method,
+  avg(j_per_token) AS j_per_token_mean,
+  avg(j_per_token) - t95(count(j_per_token) - 1) * stddev_samp(j_per_token) / sqrt(count(j_per_token)) AS j_per_token_ci_low,
+  avg(j_per_token) + t95(count(j_per_token) - 1) * stddev_samp(j_per_token) / sqrt(count(j_per_token)) AS j_per_token_ci_high,
+  any_value(energy_method) AS energy_method,
+  list(DISTINCT left(cell_hash, 12) ORDER BY left(cell_hash, 12)) AS cell_hashes,
+  any_value(config) AS config, any_value(trainer_digest) AS trainer_digest, any_value(dataset_digest) AS dataset_digest
+FROM ok
+GROUP BY config_key, env_hash;
+
+-- The effect of one factor (a camelCase cell field, e.g. 'batchSize') with every other field, the
+-- environment, trainer source and dataset held fixed: one row per level within each group of otherwise identical
+-- configs (held = first 8 hex of that group's id), and tok/s relative to the group's lowest level.
+-- Groups where the factor takes a single value say nothing about it and are left out.
+CREATE OR REPLACE MACRO factor_effect(factor) AS TABLE
+WITH s AS (
+  SELECT *, json_extract(config, '$.' || factor) AS level_json,
+    md5(CAST(json_merge_patch(config, json_object(factor, NULL)) AS VARCHAR) || env_hash || trainer_digest || dataset_digest) AS held_id
+  FROM cell_summary
+),
+known AS (
+  SELECT CASE WHEN count(level_json) = 0
+    THEN error('factor_effect: no cell has a field named ''' || factor || ''' (use a camelCase cell field such as batchSize, precision, optim)')
+    ELSE true END AS ok
+  FROM s
+),
+g AS (
+  SELECT s.*, CAST(level_json AS VARCHAR) AS level, count(*) OVER (PARTITION BY held_id) AS levels
+  FROM s, known WHERE known.ok
+)
+SELECT
+  left(held_id, 8) AS held, factor AS factor, level, config_id, n,
+  tok_s_mean, tok_s_ci_low, tok_s_ci_high,
+  tok_s_mean / first_value(tok_s_mean) OVER (PARTITION BY held_id ORDER BY try_cast(level AS DOUBLE) NULLS LAST, level) AS tok_s_ratio,
+  t10k_mean, vram_peak_mib, j_per_token_mean, gpu_name
+FROM g
+WHERE levels >= 2
+ORDER BY held, try_cast(level AS DOUBLE) NULLS LAST, level;
+
+-- Pareto frontier over tok/s (higher is better) × VRAM peak and J/token (lower is better) among
+-- configurations whose VRAM peak fits in budget_mib (MiB; 8 GiB = 8192). A missing J/token (no
+-- energy counter) does not count against a config. include_unmeasured := true also keeps configs
+-- whose memory was not measured (CPU runs). Fastest first: the first row answers "fastest config
+-- that fits".
+CREATE OR REPLACE MACRO pareto(budget_mib, include_unmeasured := false) AS TABLE
+WITH s AS (
+  SELECT * FROM cell_summary
+  WHERE vram_peak_mib <= budget_mib OR (vram_peak_mib IS NULL AND include_unmeasured)
+)
+SELECT config_id, grid, cell, n, tok_s_mean, tok_s_ci_low, tok_s_ci_high, t10k_mean, vram_peak_mib, vram_method,
+  j_per_token_mean, energy_method, gpu_name, env_hash, config
+FROM s
+WHERE NOT EXISTS (
+  SELECT 1 FROM s o
+  WHERE o.config_id <> s.config_id OR o.env_hash <> s.env_hash
+  HAVING bool_or(
+    o.tok_s_mean >= s.tok_s_mean
+    AND (o.vram_peak_mib IS NULL OR s.vram_peak_mib IS NULL OR o.vram_peak_mib <= s.vram_peak_mib)
+    AND (o.j_per_token_mean IS NULL OR s.j_per_token_mean IS NULL OR o.j_per_token_mean <= s.j_per_token_mean)
+    AND (o.tok_s_mean > s.tok_s_mean OR coalesce(o.vram_peak_mib < s.vram_peak_mib, false)
+         OR coalesce(o.j_per_token_mean < s.j_per_token_mean, false))
+  )
+)
+ORDER BY tok_s_mean DESC;
+
+-- Two runs or cells side by side: a and b are prefixes of a run id or a cell hash (all succeeded
+-- runs that match are averaged). One row per figure: a, b, b − a and b / a.
+CREATE OR REPLACE MACRO compare_runs(a, b) AS TABLE
+WITH pick AS (
+  SELECT 'a' AS side, * FROM run_summary WHERE status = 'succeeded' AND (starts_with(run_id, a) OR starts_with(cell_hash, a))
+  UNION ALL
+  SELECT 'b' AS side, * FROM run_summary WHERE status = 'succeeded' AND (starts_with(run_id, b) OR starts_with(cell_hash, b))
+),
+found AS (
+  SELECT CASE
+    WHEN count(*) FILTER (WHERE side = 'a') = 0 THEN error('compare_runs: no succeeded run or cell matches ''' || a || '''')
+    WHEN count(*) FILTER (WHERE side = 'b') = 0 THEN error('compare_runs: no succeeded run or cell matches ''' || b || '''')
+    ELSE true END AS ok
+  FROM pick
+),
+agg AS (
+  SELECT side,
+    count(*)::DOUBLE AS runs, avg(tok_s) AS tok_s, avg(t10k_s) AS t10k_s,
+    max(coalesce(vram_peak_mib, torch_peak_reserved_mib)) AS vram_peak_mib, avg(torch_peak_allocated_mib) AS torch_peak_allocated_mib,
+    avg(j_per_token) AS j_per_token, avg(mean_power_w) AS mean_power_w, avg(wall_seconds) AS wall_seconds,
+    avg(window_steps)::DOUBLE AS window_steps, avg(loss_first) AS loss_first, avg(loss_last) AS loss_last,
+    avg(flops_per_token) AS flops_per_token
+  FROM pick, found WHERE found.ok GROUP BY side
+),
+names AS (
+  SELECT ['runs', 'tok_s', 't10k_s', 'vram_peak_mib', 'torch_peak_allocated_mib', 'j_per_token', 'mean_power_w',
+    'wall_seconds', 'window_steps', 'loss_first', 'loss_last', 'flops_per_token'] AS metrics
+),
+long AS (
+  SELECT side, unnest(metrics) AS metric,
+    unnest([runs, tok_s, t10k_s, vram_peak_mib, torch_peak_allocated_mib, j_per_token, mean_power_w, wall_seconds,
+      window_steps, loss_first, loss_last, flops_per_token]) AS value
+  FROM agg, names
+)
+SELECT x.metric, x.value AS a, y.value AS b, y.value - x.value AS diff, y.value / nullif(x.value, 0) AS ratio
+FROM long x JOIN long y ON x.metric = y.metric AND x.side = 'a' AND y.side = 'b'
+ORDER BY list_position((SELECT metrics FROM names), x.metric);

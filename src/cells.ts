@@ -92,6 +92,7 @@ export const toSpec = (cell: HashedCell, measure: Measure, runId: string, paths:
     grad_accum: c.gradientAccumulationSteps,
     max_seq_len: c.maxSeqLength,
     gradient_checkpointing: c.gradientCheckpointing,
+    deterministic: c.deterministic,
     seed: cell.seed,
     device: c.device,
     data,

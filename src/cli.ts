@@ -6,15 +6,18 @@ import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Cause, Effect } from "effect"
 import { Command } from "effect/cli"
 import { doctorCommand } from "./commands/doctor.ts"
+import { exportCommand } from "./commands/export.ts"
 import { ingestCommand, planCommand } from "./commands/ingest.ts"
+import { plotCommand } from "./commands/plot.ts"
 import { reportCommand, runsCommand } from "./commands/report.ts"
+import { rerunCommand } from "./commands/rerun.ts"
 import { runCommand } from "./commands/run.ts"
 import { sqlCommand } from "./commands/sql.ts"
 import { tunegridVersion } from "./env.ts"
 
 const cli = Command.make("tunegrid").pipe(
   Command.withDescription("Experiment-as-code grid runner with a reproducibility ledger for LoRA/QLoRA fine-tuning"),
-  Command.withSubcommands([runCommand, reportCommand, sqlCommand, runsCommand, doctorCommand, planCommand, ingestCommand])
+  Command.withSubcommands([runCommand, reportCommand, sqlCommand, runsCommand, doctorCommand, planCommand, ingestCommand, rerunCommand, exportCommand, plotCommand])
 )
 
 /** Known failures print their message; anything else prints the full cause. */

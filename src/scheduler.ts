@@ -65,9 +65,10 @@ export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
   return counts
 })
 
-const runOne = (
-  o: RunOptions, cell: HashedCell, repeat: number, sentinel: number | null, position: string, envHash: string, gridHash: string,
-  measure: Parameters<typeof toSpec>[1], artifacts: string
+/** One run of one cell in fresh processes, written through to the ledger (also used by rerun). */
+export const runOne = (
+  o: Pick<RunOptions, "python" | "samplerMode" | "progress">, cell: HashedCell, repeat: number, sentinel: number | null, position: string, envHash: string,
+  gridHash: string | null, measure: Parameters<typeof toSpec>[1], artifacts: string, rerunOf: string | null = null
 ) =>
   Effect.gen(function*() {
     const runId = randomUUID()
@@ -76,7 +77,7 @@ const runOne = (
     const spec = toSpec(cell, measure, runId, { baseDir: repoRoot, tokenizerDir: offlineTokenizerDir() })
     const specPath = join(dir, "cell.json")
     writeFileSync(specPath, JSON.stringify(spec, null, 2))
-    yield* startRun({ runId, cellHash: cell.cellHash, envHash, gridHash, seed: cell.seed, repeat, origin: "live", startedAt: Date.now() / 1000, rerunOf: null, sentinel })
+    yield* startRun({ runId, cellHash: cell.cellHash, envHash, gridHash, seed: cell.seed, repeat, origin: "live", startedAt: Date.now() / 1000, rerunOf, sentinel })
     o.progress.start(position, cell, runId)
     const stop = yield* Deferred.make<"skip" | "interrupt">()
     const evidence = yield* runCellProcesses({

@@ -1,24 +1,123 @@
-// `tunegrid sql "<query>"`: any read-only query on the ledger (tables and views in ledger/*.sql).
-import { Console, Effect } from "effect"
+// `tunegrid sql ["<query>"]`: a read-only query on the ledger (tables and views in ledger/*.sql),
+// or, with no query, an interactive prompt (statements end with `;`, `.quit` leaves). Bad SQL
+// gets DuckDB's own pointer to the problem plus what the ledger does have, never a stack trace.
+import { Console, Effect, Option, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { Ledger } from "../ledger/Ledger.ts"
-import { render } from "../report.ts"
+import { createInterface } from "node:readline"
+import { Ledger, type LedgerShape } from "../ledger/Ledger.ts"
+import { render, type Format } from "../report.ts"
 import { withReadOnly } from "./report.ts"
 import { ledgerFlag, UserError } from "./shared.ts"
 
-const friendly = (message: string) => {
-  if (/read-only mode|read only/i.test(message)) return `the sql command is read-only; this statement would write to the ledger (${message.split("\n")[0]})`
-  return message
+/** What the ledger holds, to name in errors and in `.tables`. */
+const catalog = (l: LedgerShape) =>
+  l.rows(`SELECT table_name AS name, CASE table_type WHEN 'VIEW' THEN 'view' ELSE 'table' END AS kind
+      FROM information_schema.tables WHERE table_schema = 'main'
+    UNION ALL
+    SELECT DISTINCT function_name || '(' || array_to_string(parameters, ', ') || ')', 'macro'
+      FROM duckdb_functions() WHERE function_type = 'table_macro' AND NOT internal AND schema_name = 'main'
+    ORDER BY kind, name`).pipe(
+    Effect.map((rows) => rows.map((r) => ({ name: String(r.name), kind: String(r.kind) }))),
+    Effect.orElseSucceed(() => [] as Array<{ name: string; kind: string }>)
+  )
+
+const listing = (items: ReadonlyArray<{ name: string; kind: string }>) =>
+  ["table", "view", "macro"].map((kind) => `${kind}s: ${items.filter((i) => i.kind === kind).map((i) => i.name).join(", ") || "(none)"}`).join("\n")
+
+/** DuckDB's message without our own "in:" echo, plus a hint where one helps. Pure. */
+export const friendlySqlError = (message: string, items: ReadonlyArray<{ name: string; kind: string }>): string => {
+  const text = message.replace(/\n {2}in: .*$/s, "").replace(/^Failed to extract statements: /, "").trim()
+  if (/read-only mode|read only/i.test(text)) {
+    return `the sql command is read-only; this statement would write to the ledger (${text.split("\n")[0]})`
+  }
+  if (/^Catalog Error: (Table|Table Function) with name/m.test(text)) return `${text}\n\nthe ledger has\n${listing(items)}`
+  if (/^Binder Error: Referenced column/m.test(text)) return `${text}\n\n(DESCRIBE <table> lists a table's columns)`
+  return text
 }
 
+const runQuery = (l: LedgerShape, query: string, format: Format) =>
+  l.rowsJson(query).pipe(
+    Effect.map((t) => render(t.columns, t.rows, format)),
+    Effect.catch((e) => Effect.flatMap(catalog(l), (items) => Effect.fail(new UserError({ message: friendlySqlError(e.message, items) }))))
+  )
+
+/** Split accumulated input into complete statements (ending with `;` outside quotes) and the rest. */
+export const takeStatements = (buffer: string): { statements: Array<string>; rest: string } => {
+  const statements: Array<string> = []
+  let quote: string | null = null
+  let start = 0
+  for (let i = 0; i < buffer.length; i++) {
+    const ch = buffer[i]!
+    if (quote) {
+      if (ch === quote) quote = null
+    } else if (ch === "'" || ch === '"') {
+      quote = ch
+    } else if (ch === ";") {
+      const statement = buffer.slice(start, i).trim()
+      if (statement) statements.push(statement)
+      start = i + 1
+    }
+  }
+  return { statements, rest: buffer.slice(start) }
+}
+
+const help = `statements end with ;  (they may span lines)
+.tables   list tables, views and macros
+.quit     leave (also .exit or Ctrl+D)`
+
+const interactive = (l: LedgerShape, format: Format) =>
+  Effect.promise(async () => {
+    const tty = Boolean(process.stdin.isTTY)
+    const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: tty })
+    const out = (text: string) => process.stdout.write(text + "\n")
+    const prompt = (continued: boolean) => {
+      if (!tty) return
+      rl.setPrompt(continued ? "     ...> " : "tunegrid> ")
+      rl.prompt()
+    }
+    if (tty) out(`tunegrid sql on ${l.path} (read-only). ${help.split("\n")[0]}; .help for more`)
+    let buffer = ""
+    let failures = 0
+    const execute = async (statement: string) => {
+      const r = await Effect.runPromise(Effect.result(runQuery(l, statement, format)))
+      if (Result.isSuccess(r)) out(r.success)
+      else {
+        failures += 1
+        process.stderr.write(`error: ${r.failure.message}\n`)
+      }
+    }
+    prompt(false)
+    for await (const line of rl) {
+      if (buffer.trim() === "" && line.trim().startsWith(".")) {
+        const command = line.trim()
+        if (command === ".quit" || command === ".exit") break
+        if (command === ".tables") out(listing(await Effect.runPromise(catalog(l))))
+        else if (command === ".help") out(help)
+        else process.stderr.write(`unknown command ${command}\n${help}\n`)
+        prompt(false)
+        continue
+      }
+      const { statements, rest } = takeStatements(buffer + line + "\n")
+      buffer = rest
+      for (const statement of statements) await execute(statement)
+      prompt(buffer.trim() !== "")
+    }
+    rl.close()
+    if (buffer.trim() !== "") await execute(buffer.trim())
+    return failures
+  })
+
 export const sqlCommand = Command.make("sql", {
-  query: Argument.String("query").pipe(Argument.withDescription("SQL to run, e.g. \"SELECT * FROM table1\"")),
-  format: Flag.Literals("format", ["table", "md", "csv", "json"]).pipe(Flag.withDefault("table")),
+  query: Argument.String("query").pipe(Argument.optional, Argument.withDescription("SQL to run, e.g. \"SELECT * FROM table1\"; none: interactive prompt")),
+  format: Flag.Literals("format", ["table", "md", "csv", "json"]).pipe(Flag.withDefault("table"), Flag.withDescription("table (default), md, csv or json")),
   ledger: ledgerFlag
 }, (o) =>
   withReadOnly(o.ledger, Effect.gen(function*() {
     const l = yield* Ledger
-    const t = yield* l.rowsJson(o.query).pipe(Effect.mapError((e) => new UserError({ message: friendly(e.message) })))
-    yield* Console.log(render(t.columns, t.rows, o.format))
+    if (Option.isSome(o.query)) return yield* Console.log(yield* runQuery(l, o.query.value, o.format))
+    const failures = yield* interactive(l, o.format)
+    if (failures > 0) process.exitCode = 1
   }))
-).pipe(Command.withDescription("Run a read-only SQL query on the ledger (tables: runs, steps, samples, results, cells, grids, environments; views: table1, table2, run_summary, failures)"))
+).pipe(Command.withDescription(
+  "Query the ledger read-only (tables: runs, steps, samples, results, cells, grids, environments; views: table1, table2, run_summary, failures, cell_summary; macros: factor_effect(name), pareto(budget_mib), compare_runs(a, b)). No query: interactive prompt"
+))

@@ -24,6 +24,7 @@ export const defaultCell: CellConfig = {
   gradientAccumulationSteps: 1,
   maxSeqLength: 512,
   gradientCheckpointing: true,
+  deterministic: false,
   device: "auto",
   dataset: "synthetic",
   datasetSamples: 5000,

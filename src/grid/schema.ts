@@ -38,6 +38,8 @@ export const CellConfig = Schema.Struct({
   gradientAccumulationSteps: PositiveInt,
   maxSeqLength: PositiveInt,
   gradientCheckpointing: Schema.Boolean,
+  /** Seeded everything, PyTorch deterministic algorithms, cuBLAS workspace ":4096:8" (reruns compare losses bit for bit). */
+  deterministic: Schema.Boolean,
   device: Schema.Literals(["auto", "cpu", "cuda"]),
   dataset: Schema.String.pipe(Schema.check(Schema.isPattern(/^(synthetic|file:.+|hub:.+)$/))),
   datasetSamples: Schema.NullOr(PositiveInt),

@@ -63,6 +63,7 @@ BASE_SPEC = {
     "grad_accum": 1,
     "max_seq_len": 64,
     "gradient_checkpointing": False,
+    "deterministic": False,
     "seed": 42,
     "device": "cpu",
     "data": {"source": "synthetic", "samples": 64, "seed": 0},

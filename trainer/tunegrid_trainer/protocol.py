@@ -165,6 +165,7 @@ class Spec:
     grad_accum: int  # micro-batches per optimizer step
     max_seq_len: int  # tokens
     gradient_checkpointing: bool
+    deterministic: bool  # deterministic algorithms + cuBLAS workspace; losses repeat bit for bit
     seed: int
     device: Literal["auto", "cpu", "cuda"]
     data: Union[SyntheticData, FileData, HubData]

@@ -30,6 +30,8 @@ from .stop import StopRule
 def run(spec_path: str, progress: Progress) -> None:
     spec = load_spec(spec_path)
     stop_requested = listen_for_stop()
+    if spec.deterministic:
+        make_deterministic()  # before resolve_device: cuBLAS reads its workspace setting at CUDA start
     device = resolve_device(spec.device)
     check_dependencies(spec.method, spec.optim, spec.data.source)
     check_device(spec.method, spec.optim, spec.precision, device)
@@ -148,6 +150,17 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+def make_deterministic() -> None:
+    """Deterministic kernels where PyTorch has them (an op without one raises instead of varying).
+    cuBLAS needs a fixed workspace (":4096:8" = 8 buffers of 4 MiB) to reduce in a fixed order."""
+    import os
+
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
 
 
 def make_optimizer(name: str, params: list, lr: float, weight_decay: float):

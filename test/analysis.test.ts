@@ -1,0 +1,211 @@
+// Reruns, SQL analysis, export and plots on one real ledger: a shortened demo grid (2 configs ×
+// 2 repeats, deterministic, 1 warm-up + 4 window steps) run by the real CLI with the real trainer
+// on the CPU. Views are checked against figures recomputed here from the raw steps; reruns run on
+// copies of the ledger so the fixture stays as built.
+import { DuckDBInstance } from "@duckdb/node-api"
+import { execa } from "execa"
+import { copyFileSync, mkdtempSync, readFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { beforeAll, describe, expect, it } from "vitest"
+import { findPython, PythonNotFound } from "../src/trainer/python.ts"
+
+const root = resolve(import.meta.dirname, "..")
+const cli = (args: Array<string>, input?: string) =>
+  execa(process.execPath, [join(root, "src/cli.ts"), ...args], { cwd: root, reject: false, env: { NO_COLOR: "1" }, timeout: 600_000, ...(input === undefined ? {} : { input }) })
+
+const withDb = async <A>(file: string, readOnly: boolean, f: (run: (sql: string) => Promise<Array<Record<string, unknown>>>) => Promise<A>) => {
+  const db = await DuckDBInstance.create(file, readOnly ? { access_mode: "READ_ONLY" } : {})
+  const conn = await db.connect()
+  try {
+    return await f(async (sql) => (await conn.runAndReadAll(sql)).getRowObjectsJS() as Array<Record<string, unknown>>)
+  } finally {
+    conn.closeSync()
+    db.closeSync()
+  }
+}
+const query = (file: string, sql: string) => withDb(file, true, (run) => run(sql))
+
+const python = findPython(null)
+const dir = mkdtempSync(join(tmpdir(), "tunegrid-analysis-"))
+const ledger = join(dir, "fixture.duckdb")
+let counter = 0
+const copyLedger = () => {
+  const copy = join(dir, `copy-${++counter}.duckdb`)
+  copyFileSync(ledger, copy)
+  return copy
+}
+
+/** tok/s per run recomputed from the steps table: window real tokens / window wall time. */
+const tokSPerRun = async () =>
+  new Map((await query(ledger, `SELECT run_id, sum(tokens)::DOUBLE AS tok, max(t_end) - min(t_start) AS secs FROM steps WHERE phase = 'window' GROUP BY run_id`))
+    .map((r) => [String(r.run_id), Number(r.tok) / Number(r.secs)]))
+
+describe.skipIf(python instanceof PythonNotFound)("reruns and SQL analysis on a real demo ledger (CPU)", () => {
+  beforeAll(async () => {
+    const r = await cli(["run", "experiments/demo.ts", "--no-tui", "--ledger", ledger,
+      "--set", "axes.batchSize=[1]", "--set", "repeats=2", "--set", "base.deterministic=true",
+      "--set", "measure.warmup=1 steps", "--set", "measure.window=4 steps"])
+    expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0)
+  }, 600_000)
+
+  it("cell_summary gives each config's mean, sd and 95% CI of tok/s over its runs", async () => {
+    const perRun = await tokSPerRun()
+    const runs = await query(ledger, `SELECT r.run_id, CAST(c.config AS VARCHAR) AS config FROM runs r JOIN cells c USING (cell_hash)`)
+    const byConfig = new Map<string, Array<number>>()
+    for (const r of runs) byConfig.set(String(r.config), [...(byConfig.get(String(r.config)) ?? []), perRun.get(String(r.run_id))!])
+    const rows = await query(ledger, `SELECT CAST(config AS VARCHAR) AS config, n, tok_s_mean, tok_s_sd, tok_s_ci_low, tok_s_ci_high FROM cell_summary`)
+    expect(rows).toHaveLength(2)
+    for (const row of rows) {
+      const xs = byConfig.get(String(row.config))!
+      expect(xs).toHaveLength(2)
+      const mean = (xs[0]! + xs[1]!) / 2
+      const sd = Math.abs(xs[0]! - xs[1]!) / Math.SQRT2
+      expect(Number(row.n)).toBe(2)
+      expect(Number(row.tok_s_mean)).toBeCloseTo(mean, 9)
+      expect(Number(row.tok_s_sd)).toBeCloseTo(sd, 9)
+      expect(Number(row.tok_s_ci_high)).toBeCloseTo(mean + 12.706 * sd / Math.SQRT2, 6) // t(0.975, df 1) = 12.706
+      expect(Number(row.tok_s_ci_low)).toBeCloseTo(mean - 12.706 * sd / Math.SQRT2, 6)
+    }
+  })
+
+  it("factor_effect compares learning rates with everything else held fixed", async () => {
+    const perRun = await tokSPerRun()
+    const lr = await query(ledger, `SELECT r.run_id, (c.config->>'$.learningRate')::DOUBLE AS lr FROM runs r JOIN cells c USING (cell_hash)`)
+    const meanAt = (v: number) => {
+      const xs = lr.filter((r) => Number(r.lr) === v).map((r) => perRun.get(String(r.run_id))!)
+      return xs.reduce((a, b) => a + b, 0) / xs.length
+    }
+    const rows = await query(ledger, `SELECT held, level, n, tok_s_mean, tok_s_ratio FROM factor_effect('learningRate')`)
+    expect(rows.map((r) => [r.level, Number(r.n)])).toEqual([["0.003", 2], ["0.01", 2]])
+    expect(new Set(rows.map((r) => r.held)).size).toBe(1)
+    expect(Number(rows[1]!.tok_s_ratio)).toBeCloseTo(meanAt(0.01) / meanAt(0.003), 9)
+  })
+
+  it("factor_effect names an unknown factor in its error", async () => {
+    const r = await cli(["sql", "--ledger", ledger, "SELECT * FROM factor_effect('batchsize')"])
+    expect(r.exitCode).toBe(1)
+    expect(r.stderr).toContain("no cell has a field named 'batchsize'")
+  })
+
+  it("pareto keeps the fastest config and drops configs whose memory is unknown unless asked", async () => {
+    const means = await query(ledger, `SELECT config_id, tok_s_mean FROM cell_summary ORDER BY tok_s_mean DESC`)
+    const frontier = await query(ledger, `SELECT config_id FROM pareto(7680, include_unmeasured := true)`)
+    // On the CPU nothing measures VRAM or energy, so only tok/s separates the configs.
+    expect(frontier.map((r) => r.config_id)).toEqual([means[0]!.config_id])
+    expect(await query(ledger, `SELECT * FROM pareto(7680)`)).toEqual([])
+  })
+
+  it("compare_runs puts two runs' figures side by side", async () => {
+    const perRun = await tokSPerRun()
+    const [a, b] = [...perRun.keys()]
+    const rows = await query(ledger, `SELECT metric, a, b, ratio FROM compare_runs('${a!.slice(0, 8)}', '${b!.slice(0, 8)}') WHERE metric = 'tok_s'`)
+    expect(Number(rows[0]!.a)).toBeCloseTo(perRun.get(a!)!, 9)
+    expect(Number(rows[0]!.ratio)).toBeCloseTo(perRun.get(b!)! / perRun.get(a!)!, 9)
+  })
+
+  it("sql reports bad SQL without a stack trace, naming what the ledger has", async () => {
+    const r = await cli(["sql", "--ledger", ledger, "SELECT * FROM tabel1"])
+    expect(r.exitCode).toBe(1)
+    expect(r.stderr).toContain("Table with name tabel1 does not exist")
+    expect(r.stderr).toMatch(/views: .*table1/)
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+    const syntax = await cli(["sql", "--ledger", ledger, "SELEC 1"])
+    expect(syntax.stderr).toMatch(/^error: Parser Error: syntax error at or near "SELEC"/)
+  })
+
+  it("sql with no query reads statements from stdin until ; and stops at .quit", async () => {
+    const r = await cli(["sql", "--ledger", ledger, "--format", "csv"], "SELECT count(*)::INT AS runs\n  FROM runs;\nSELECT 'a;b' AS s;\n.quit\nSELECT 99;\n")
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(r.stdout.trim().split("\n")).toEqual(["runs", "4", "s", "a;b"])
+  })
+
+  it("export writes every table as Parquet and a query as CSV, both readable back", async () => {
+    const out = join(dir, "export")
+    expect((await cli(["export", "--ledger", ledger, "--out", out])).exitCode).toBe(0)
+    const csv = join(dir, "table1.csv")
+    expect((await cli(["export", "--ledger", ledger, "--out", csv, "--format", "csv", "--query", "SELECT run, tok_s FROM table1"])).exitCode).toBe(0)
+    const [back] = await withDb(":memory:", false, (run) => run(`SELECT
+      (SELECT count(*) FROM '${out}/steps.parquet')::INT AS steps, (SELECT count(*) FROM '${out}/runs.parquet')::INT AS runs,
+      (SELECT count(*) FROM read_csv('${csv}'))::INT AS table1`))
+    const [orig] = await query(ledger, `SELECT (SELECT count(*) FROM steps)::INT AS steps, (SELECT count(*) FROM runs)::INT AS runs, (SELECT count(*) FROM table1)::INT AS table1`)
+    expect(back).toEqual(orig)
+  })
+
+  it("plot writes the three figures with one bar per config", async () => {
+    const out = join(dir, "plots")
+    const r = await cli(["plot", "--ledger", ledger, "--out", out])
+    expect(r.exitCode, r.stderr).toBe(0)
+    for (const name of ["throughput", "t10k", "j_per_token"]) expect(r.stdout).toContain(join(out, `${name}.svg`))
+    const throughput = readFileSync(join(out, "throughput.svg"), "utf8")
+    expect(throughput.match(/<g class="bar"/g)).toHaveLength(2)
+    expect(throughput.match(/class="errorbar"/g)).toHaveLength(2)
+    expect(readFileSync(join(out, "j_per_token.svg"), "utf8")).toContain("energy not measured")
+  })
+
+  it("a deterministic rerun reproduces the loss bit for bit and says reproduced (exit 0)", async () => {
+    const copy = copyLedger()
+    const [source] = await query(copy, `SELECT run_id FROM runs ORDER BY started_at LIMIT 1`)
+    const id = String(source!.run_id)
+    // CPU tok/s on a shared machine swings by tens of percent, so throughput gets a wide tolerance here.
+    const r = await cli(["rerun", id.slice(0, 8), "--ledger", copy, "--tolerance", "1"])
+    expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0)
+    expect(r.stdout).toContain("loss       reproduced: 5 steps bit-identical (deterministic mode, same environment)")
+    expect(r.stdout).toMatch(/verdict: reproduced .*exit 0/)
+    const [link] = await query(copy, `SELECT run_id, status FROM runs WHERE rerun_of = '${id}'`)
+    expect(link!.status).toBe("succeeded")
+    const [diff] = await query(copy, `SELECT count(*)::INT AS steps, count(*) FILTER (WHERE a.loss IS DISTINCT FROM b.loss)::INT AS different
+      FROM steps a JOIN steps b ON a.step = b.step WHERE a.run_id = '${id}' AND b.run_id = '${String(link!.run_id)}'`)
+    expect(diff).toEqual({ steps: 5, different: 0 })
+  }, 300_000)
+
+  it("a rerun whose loss differs from the recorded one at a step says not reproduced (exit 3)", async () => {
+    const copy = copyLedger()
+    const id = await withDb(copy, false, async (run) => {
+      const [src] = await run(`SELECT run_id FROM runs ORDER BY started_at LIMIT 1`)
+      await run(`UPDATE steps SET loss = loss + 1e-9 WHERE run_id = '${String(src!.run_id)}' AND step = 2`)
+      return String(src!.run_id)
+    })
+    const r = await cli(["rerun", id.slice(0, 8), "--ledger", copy, "--tolerance", "1"])
+    expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(3)
+    expect(r.stdout).toMatch(/loss {7}not reproduced: 5 steps, expected bit-identical .*; first difference at step 2/)
+    expect(r.stdout).toMatch(/verdict: not reproduced \(loss not reproduced\) — exit 3/)
+  }, 300_000)
+
+  it("a rerun after an environment change reports the changed field (exit 4)", async () => {
+    const copy = copyLedger()
+    const id = await withDb(copy, false, async (run) => {
+      const [src] = await run(`SELECT run_id, env_hash FROM runs ORDER BY started_at LIMIT 1`)
+      await run(`INSERT INTO environments SELECT 'old-env', json_merge_patch(hashed, '{"python": "3.9.0"}'), facts, gpu_name, gpu_memory_mib,
+        driver, cuda, torch, '3.9.0', hostname, git_commit, git_dirty, captured_at FROM environments WHERE env_hash = '${String(src!.env_hash)}'`)
+      await run(`UPDATE runs SET env_hash = 'old-env' WHERE run_id = '${String(src!.run_id)}'`)
+      return String(src!.run_id)
+    })
+    const r = await cli(["rerun", id.slice(0, 8), "--ledger", copy, "--tolerance", "1"])
+    expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(4)
+    expect(r.stdout).toMatch(/changed {4}python: 3\.9\.0 → 3\.\d+\.\d+/)
+    expect(r.stdout).toMatch(/same {7}gpu_name, .*torch/)
+    expect(r.stdout).toMatch(/verdict: environment changed \(python changed; .*\) — exit 4/)
+  }, 300_000)
+
+  it("refuses (exit 6) before running when the trainer source changed, and resolves prefixes", async () => {
+    const copy = copyLedger()
+    const { id, cell } = await withDb(copy, false, async (run) => {
+      const [src] = await run(`SELECT run_id, cell_hash FROM runs ORDER BY started_at LIMIT 1`)
+      await run(`UPDATE cells SET trainer_digest = 'feed' WHERE cell_hash = '${String(src!.cell_hash)}'`)
+      // a second run whose id shares the first 8 characters, to make that prefix ambiguous
+      await run(`INSERT INTO runs SELECT * REPLACE (run_id || '-twin' AS run_id) FROM runs WHERE run_id = '${String(src!.run_id)}'`)
+      return { id: String(src!.run_id), cell: String(src!.cell_hash) }
+    })
+    const refused = await cli(["rerun", cell.slice(0, 12), "--ledger", copy])
+    expect(refused.exitCode, `${refused.stdout}\n${refused.stderr}`).toBe(6)
+    expect(refused.stdout).toContain("changed    trainer_source: feed → ")
+    expect(refused.stdout).toMatch(/refused: the trainer source changed since the original run/)
+    const ambiguous = await cli(["rerun", id.slice(0, 8), "--ledger", copy])
+    expect(ambiguous.exitCode).toBe(1)
+    expect(ambiguous.stderr).toMatch(/is ambiguous: it starts 2 run id\(s\)/)
+    const unknown = await cli(["rerun", "zzzz", "--ledger", copy])
+    expect(unknown.stderr).toContain(`no run id or cell hash in the ledger starts with "zzzz"`)
+    expect(await query(copy, `SELECT count(*)::INT AS n FROM runs WHERE rerun_of IS NOT NULL`)).toEqual([{ n: 0 }])
+  }, 120_000)
+})
