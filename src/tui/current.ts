@@ -62,7 +62,8 @@ const vramLine = (c: Current): ReactNode => {
   const capacity = c.sampler?.memTotalMib ?? c.gpuMemoryMib
   const used = c.memUsedMib ?? c.torchReservedMib
   if (capacity === null || capacity === undefined) {
-    return `— (no GPU)${c.hostRssMib === null ? "" : ` · host RSS ${num(c.hostRssMib, 0)} MiB`}`
+    const host = [c.hostRssMib === null ? null : `RSS ${num(c.hostRssMib, 0)} MiB`, c.hostCpuPct === null ? null : `CPU ${num(c.hostCpuPct, 0)}%`]
+    return `— (no GPU)${host.some((x) => x !== null) ? ` · host ${host.filter((x) => x !== null).join(", ")}` : ""}`
   }
   if (used === null) return `— of ${num(capacity / 1024)} GiB`
   const fraction = used / capacity

@@ -47,6 +47,7 @@ export interface Current {
   readonly sampler: { readonly mode: string; readonly reason: string; readonly memTotalMib: number | null } | null
   readonly memUsedMib: number | null
   readonly hostRssMib: number | null
+  readonly hostCpuPct: number | null
   readonly firstReading: PowerReading | null
   readonly lastReading: PowerReading | null
   readonly integratedJ: number
@@ -116,6 +117,7 @@ const onSampler = (c: Current, e: Extract<RunEvent, { type: "sampler" }>["event"
     ...c,
     memUsedMib: e.mem_used_mib ?? c.memUsedMib,
     hostRssMib: e.host_rss_mib ?? c.hostRssMib,
+    hostCpuPct: e.host_cpu_pct ?? c.hostCpuPct,
     firstReading: c.firstReading ?? reading,
     integratedJ: c.integratedJ + (c.lastReading === null ? 0 : trapezoidJ(c.lastReading, reading)),
     lastReading: reading
@@ -139,7 +141,7 @@ export const reduce = (state: RunState, a: Action): RunState => {
         current: {
           position: a.position, runId: a.runId, startedAt: a.at, model: null, device: null, gpuMemoryMib: state.plan?.gpuMemoryMib ?? null,
           steps: 0, warmupSteps: 0, windowStart: null, firstStepT: null, phase: "starting", rates: [], windowSteps: [], loss: null,
-          firstLoss: null, torchReservedMib: null, sampler: null, memUsedMib: null, hostRssMib: null, firstReading: null, lastReading: null,
+          firstLoss: null, torchReservedMib: null, sampler: null, memUsedMib: null, hostRssMib: null, hostCpuPct: null, firstReading: null, lastReading: null,
           integratedJ: 0
         }
       }
