@@ -48,7 +48,8 @@ export interface PlanInfo {
 
 export interface Progress {
   readonly plan: (info: PlanInfo) => void
-  readonly skip: (position: string, cell: HashedCell, repeat: number) => void
+  /** A run already done in this environment; `figures` are its latest results when known. */
+  readonly skip: (position: string, cell: HashedCell, repeat: number, figures?: RunFigures | null) => void
   readonly start: (position: string, cell: HashedCell, runId: string) => void
   readonly event: (position: string, cell: HashedCell, event: TrainerEvent) => void
   readonly sample?: (position: string, cell: HashedCell, event: SamplerEvent) => void
@@ -133,7 +134,7 @@ export class RunControl {
  * `at` is the wall clock in epoch milliseconds. */
 export type RunEvent =
   | { readonly type: "plan"; readonly at: number; readonly info: PlanInfo }
-  | { readonly type: "resumed"; readonly at: number; readonly position: string; readonly cellHash: string; readonly repeat: number }
+  | { readonly type: "resumed"; readonly at: number; readonly position: string; readonly cellHash: string; readonly repeat: number; readonly figures?: RunFigures | null }
   | { readonly type: "start"; readonly at: number; readonly position: string; readonly cellHash: string; readonly runId: string }
   | { readonly type: "trainer"; readonly at: number; readonly position: string; readonly event: TrainerEvent }
   | { readonly type: "sampler"; readonly at: number; readonly position: string; readonly event: SamplerEvent }
@@ -143,7 +144,7 @@ export type RunEvent =
 /** A Progress that turns every call into a RunEvent. */
 export const eventProgress = (emit: (event: RunEvent) => void, now: () => number = Date.now): Progress => ({
   plan: (info) => emit({ type: "plan", at: now(), info }),
-  skip: (position, cell, repeat) => emit({ type: "resumed", at: now(), position, cellHash: cell.cellHash, repeat }),
+  skip: (position, cell, repeat, figures = null) => emit({ type: "resumed", at: now(), position, cellHash: cell.cellHash, repeat, figures }),
   start: (position, cell, runId) => emit({ type: "start", at: now(), position, cellHash: cell.cellHash, runId }),
   event: (position, _cell, event) => emit({ type: "trainer", at: now(), position, event }),
   sample: (position, _cell, event) => emit({ type: "sampler", at: now(), position, event }),

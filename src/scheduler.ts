@@ -37,6 +37,12 @@ const figuresOf = (runId: string) =>
     })
   )
 
+/** The latest succeeded run's figures for a cell that is already done (shown by the TUI's table). */
+const priorFigures = (cellHash: string, repeat: number, envHash: string) =>
+  Effect.flatMap(Ledger, (l) =>
+    l.rows(`SELECT run_id FROM runs WHERE cell_hash = $1 AND repeat = $2 AND env_hash = $3 AND status = 'succeeded' ORDER BY ended_at DESC LIMIT 1`,
+      [cellHash, repeat, envHash])).pipe(Effect.flatMap((rows) => (rows[0] ? figuresOf(String(rows[0].run_id)) : Effect.succeed(null))))
+
 export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
   const loaded = yield* loadGrid(o.gridPath, o.overrides)
   const facts = yield* probeEnvironment(o.python)
@@ -66,7 +72,7 @@ export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
       break
     }
     if (done.has(`${cell.cellHash}#${repeat}`)) {
-      o.progress.skip(position, cell, repeat)
+      o.progress.skip(position, cell, repeat, yield* priorFigures(cell.cellHash, repeat, env.envHash))
       counts["already done"]! += 1
       continue
     }

@@ -132,7 +132,7 @@ export const reduce = (state: RunState, a: Action): RunState => {
     case "plan":
       return { ...state, plan: a.info, startedAt: state.startedAt ?? a.at, rows: (a.info.rows ?? []).map(newRow) }
     case "resumed":
-      return finish(state, a.position, (r) => ({ ...r, status: "resumed" }))
+      return finish(state, a.position, (r) => ({ ...r, status: "resumed", figures: a.figures ?? null }))
     case "start":
       return {
         ...state,

@@ -9,8 +9,9 @@ const run = (actions: ReadonlyArray<Action>, from: RunState = initialState) => a
 
 describe("TUI state from run events", () => {
   it("lists every planned run as queued and marks resumed ones done before, in finish order", () => {
-    const s = run([plan(), { type: "resumed", at: 1, position: "2/3", cellHash: "bb".repeat(32), repeat: 0 }])
+    const s = run([plan(), { type: "resumed", at: 1, position: "2/3", cellHash: "bb".repeat(32), repeat: 0, figures: figures(321) }])
     expect(s.rows.map((r) => r.status)).toEqual(["queued", "resumed", "queued"])
+    expect(s.rows[1]!.figures?.tok_s).toBe(321) // what the earlier run measured
     expect(s.finished).toEqual(["2/3"])
     expect(axisNames(s.rows)).toEqual(["batchSize", "learningRate"])
     expect(countRows(s.rows)).toMatchObject({ done: 0, resumed: 1, left: 2 })

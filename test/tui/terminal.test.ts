@@ -82,7 +82,7 @@ describe.skipIf(!hasTmux || python instanceof PythonNotFound)("the TUI in a term
 
   it("a second run resumes: the succeeded cell is done before, the other three run", async () => {
     await launch("second")
-    const resumed = await waitFor("second", /1\/4 \w{12} ↺ done before/)
+    const resumed = await waitFor("second", /1\/4 \w{12} ↺ done before\s+0\.003\s+1\s+\d+\.\d\s+\d+\.\d\d/) // with what it measured then
     expect(resumed).toMatch(/4 cells, 4 runs, 3 to run/)
     const last = await waitFor("second", /EXIT=\d+/, 180_000)
     expect(last).toMatch(/2\/4 \w{12} ✔ succeeded/)
