@@ -29,9 +29,11 @@ export const mountTui = (control: RunControl): Effect.Effect<RunStore, never, im
       const ink = render(h(App, { store, keys: keysFor(control) }), { exitOnCtrlC: false })
       return { store, ink }
     }),
-    ({ ink }) =>
+    ({ ink, store }) =>
       Effect.promise(async () => {
         await ink.waitUntilRenderFlush()
+        // Failed before the plan (a bad grid, no Python): leave only the error message on screen.
+        if (store.getSnapshot().plan === null) ink.clear()
         ink.unmount()
         await ink.waitUntilExit()
       })

@@ -13,6 +13,8 @@ const FAILURE_LABELS: Record<string, string> = {
   protocol: "protocol", stalled: "stalled"
 }
 
+const TAIL_KINDS: ReadonlySet<string> = new Set(["crash", "protocol", "stalled"])
+
 const STATUS: Record<RowStatus, { readonly icon: string; readonly color: string }> = {
   queued: { icon: "·", color: "gray" },
   resumed: { icon: "↺", color: "gray" },
@@ -96,7 +98,9 @@ export const RowLine = ({ row, layout }: { readonly row: Row; readonly layout: L
     `${pos} ${hash} `, h(Text, { color: style.color }, statusText(row).padEnd(STATUS_W)), ` ${rest.join(" ")}`)
   if (row.status !== "failed" && row.status !== "interrupted") return line
   const indent = " ".repeat(layout.position + 1)
-  const tail = (row.stderrTail ?? "").split("\n").filter(Boolean).slice(-6)
+  // The trainer's own message says why for the kinds it recognises; its stderr tail (often a
+  // Python traceback) is shown only when it did not say why: a crash, a protocol error, a stall.
+  const tail = TAIL_KINDS.has(row.failureKind ?? "") ? (row.stderrTail ?? "").split("\n").filter(Boolean).slice(-6) : []
   return h(Box, { flexDirection: "column" },
     line,
     row.message ? h(Text, { color: row.status === "failed" ? "red" : "yellow" }, `${indent}${row.message}`) : null,

@@ -51,17 +51,23 @@ describe("grid table rows", () => {
     expect(out).not.toContain("±")
   })
 
+  const stderrTail = Array.from({ length: 9 }, (_, i) => `stderr line ${i}`).join("\n")
   it.each([
-    ["oom", "failed: oom"], ["crash", "failed: crash"], ["nan_loss", "failed: nan"], ["missing_dependency", "failed: missing dep"]
-  ])("a %s failure shows its kind, the trainer's message and the last stderr lines", (kind, text) => {
-    const out = line(row("failed", {
-      failureKind: kind, message: "the trainer says why", stderrTail: Array.from({ length: 9 }, (_, i) => `stderr line ${i}`).join("\n")
-    }))
+    ["oom", "failed: oom"], ["nan_loss", "failed: nan"], ["missing_dependency", "failed: missing dep"], ["bad_spec", "failed: bad spec"]
+  ])("a %s failure shows its kind and the trainer's message, not its traceback", (kind, text) => {
+    const out = line(row("failed", { failureKind: kind, message: "the trainer says why", stderrTail }))
     expect(out).toContain(`✖ ${text}`)
     expect(out).toContain("the trainer says why")
+    expect(out).not.toContain("stderr line")
+  })
+
+  it("a crash (the trainer could not say why) shows the runner's message and the last 6 stderr lines", () => {
+    const out = line(row("failed", { failureKind: "crash", message: "the trainer was killed by SIGKILL without reporting why", stderrTail }))
+    expect(out).toContain("✖ failed: crash")
+    expect(out).toContain("killed by SIGKILL")
     expect(out).toContain("│ stderr line 8")
     expect(out).toContain("│ stderr line 3")
-    expect(out).not.toContain("stderr line 2") // the last 6 lines only
+    expect(out).not.toContain("stderr line 2")
   })
 })
 
