@@ -15,7 +15,7 @@ const python = findPython(null)
 const dir = mkdtempSync(join(tmpdir(), "tunegrid-tui-"))
 const ledger = join(dir, "tui.duckdb")
 const socket = `tunegrid-test-${process.pid}`
-const tmux = (...args: Array<string>) => execa("tmux", ["-L", socket, ...args], { reject: false })
+const tmux = (...args: Array<string>) => execa("tmux", ["-u", "-L", socket, ...args], { reject: false })
 
 /** The CLI in a detached 160×50 terminal; CI variables removed so the TUI is used. */
 const launch = async (session: string) => {
