@@ -15,7 +15,7 @@ export interface MeasureView {
 }
 
 const Line = ({ label, children }: { readonly label: string; readonly children?: ReactNode }): ReactNode =>
-  h(Box, null, h(Text, { dimColor: true }, label.padEnd(9)), h(Text, { wrap: "truncate-end" }, children))
+  h(Box, null, h(Box, { width: 9, flexShrink: 0 }, h(Text, { dimColor: true }, label)), h(Text, { wrap: "truncate-end" }, children))
 
 const phaseText = (c: Current, m: MeasureView): string => {
   switch (c.phase) {

@@ -108,6 +108,14 @@ describe("current-cell panel", () => {
     expect(out).toContain("— (no GPU) · host RSS 512 MiB")
     expect(out).toMatch(/±\d+\.\d% \(live estimate; no target in this grid\)/)
   })
+
+  it("a reason longer than the terminal is cut at the edge, keeping the labels aligned", () => {
+    const s = state([plan(), startAt(0), samplerInfo("1/3", "none", null, `no NVIDIA GPU: ${"NVML init failed ".repeat(12)}`)])
+    const lines = frame(h(CurrentPanel, { current: s.current!, row: s.rows[0], measure: {}, now: 0 })).lastFrame()!.split("\n")
+    const power = lines.find((l) => l.includes("power"))!
+    expect(power).toMatch(/│ power {4}— \(no GPU sampler: no NVIDIA GPU: NVML init failed .*…\s*│$/)
+    expect(lines.filter((l) => l.includes("NVML"))).toHaveLength(1)
+  })
 })
 
 describe("the whole screen", () => {

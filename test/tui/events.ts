@@ -39,9 +39,9 @@ export const step = (position: string, i: number, phase: "warmup" | "window" | "
   } satisfies TrainerEvent
 })
 
-export const samplerInfo = (position: string, mode: "nvml" | "none", memTotal: number | null): RunEvent => ({
+export const samplerInfo = (position: string, mode: "nvml" | "none", memTotal: number | null, reason = mode === "none" ? "no NVIDIA GPU" : "ok"): RunEvent => ({
   type: "sampler", at: 0, position,
-  event: { event: "sampler", t: 0, mode, reason: mode === "none" ? "no NVIDIA GPU" : "ok", gpu_index: null, gpu_name: null,
+  event: { event: "sampler", t: 0, mode, reason, gpu_index: null, gpu_name: null,
     memory_total_mib: memTotal, power_limit_w: null, energy_counter: mode === "nvml", interval_ms: 100 } satisfies SamplerEvent
 })
 
