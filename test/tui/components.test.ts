@@ -143,6 +143,16 @@ describe("the whole screen", () => {
     expect(app.lastFrame()!.match(/✔ succeeded/g)).toHaveLength(1)
   })
 
+  it("Ctrl-C first asks for a graceful stop, like q", async () => {
+    const calls: Array<string> = []
+    const app = frame(h(App, { store: makeRunStore(), keys: { skip: () => false, quit: () => void calls.push("quit"), force: () => void calls.push("force") } }))
+    await tick()
+    app.stdin.write("\u0003")
+    await tick()
+    expect(calls).toEqual(["quit"])
+    expect(app.lastFrame()).toContain("stopping after this run is recorded (q again forces)")
+  })
+
   it("? toggles the help", async () => {
     const app = frame(h(App, { store: makeRunStore(), keys: { skip: () => false, quit: () => {}, force: () => {} } }))
     await tick()

@@ -1,6 +1,7 @@
 // The TUI's reducer and live arithmetic: RunEvents in, the state the screen is drawn from out.
+import { Deferred, Effect, Option } from "effect"
 import { describe, expect, it } from "vitest"
-import { eventProgress, jsonProgress, type RunEvent } from "../../src/progress.ts"
+import { eventProgress, jsonProgress, RunControl, type RunEvent } from "../../src/progress.ts"
 import { bar, energySoFar, etaSeconds, liveCiHalfWidth, sparkline } from "../../src/tui/live.ts"
 import { axisNames, countRows, finishedDurations, initialState, reduce, type Action, type RunState } from "../../src/tui/state.ts"
 import { end, figures, plan, sample, samplerInfo, started, step } from "./events.ts"
@@ -116,5 +117,34 @@ describe("event watchers", () => {
     const got: Array<RunEvent> = []
     eventProgress((e) => got.push(e), () => 42).summary({})
     expect(got).toEqual([{ type: "summary", at: 42, counts: {} }])
+  })
+})
+
+describe("RunControl (keys → the scheduler's stop Deferred)", () => {
+  const fresh = () => Effect.runSync(Deferred.make<"skip" | "interrupt">())
+  const peek = (d: Deferred.Deferred<"skip" | "interrupt">) => Effect.runSync(Deferred.poll(d).pipe(Effect.flatMap((o) => Option.isSome(o) ? Effect.map(o.value, Option.some) : Effect.succeed(Option.none()))))
+
+  it("s completes the attached run's stop with skip; nothing happens between runs", () => {
+    const c = new RunControl()
+    expect(c.skip()).toBe(false)
+    const stop = fresh()
+    c.attach(stop)
+    expect(c.skip()).toBe(true)
+    expect(peek(stop)).toEqual(Option.some("skip"))
+    c.detach()
+    expect(c.skip()).toBe(false)
+  })
+
+  it("q interrupts the current run, and a run attached after q is interrupted at once", () => {
+    const c = new RunControl()
+    const first = fresh()
+    c.attach(first)
+    c.quit()
+    expect(c.quitting).toBe(true)
+    expect(peek(first)).toEqual(Option.some("interrupt"))
+    c.detach()
+    const next = fresh()
+    c.attach(next)
+    expect(peek(next)).toEqual(Option.some("interrupt"))
   })
 })
