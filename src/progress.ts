@@ -1,9 +1,11 @@
-// Plain progress lines (no TTY, --no-tui, CI): one timestamped line per thing that happened.
-// The Ink TUI (later) will consume the same calls.
+// The runner's live interface to whoever watches it: `Progress` (what happened, called by the
+// scheduler), `RunControl` (skip / quit requests going back in), and three watchers: plain
+// timestamped lines (no TTY, --no-tui, CI), JSON lines (--json), and `RunEvent`s for the Ink TUI.
+import { Deferred, Effect } from "effect"
 import type { HashedCell } from "./cells.ts"
 import { short } from "./hash.ts"
 import type { RunEnd } from "./ledger/records.ts"
-import type { TrainerEvent } from "./protocol.ts"
+import type { SamplerEvent, TrainerEvent } from "./protocol.ts"
 
 export interface RunFigures {
   readonly tok_s: number | null
@@ -17,13 +19,42 @@ export interface RunFigures {
   readonly tok_s_ci_rel: number | null
   readonly steady: boolean
   readonly steady_reason: string | null
+  /** Half-width of the 95% CI of tok_s (batch means), when the window allowed one. */
+  readonly tok_s_ci_half?: number | null
+}
+
+/** One planned run as the watchers see it (position is "i/n" in run order). */
+export interface PlannedRow {
+  readonly position: string
+  readonly cellHash: string
+  readonly repeat: number
+  readonly label: string | null
+  readonly axisValues: Readonly<Record<string, unknown>>
+}
+
+export interface PlanInfo {
+  readonly grid: string
+  readonly cells: number
+  readonly runs: number
+  readonly toRun: number
+  readonly ledger: string
+  readonly envHash: string
+  readonly device: string
+  /** Every run in order (including those already done), for tables that show the whole grid. */
+  readonly rows?: ReadonlyArray<PlannedRow>
+  /** The resolved stop rule (warm-up, window, limits, and a CI target when the grid has one). */
+  readonly measure?: unknown
+  /** Card capacity in MiB when there is a GPU (the probe's view), for the VRAM bar. */
+  readonly gpuMemoryMib?: number | null
 }
 
 export interface Progress {
-  readonly plan: (info: { grid: string; cells: number; runs: number; toRun: number; ledger: string; envHash: string; device: string }) => void
-  readonly skip: (position: string, cell: HashedCell, repeat: number) => void
+  readonly plan: (info: PlanInfo) => void
+  /** A run already done in this environment; `figures` are its latest results when known. */
+  readonly skip: (position: string, cell: HashedCell, repeat: number, figures?: RunFigures | null) => void
   readonly start: (position: string, cell: HashedCell, runId: string) => void
   readonly event: (position: string, cell: HashedCell, event: TrainerEvent) => void
+  readonly sample?: (position: string, cell: HashedCell, event: SamplerEvent) => void
   readonly end: (position: string, cell: HashedCell, end: RunEnd, figures: RunFigures | null) => void
   readonly summary: (counts: Record<string, number>) => void
 }
@@ -71,3 +102,59 @@ export const plainProgress = (write: (line: string) => void): Progress => {
     summary: (counts) => say(`done: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(", ")}`)
   }
 }
+
+/** Requests from the keyboard to the scheduler: skip the current run, or stop after recording it.
+ * The scheduler attaches each run's stop Deferred while that run is going. */
+export class RunControl {
+  private current: Deferred.Deferred<"skip" | "interrupt"> | null = null
+  private quitRequested = false
+
+  get quitting(): boolean {
+    return this.quitRequested
+  }
+
+  attach(stop: Deferred.Deferred<"skip" | "interrupt">): void {
+    this.current = stop
+    if (this.quitRequested) Deferred.doneUnsafe(stop, Effect.succeed("interrupt"))
+  }
+
+  detach(): void {
+    this.current = null
+  }
+
+  /** Ask the trainer to stop after its current step; the run is recorded as skipped. */
+  skip(): boolean {
+    return this.current !== null && Deferred.doneUnsafe(this.current, Effect.succeed("skip"))
+  }
+
+  /** Stop the current run (recorded as interrupted, so it runs again next time) and start no more. */
+  quit(): void {
+    this.quitRequested = true
+    if (this.current !== null) Deferred.doneUnsafe(this.current, Effect.succeed("interrupt"))
+  }
+}
+
+/** What happened, as data: what the TUI's reducer consumes and what --json prints, one per line.
+ * `at` is the wall clock in epoch milliseconds. */
+export type RunEvent =
+  | { readonly type: "plan"; readonly at: number; readonly info: PlanInfo }
+  | { readonly type: "resumed"; readonly at: number; readonly position: string; readonly cellHash: string; readonly repeat: number; readonly figures?: RunFigures | null }
+  | { readonly type: "start"; readonly at: number; readonly position: string; readonly cellHash: string; readonly runId: string }
+  | { readonly type: "trainer"; readonly at: number; readonly position: string; readonly event: TrainerEvent }
+  | { readonly type: "sampler"; readonly at: number; readonly position: string; readonly event: SamplerEvent }
+  | { readonly type: "end"; readonly at: number; readonly position: string; readonly end: RunEnd; readonly figures: RunFigures | null }
+  | { readonly type: "summary"; readonly at: number; readonly counts: Record<string, number> }
+
+/** A Progress that turns every call into a RunEvent. */
+export const eventProgress = (emit: (event: RunEvent) => void, now: () => number = Date.now): Progress => ({
+  plan: (info) => emit({ type: "plan", at: now(), info }),
+  skip: (position, cell, repeat, figures = null) => emit({ type: "resumed", at: now(), position, cellHash: cell.cellHash, repeat, figures }),
+  start: (position, cell, runId) => emit({ type: "start", at: now(), position, cellHash: cell.cellHash, runId }),
+  event: (position, _cell, event) => emit({ type: "trainer", at: now(), position, event }),
+  sample: (position, _cell, event) => emit({ type: "sampler", at: now(), position, event }),
+  end: (position, _cell, end, figures) => emit({ type: "end", at: now(), position, end, figures }),
+  summary: (counts) => emit({ type: "summary", at: now(), counts })
+})
+
+/** --json: every event as one JSON line, for other tools. */
+export const jsonProgress = (write: (line: string) => void): Progress => eventProgress((e) => write(JSON.stringify(e)))

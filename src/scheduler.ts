@@ -10,7 +10,7 @@ import { gitState, makeEnvironment } from "./env.ts"
 import { loadGrid } from "./grid/load.ts"
 import { Ledger } from "./ledger/Ledger.ts"
 import { endRun, markOrphansInterrupted, recordSamplerEvent, recordTrainerEvent, startRun, succeededKeys } from "./ledger/records.ts"
-import type { Progress, RunFigures } from "./progress.ts"
+import type { Progress, RunControl, RunFigures } from "./progress.ts"
 import { prepareGrid, recordGrid } from "./recorder.ts"
 import { runCellProcesses } from "./trainer/CellProcess.ts"
 import { decideOutcome } from "./trainer/outcome.ts"
@@ -23,12 +23,25 @@ export interface RunOptions {
   readonly fresh: boolean
   readonly samplerMode: "auto" | "nvml" | "smi" | "none"
   readonly progress: Progress
+  /** Keyboard requests (skip / quit) from the TUI; absent in plain mode. */
+  readonly control?: RunControl
 }
 
+// SELECT * so that columns added to results later (the tok/s CI) reach the watchers when present.
 const figuresOf = (runId: string) =>
-  Effect.flatMap(Ledger, (l) => l.rows(`SELECT tok_s, t10k_s, vram_peak_mib, torch_peak_reserved_mib, j_per_token, energy_method, window_steps, window_seconds, tok_s_ci_rel, steady, steady_reason FROM results WHERE run_id = $1`, [runId])).pipe(
-    Effect.map((rows) => (rows[0] as unknown as RunFigures | undefined) ?? null)
+  Effect.flatMap(Ledger, (l) => l.rows(`SELECT * FROM results WHERE run_id = $1`, [runId])).pipe(
+    Effect.map((rows) => {
+      if (rows[0] === undefined) return null
+      const plain = Object.fromEntries(Object.entries(rows[0]).map(([k, v]) => [k, typeof v === "bigint" ? Number(v) : v]))
+      return plain as unknown as RunFigures
+    })
   )
+
+/** The latest succeeded run's figures for a cell that is already done (shown by the TUI's table). */
+const priorFigures = (cellHash: string, repeat: number, envHash: string) =>
+  Effect.flatMap(Ledger, (l) =>
+    l.rows(`SELECT run_id FROM runs WHERE cell_hash = $1 AND repeat = $2 AND env_hash = $3 AND status = 'succeeded' ORDER BY ended_at DESC LIMIT 1`,
+      [cellHash, repeat, envHash])).pipe(Effect.flatMap((rows) => (rows[0] ? figuresOf(String(rows[0].run_id)) : Effect.succeed(null))))
 
 export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
   const loaded = yield* loadGrid(o.gridPath, o.overrides)
@@ -46,15 +59,20 @@ export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
   const toRun = runs.filter((r) => !done.has(`${r.cell.cellHash}#${r.repeat}`)).length
   o.progress.plan({
     grid: loaded.def.name, cells: prepared.cells.length, runs: runs.length, toRun, ledger: ledger.path, envHash: env.envHash,
-    device: facts.gpu_name ?? facts.device
+    device: facts.gpu_name ?? facts.device, gpuMemoryMib: facts.gpu_memory_mib, measure: loaded.expansion.measure,
+    rows: runs.map((r, i) => ({ position: `${i + 1}/${runs.length}`, cellHash: r.cell.cellHash, repeat: r.repeat, label: r.cell.label, axisValues: r.cell.axisValues }))
   })
 
   const artifacts = resolve(dirname(resolve(ledger.path)), ".tunegrid", "runs")
   const counts: Record<string, number> = { succeeded: 0, failed: 0, skipped: 0, "already done": 0, interrupted: 0 }
   for (const [i, { cell, repeat, sentinel }] of runs.entries()) {
     const position = `${i + 1}/${runs.length}`
+    if (o.control?.quitting) {
+      counts.left = runs.slice(i).filter((r) => !done.has(`${r.cell.cellHash}#${r.repeat}`)).length
+      break
+    }
     if (done.has(`${cell.cellHash}#${repeat}`)) {
-      o.progress.skip(position, cell, repeat)
+      o.progress.skip(position, cell, repeat, yield* priorFigures(cell.cellHash, repeat, env.envHash))
       counts["already done"]! += 1
       continue
     }
@@ -80,6 +98,7 @@ export const runOne = (
     yield* startRun({ runId, cellHash: cell.cellHash, envHash, gridHash, seed: cell.seed, repeat, origin: "live", startedAt: Date.now() / 1000, rerunOf, sentinel })
     o.progress.start(position, cell, runId)
     const stop = yield* Deferred.make<"skip" | "interrupt">()
+    o.control?.attach(stop)
     const evidence = yield* runCellProcesses({
       python: o.python,
       specPath,
@@ -96,6 +115,7 @@ export const runOne = (
       },
       onSampler: (event) => {
         appendFileSync(join(dir, "sampler.jsonl"), JSON.stringify(event) + "\n")
+        o.progress.sample?.(position, cell, event)
         return recordSamplerEvent(runId, event)
       }
     }).pipe(
@@ -103,7 +123,8 @@ export const runOne = (
         endRun(runId, {
           status: "interrupted", endedAt: Date.now() / 1000, finishReason: null, errorKind: null,
           errorMessage: "the runner was stopped (SIGINT/SIGTERM) during this run", errorDetail: null, exitCode: null, exitSignal: null, stderrTail: null
-        }).pipe(Effect.ignore))
+        }).pipe(Effect.ignore)),
+      Effect.ensuring(Effect.sync(() => o.control?.detach()))
     )
     writeFileSync(join(dir, "exit.json"), JSON.stringify({ exit_code: evidence.exitCode, signal: evidence.signal, t_end: evidence.endedAt }))
     const end = decideOutcome(evidence)

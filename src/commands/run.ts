@@ -1,9 +1,11 @@
 // `tunegrid run <grid>`: run every cell not yet done in this environment, then print the report.
+// Progress goes to the Ink TUI on a terminal, else to plain lines, or to JSON lines with --json.
 import { Console, Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { Ledger } from "../ledger/Ledger.ts"
-import { plainProgress } from "../progress.ts"
+import { jsonProgress, plainProgress, RunControl } from "../progress.ts"
 import { runGrid } from "../scheduler.ts"
+import { mountTui, tuiPossible } from "../tui/render.ts"
 import { printReport } from "./report.ts"
 import { ledgerFlag, pythonFlag, resolvePython } from "./shared.ts"
 
@@ -11,17 +13,24 @@ export const runCommand = Command.make("run", {
   grid: Argument.String("grid-file").pipe(Argument.withDescription("TypeScript grid file, e.g. experiments/demo.ts")),
   set: Flag.String("set").pipe(Flag.atLeast(0), Flag.withDescription("Override a grid field: --set base.model=preset:qwen2.5-1.5b --set measure.warmup=20s")),
   fresh: Flag.Boolean("fresh").pipe(Flag.withDefault(false), Flag.withDescription("Run every cell again, even those that already succeeded")),
-  tui: Flag.Boolean("tui").pipe(Flag.withDefault(true), Flag.withDescription("--no-tui: plain progress lines (automatic when stdout is not a TTY)")),
+  tui: Flag.Boolean("tui").pipe(Flag.withDefault(true), Flag.withDescription("--no-tui: plain progress lines (automatic when stdout is not a TTY or in CI)")),
+  json: Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("Stream the run's events as JSON lines on stdout (no TUI, no report; `tunegrid report --format json` after)")),
   sampler: Flag.Literals("sampler", ["auto", "nvml", "smi", "none"]).pipe(Flag.withDefault("auto"), Flag.withDescription("GPU sampler mode")),
   ledger: ledgerFlag,
   python: pythonFlag
 }, (o) =>
   Effect.gen(function*() {
     const python = yield* resolvePython(o.python)
-    yield* runGrid({
-      gridPath: o.grid, overrides: o.set, python, fresh: o.fresh, samplerMode: o.sampler,
-      progress: plainProgress((line) => console.log(line))
-    })
+    const options = { gridPath: o.grid, overrides: o.set, python, fresh: o.fresh, samplerMode: o.sampler }
+    if (o.json) {
+      return yield* runGrid({ ...options, progress: jsonProgress((line) => process.stdout.write(line + "\n")) })
+    }
+    if (o.tui && tuiPossible()) {
+      const control = new RunControl()
+      yield* Effect.scoped(Effect.flatMap(mountTui(control), (store) => runGrid({ ...options, progress: store.progress, control })))
+    } else {
+      yield* runGrid({ ...options, progress: plainProgress((line) => console.log(line)) })
+    }
     yield* Console.log("")
     yield* printReport("md")
   }).pipe(Effect.provide(Ledger.layer(o.ledger)))

@@ -58,23 +58,21 @@ const decodeCell = (row: Row) => {
   return Effect.succeed(decoded.success)
 }
 
-const figures = (l: LedgerShape, runId: string, ciColumns: ReadonlySet<string>) => {
-  const ci = (name: string) => (ciColumns.has(`${name}_ci_low`) && ciColumns.has(`${name}_ci_high`) ? `, ${name}_ci_low, ${name}_ci_high` : "")
-  return l.rows(`SELECT tok_s, j_per_token, energy_method${ci("tok_s")}${ci("j_per_token")} FROM results WHERE run_id = $1`, [runId]).pipe(
-    Effect.map((rows) => rows[0] ?? {})
-  )
-}
+// SELECT *: the CI columns (`<figure>_ci_half`, 95% batch-means half-width) are used when present.
+const figures = (l: LedgerShape, runId: string) =>
+  l.rows(`SELECT * FROM results WHERE run_id = $1`, [runId]).pipe(Effect.map((rows) => rows[0] ?? {}))
 
 const losses = (l: LedgerShape, runId: string) =>
   l.rows(`SELECT step, loss FROM steps WHERE run_id = $1 ORDER BY step`, [runId]).pipe(
     Effect.map((rows) => rows.map((r) => ({ step: Number(r.step), loss: Number(r.loss) })))
   )
 
-const figure = (row: Row, name: string) => ({
-  value: typeof row[name] === "number" ? row[name] : null,
-  ciLow: typeof row[`${name}_ci_low`] === "number" ? row[`${name}_ci_low`] as number : null,
-  ciHigh: typeof row[`${name}_ci_high`] === "number" ? row[`${name}_ci_high`] as number : null
-})
+const figure = (row: Row, name: string) => {
+  const value = typeof row[name] === "number" ? row[name] : null
+  const half = row[`${name}_ci_half`]
+  const ci = value !== null && typeof half === "number"
+  return { value, ciLow: ci ? value - half : null, ciHigh: ci ? value + half : null }
+}
 
 export const rerun = Effect.fnUntraced(function*(o: RerunOptions) {
   const l = yield* Ledger
@@ -146,8 +144,7 @@ export const rerun = Effect.fnUntraced(function*(o: RerunOptions) {
   }
 
   const environmentChanged = envDiff.changed.length > 0 || inputs.length > 0
-  const columns = new Set((yield* l.rows(`SELECT column_name FROM information_schema.columns WHERE table_name = 'results'`)).map((r) => String(r.column_name)))
-  const [a, b] = [yield* figures(l, source.runId, columns), yield* figures(l, newRunId, columns)]
+  const [a, b] = [yield* figures(l, source.runId), yield* figures(l, newRunId)]
   const byStepsWindow = "steps" in measure.window
   const exact = config.deterministic && !environmentChanged
   const why = exact ? "deterministic mode, same environment"
