@@ -85,7 +85,7 @@ export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
 
 /** One run of one cell in fresh processes, written through to the ledger (also used by rerun). */
 export const runOne = (
-  o: Pick<RunOptions, "python" | "samplerMode" | "progress">, cell: HashedCell, repeat: number, sentinel: number | null, position: string, envHash: string,
+  o: Pick<RunOptions, "python" | "samplerMode" | "progress" | "control">, cell: HashedCell, repeat: number, sentinel: number | null, position: string, envHash: string,
   gridHash: string | null, measure: Parameters<typeof toSpec>[1], artifacts: string, rerunOf: string | null = null
 ) =>
   Effect.gen(function*() {

@@ -21,7 +21,8 @@ export const started = (position: string, at: number, gpu: { name: string; memor
   event: {
     event: "started", t: at / 1000, run_id: "r", cell_hash: "h", spec: {},
     model: { name: "tiny", source: "preset", random_weights: true, architecture: "qwen2", layers: 2, hidden: 64, vocab: 151643, params: 9.8e6,
-      trainable_params: 1e4, n_mm: 1, n_lora: 1, attn_flops_per_token_per_seq_len: 1, flops_per_token: 1 },
+      trainable_params: 1e4, n_mm: 1, n_lora: 1, attn_flops_per_token_per_seq_len: 1, flops_per_token: 1,
+      flops_per_token_hfu: 1, gpu_peak_tflops: null, gpu_peak_name: null },
     data: { source: "synthetic", samples: 256, tokens_mean: 92, tokens_median: 90, tokens_p95: 120, tokens_max: 128, truncated: 0, digest: "d" },
     env: { python: "3.12", torch: "2", transformers: "4", peft: "0", accelerate: "1", bitsandbytes: null, cuda: null, cudnn: null,
       device: gpu ? "cuda" : "cpu", gpu_name: gpu?.name ?? null, gpu_memory_mib: gpu?.memoryMib ?? null, gpu_uuid: null, driver: null,
@@ -42,7 +43,7 @@ export const step = (position: string, i: number, phase: "warmup" | "window" | "
 export const samplerInfo = (position: string, mode: "nvml" | "none", memTotal: number | null, reason = mode === "none" ? "no NVIDIA GPU" : "ok"): RunEvent => ({
   type: "sampler", at: 0, position,
   event: { event: "sampler", t: 0, mode, reason, gpu_index: null, gpu_name: null,
-    memory_total_mib: memTotal, power_limit_w: null, energy_counter: mode === "nvml", interval_ms: 100 } satisfies SamplerEvent
+    memory_total_mib: memTotal, power_limit_w: null, energy_counter: mode === "nvml", interval_ms: 100, idle_power_w: null, idle_samples: 0 } satisfies SamplerEvent
 })
 
 export const sample = (position: string, t: number, powerW: number | null, energyMj: number | null, memUsed: number | null): RunEvent => ({
@@ -58,7 +59,7 @@ const endBase: RunEnd = {
 
 export const figures = (tokS: number, extra: Partial<RunFigures> & { steady?: boolean } = {}): RunFigures => ({
   tok_s: tokS, t10k_s: 10_000 / tokS, vram_peak_mib: 6144, torch_peak_reserved_mib: 5000, j_per_token: 0.0123, energy_method: "counter",
-  window_steps: 12, window_seconds: 30, ...extra
+  window_steps: 12, window_seconds: 30, tok_s_ci_rel: null, steady: true, steady_reason: null, ...extra
 })
 
 export const end = (position: string, at: number, e: Partial<RunEnd> = {}, f: RunFigures | null = null): RunEvent => ({
