@@ -60,7 +60,7 @@ describe("TUI state from run events", () => {
     expect(s.finished).toEqual(["1/3", "2/3", "3/3"])
     expect(s.current).toBeNull()
     expect(finishedDurations(s.rows)).toEqual([10, 20]) // the skipped run does not teach the ETA
-    const unsteady = run([plan(), { type: "start", at: 0, position: "1/3", cellHash: "a", runId: "r" }, end("1/3", 1, { finishReason: "max_seconds" }, figures(900))])
+    const unsteady = run([plan(), { type: "start", at: 0, position: "1/3", cellHash: "a", runId: "r" }, end("1/3", 1, { finishReason: "max_seconds" }, null)])
     expect(unsteady.rows[0]!.status).toBe("unsteady")
     const flagged = run([plan(), { type: "start", at: 0, position: "1/3", cellHash: "a", runId: "r" }, end("1/3", 1, {}, figures(900, { steady: false }))])
     expect(flagged.rows[0]!.status).toBe("unsteady")
