@@ -20,5 +20,5 @@ export default defineGrid({
   },
   axes: { gradientCheckpointing: [false, true] },
   seeds: [42],
-  measure: { warmup: { detect: { floor: "5s", cap: "60s" } }, window: "adaptive", minWindow: "60s", ciTarget: 0.02, maxDuration: "150s" }
+  measure: { warmup: { detect: { floor: "5s", cap: "60s" } }, window: "adaptive", minWindow: "60s", ciTarget: 0.02, maxDuration: "120s" }
 })

