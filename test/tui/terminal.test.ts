@@ -27,7 +27,7 @@ const launch = async (session: string) => {
 }
 const screen = async (session: string) => String((await tmux("capture-pane", "-p", "-J", "-S", "-200", "-t", session)).stdout)
 
-const waitFor = async (session: string, pattern: RegExp, timeoutMs = 90_000) => {
+const waitFor = async (session: string, pattern: RegExp, timeoutMs = 150_000) => {
   const until = Date.now() + timeoutMs
   let text = ""
   while (Date.now() < until) {
@@ -78,17 +78,17 @@ describe.skipIf(!hasTmux || python instanceof PythonNotFound)("the TUI in a term
     expect(last).toContain("Table 1")
     expect(last).toContain("EXIT=0")
     expect(await statuses()).toEqual({ interrupted: 1, skipped: 1, succeeded: 1 })
-  }, 240_000)
+  }, 420_000)
 
   it("a second run resumes: the succeeded cell is done before, the other three run", async () => {
     await launch("second")
     const resumed = await waitFor("second", /1\/4 \w{12} ↺ done before\s+0\.003\s+1\s+\d+\.\d\s+\d+\.\d\d/) // with what it measured then
     expect(resumed).toMatch(/4 cells, 4 runs, 3 to run/)
-    const last = await waitFor("second", /EXIT=\d+/, 180_000)
+    const last = await waitFor("second", /EXIT=\d+/, 300_000)
     expect(last).toMatch(/2\/4 \w{12} ✔ succeeded/)
     expect(last).toMatch(/4\/4 \w{12} ✔ succeeded/)
     expect(last).toContain("finished: 3 succeeded, 1 already done")
     expect(last).toContain("EXIT=0")
     expect(await statuses()).toEqual({ interrupted: 1, skipped: 1, succeeded: 4 })
-  }, 240_000)
+  }, 420_000)
 })
