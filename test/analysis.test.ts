@@ -188,7 +188,7 @@ describe.skipIf(python instanceof PythonNotFound)("reruns and SQL analysis on a 
     expect(r.stdout).toMatch(/verdict: environment changed \(python changed; .*\) — exit 4/)
   }, 300_000)
 
-  it("refuses (exit 6) before running when the trainer source changed, and resolves prefixes", async () => {
+  it("refuses (exit 6) when the trainer source changed unless --force, and resolves prefixes", async () => {
     const copy = copyLedger()
     const { id, cell } = await withDb(copy, false, async (run) => {
       const [src] = await run(`SELECT run_id, cell_hash FROM runs ORDER BY started_at LIMIT 1`)
@@ -207,5 +207,11 @@ describe.skipIf(python instanceof PythonNotFound)("reruns and SQL analysis on a 
     const unknown = await cli(["rerun", "zzzz", "--ledger", copy])
     expect(unknown.stderr).toContain(`no run id or cell hash in the ledger starts with "zzzz"`)
     expect(await query(copy, `SELECT count(*)::INT AS n FROM runs WHERE rerun_of IS NOT NULL`)).toEqual([{ n: 0 }])
-  }, 120_000)
+    // --force runs it anyway and says the inputs changed; bit-identity is no longer expected.
+    const forced = await cli(["rerun", cell.slice(0, 12), "--ledger", copy, "--force", "--tolerance", "1"])
+    expect(forced.exitCode, `${forced.stdout}\n${forced.stderr}`).toBe(4)
+    expect(forced.stdout).toMatch(/verdict: environment changed \(trainer_source changed; /)
+    expect(forced.stdout).toContain("loss       reproduced: 5 steps within ±2% of the original at every step")
+    expect(await query(copy, `SELECT status FROM runs WHERE rerun_of IS NOT NULL`)).toEqual([{ status: "succeeded" }])
+  }, 300_000)
 })

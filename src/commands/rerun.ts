@@ -6,7 +6,7 @@ import { Argument, Command, Flag } from "effect/cli"
 import { Ledger } from "../ledger/Ledger.ts"
 import { plainProgress } from "../progress.ts"
 import { rerun } from "../rerun/rerun.ts"
-import { renderEnvironment, renderHeader, renderVerdict } from "../rerun/render.ts"
+import { renderVerdict } from "../rerun/render.ts"
 import { ledgerFlag, pythonFlag, resolvePython, UserError } from "./shared.ts"
 
 const fraction = (name: string, value: number) =>
@@ -26,9 +26,10 @@ export const rerunCommand = Command.make("rerun", {
     const report = yield* rerun({
       prefix: o.prefix, python, samplerMode: o.sampler, force: o.force,
       tolerance: yield* fraction("tolerance", o.tolerance), lossTolerance: yield* fraction("loss-tolerance", o.lossTolerance),
-      progress: plainProgress((line) => console.log(line))
+      progress: plainProgress((line) => console.log(line)),
+      say: (text) => console.log(text)
     })
-    yield* Console.log(["", renderHeader(report), renderEnvironment(report), renderVerdict(report)].join("\n"))
+    yield* Console.log(`\n${renderVerdict(report)}`)
     process.exitCode = report.exitCode
   }).pipe(Effect.provide(Ledger.layer(o.ledger)))
 ).pipe(Command.withDescription(

@@ -133,7 +133,7 @@ const pct = (x: number) => {
   const p = x * 100
   return `${Math.abs(p) >= 10 ? p.toFixed(0) : p === 0 ? "0" : Number(p.toPrecision(2)).toString()}%`
 }
-const num = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(1) : Number(x.toPrecision(4)).toString())
+const num = (x: number) => (Math.abs(x) >= 10 ? x.toFixed(1) : Number(x.toPrecision(4)).toString())
 
 /**
  * A throughput-like figure. When both runs carry a 95% CI, reproduced means the intervals

@@ -13,6 +13,7 @@ import { markOrphansInterrupted, putCell, putEnvironment } from "../ledger/recor
 import type { Progress } from "../progress.ts"
 import { cellRow } from "../recorder.ts"
 import { runOne } from "../scheduler.ts"
+import { renderEnvironment, renderHeader } from "./render.ts"
 import { probeEnvironment } from "../trainer/probe.ts"
 import { compareFigure, compareLoss, decide, diffFields, resolvePrefix, type Check, type FieldChange, type Match, type Verdict } from "./compare.ts"
 
@@ -29,6 +30,8 @@ export interface RerunOptions {
   /** Relative per-step loss tolerance when bit-identity is not expected. */
   readonly lossTolerance: number
   readonly progress: Progress
+  /** Where the report's opening (what is rerun, the environment diff) goes before the run starts. */
+  readonly say: (text: string) => void
 }
 
 export interface RerunReport {
@@ -122,6 +125,7 @@ export const rerun = Effect.fnUntraced(function*(o: RerunOptions) {
     inputs
   }
 
+  o.say([renderHeader(base), renderEnvironment(base), ""].join("\n"))
   if (inputs.length > 0 && !o.force) {
     return { ...base, newRunId: null, checks: [], verdict: "refused", exitCode: 6, note: "the cell's inputs changed since the original run; --force runs it anyway" } satisfies RerunReport
   }
