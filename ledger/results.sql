@@ -13,7 +13,9 @@ WITH
       count(*) AS n, sum(tokens) AS tok, sum(padded_tokens) AS ptok
     FROM win
   ),
-  sm AS (SELECT * FROM samples WHERE run_id = $1),
+  -- a sampler that stopped early saw only part of the run: its peak and energy would understate,
+  -- so none of its samples count (runs.sampler_error says why the figures are missing)
+  sm AS (SELECT * FROM samples WHERE run_id = $1 AND (SELECT sampler_error FROM runs WHERE run_id = $1) IS NULL),
   -- energy counter at time x by linear interpolation between the samples around it
   e0 AS (
     SELECT
@@ -94,5 +96,6 @@ SELECT
   peaks.loss_first,
   peaks.loss_last,
   (r.model_facts->>'$.flops_per_token')::DOUBLE AS flops_per_token,
+  r.sampler_error,
   current_timestamp AS computed_at
 FROM r, b, peaks, counter, integrated;

@@ -61,7 +61,7 @@ CREATE TABLE IF NOT EXISTS runs (
   started_at      TIMESTAMP NOT NULL,
   ended_at        TIMESTAMP,
   finish_reason   VARCHAR,            -- window_complete | max_steps | max_seconds | stop_requested
-  error_kind      VARCHAR,            -- oom | nan_loss | bad_spec | missing_dependency | data_error | crash | protocol
+  error_kind      VARCHAR,            -- oom | nan_loss | bad_spec | missing_dependency | data_error | crash | protocol | stalled
   error_message   VARCHAR,
   error_detail    VARCHAR,
   exit_code       INTEGER,
@@ -145,5 +145,13 @@ CREATE TABLE IF NOT EXISTS results (
   flops_per_token         DOUBLE,
   computed_at             TIMESTAMP DEFAULT current_timestamp
 );
+
+-- Added for faults (#6), additive so older ledgers gain them on open: where a failed run stopped
+-- (step, memory in MiB as the trainer reported it) and why its sampler stopped early, if it did
+-- (then energy and device memory are missing from its results, and results.sampler_error says why).
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS error_step INTEGER;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS error_memory_mib DOUBLE;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS sampler_error VARCHAR;
+ALTER TABLE results ADD COLUMN IF NOT EXISTS sampler_error VARCHAR;
 
 INSERT OR IGNORE INTO meta VALUES ('schema_version', '1');

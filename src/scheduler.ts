@@ -22,6 +22,8 @@ export interface RunOptions {
   readonly python: string
   readonly fresh: boolean
   readonly samplerMode: "auto" | "nvml" | "smi" | "none"
+  /** A trainer silent for this long (ms) is killed and its run recorded failed: stalled. */
+  readonly stallTimeoutMs?: number
   readonly progress: Progress
 }
 
@@ -86,6 +88,7 @@ const runOne = (
       samplerStderrPath: join(dir, "sampler.stderr.log"),
       samplerMode: o.samplerMode,
       sampleIntervalMs: 100,
+      stallTimeoutMs: o.stallTimeoutMs ?? 600_000,
       stop,
       onTrainer: (event) => {
         appendFileSync(join(dir, "trainer.jsonl"), JSON.stringify(event) + "\n")
