@@ -96,6 +96,5 @@ SELECT
   peaks.loss_first,
   peaks.loss_last,
   (r.model_facts->>'$.flops_per_token')::DOUBLE AS flops_per_token,
-  r.sampler_error,
   current_timestamp AS computed_at
 FROM r, b, peaks, counter, integrated;

@@ -74,7 +74,10 @@ CREATE TABLE IF NOT EXISTS runs (
   sampler_reason  VARCHAR,
   gpu_total_mib   DOUBLE,
   energy_counter  BOOLEAN,
-  rerun_of        VARCHAR
+  rerun_of        VARCHAR,
+  error_step      INTEGER,            -- failed: the step it failed at, as the trainer reported it
+  error_memory_mib DOUBLE,            -- failed: memory in use then (CUDA allocated; RSS on a CPU cell)
+  sampler_error   VARCHAR             -- why the sampler stopped before the trainer (results then lack energy and device memory)
 );
 
 CREATE TABLE IF NOT EXISTS steps (
@@ -146,12 +149,12 @@ CREATE TABLE IF NOT EXISTS results (
   computed_at             TIMESTAMP DEFAULT current_timestamp
 );
 
--- Added for faults (#6), additive so older ledgers gain them on open: where a failed run stopped
--- (step, memory in MiB as the trainer reported it) and why its sampler stopped early, if it did
--- (then energy and device memory are missing from its results, and results.sampler_error says why).
+-- Ledgers made before runs gained error_step, error_memory_mib and sampler_error get them here.
+-- (DuckDB 1.5.6 cannot replay an ADD COLUMN from the WAL on a table with a DEFAULT
+-- current_timestamp column, so never migrate those tables this way; Ledger.ts also checkpoints
+-- right after applying this file so no migration waits in the WAL.)
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS error_step INTEGER;
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS error_memory_mib DOUBLE;
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS sampler_error VARCHAR;
-ALTER TABLE results ADD COLUMN IF NOT EXISTS sampler_error VARCHAR;
 
 INSERT OR IGNORE INTO meta VALUES ('schema_version', '1');

@@ -107,6 +107,7 @@ export const runCellProcesses = <E, R>(o: CellProcessOptions<E, R>) =>
         lastLineAt = Date.now()
         const decoded = decodeTrainerLine(line)
         if (decoded._tag === "Failure") {
+          trainer.kill("SIGKILL") // now: closing the stream would otherwise wait for the process to end
           return Effect.fail(new ProtocolError({ message: `trainer stdout line ${lineNo} is not a protocol event (${decoded.failure.split("\n")[0]}): ${JSON.stringify(line.slice(0, 200))}` }))
         }
         const event = decoded.success

@@ -63,6 +63,10 @@ export const decideOutcome = (e: Evidence): RunEnd => {
   if (e.stopCause !== null) {
     return { ...base, status: e.stopCause === "skip" ? "skipped" : "interrupted", errorMessage: "stopped before the trainer finished" }
   }
+  if (e.signal === "SIGINT" || e.exitCode === 130) {
+    // Ctrl-C in a terminal reaches the whole process group: the trainer may see it first.
+    return { ...base, status: "interrupted", errorMessage: "the trainer was interrupted (SIGINT) before it finished" }
+  }
   const how = e.signal ? `was killed by ${e.signal}` : `exited with code ${e.exitCode}`
   return {
     ...base,
