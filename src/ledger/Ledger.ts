@@ -58,15 +58,17 @@ export interface LedgerShape {
 export class Ledger extends Context.Service<Ledger, LedgerShape>()("tunegrid/Ledger") {
   /** Open (creating if needed) for writing, apply the schema and views. */
   static readonly layer = (path: string) => Layer.effect(Ledger, open(path, false))
-  /** Open an existing ledger read-only (sql, report, runs). */
-  static readonly layerReadOnly = (path: string) => Layer.effect(Ledger, open(path, true))
+  /** Open an existing ledger read-only (sql, report, runs). Without fileAccess, queries also
+   * cannot touch files or the network (`COPY … TO`, ATTACH, INSTALL, read_csv): for `sql`, where a
+   * "read-only" query must not write outside the ledger either. */
+  static readonly layerReadOnly = (path: string, fileAccess = true) => Layer.effect(Ledger, open(path, true, fileAccess))
 }
 
-const open = Effect.fnUntraced(function*(path: string, readOnly: boolean) {
+const open = Effect.fnUntraced(function*(path: string, readOnly: boolean, fileAccess = true) {
   const file = resolve(path)
   const instance = yield* Effect.acquireRelease(
     Effect.tryPromise({
-      try: () => DuckDBInstance.create(file, readOnly ? { access_mode: "READ_ONLY" } : {}),
+      try: () => DuckDBInstance.create(file, readOnly ? { access_mode: "READ_ONLY", ...(fileAccess ? {} : { enable_external_access: "false" }) } : {}),
       catch: (cause) => explain(path, readOnly, cause)
     }),
     (db) => Effect.sync(() => db.closeSync())

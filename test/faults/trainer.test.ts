@@ -16,9 +16,8 @@ describe.skipIf(noPython)("trainer faults in a real grid run", () => {
   beforeAll(async () => {
     const grid = tinyGrid(dir, [1, 2, 3, 4, 5, 6, 7])
     out = await cli(["run", grid, "--no-tui", "--ledger", ledger, "--python", fakePython], injected(dir, {
-      TUNEGRID_INJECT: "1:oom@2,2:alloc@1,3:nan@2",
-      TUNEGRID_FAKE: "4:exit,5:kill,6:garbage",
-      TUNEGRID_INJECT_SAMPLER: "7:0.5" // the 7th sampler started: cell 7's (4–6 start theirs too)
+      TUNEGRID_INJECT: "1:oom@2,2:alloc@1,3:nan@2,7:killsampler@1",
+      TUNEGRID_FAKE: "4:exit,5:kill,6:garbage"
     }))
   }, 300_000)
 
@@ -75,7 +74,7 @@ describe.skipIf(noPython)("trainer faults in a real grid run", () => {
   it("keeps a run whose sampler died, marking energy and device memory missing with the reason", async () => {
     const r = await run(7)
     expect(r.status).toBe("succeeded")
-    expect(r.sampler_error).toMatch(/sampler exited with code 9 before the trainer finished; energy and device memory are missing/)
+    expect(r.sampler_error).toMatch(/sampler was killed by SIGKILL before the trainer finished; energy and device memory are missing/)
     const [res] = await query(ledger, `SELECT tok_s, energy_j, vram_peak_mib FROM results WHERE run_id = '${r.run_id}'`)
     expect(Number(res!.tok_s)).toBeGreaterThan(0)
     expect(res).toMatchObject({ energy_j: null, vram_peak_mib: null })
