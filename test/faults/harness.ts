@@ -43,8 +43,8 @@ export const query = async (ledger: string, sql: string) => {
 }
 
 /** A CPU grid of the tiny preset, one cell per seed (the injection picks cells by seed). */
-export const tinyGrid = (dir: string, seeds: Array<number>, window = 3, name = "faults") => {
-  const file = join(dir, `${name}.ts`)
+export const tinyGrid = (dir: string, seeds: Array<number>, window = 3, name = "faults", fileName = `${name}.ts`) => {
+  const file = join(dir, fileName)
   writeFileSync(file, `export default {
   name: ${JSON.stringify(name)},
   base: { model: "preset:tiny", device: "cpu", precision: "fp32", maxSeqLength: 64, datasetSamples: 32, gradientCheckpointing: false },

@@ -78,7 +78,7 @@ describe("hostile input", () => {
   it("runs a grid and a ledger whose paths have spaces, quotes and `..`", async () => {
     const odd = join(dir, `it's a "quoted" dir`)
     mkdirSync(odd)
-    const grid = tinyGrid(odd, [1], 3, "grid with 'quotes'")
+    const grid = tinyGrid(odd, [1], 3, "quoted", "grid with 'quotes'.ts")
     const gridArg = join(odd, "..", `it's a "quoted" dir`, `grid with 'quotes'.ts`)
     const ledgerArg = join(odd, "..", `led ger "1"; DROP TABLE runs.duckdb`)
     const r = await cli(["run", gridArg, "--no-tui", "--ledger", ledgerArg, "--python", fakePython], injected(dir, { TUNEGRID_FAKE: "1:exit" }))
