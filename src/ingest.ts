@@ -99,7 +99,9 @@ export const ingestDir = Effect.fnUntraced(function*(dir: string) {
     let terminal: Evidence["terminal"] = null
     for (const event of events) {
       if (event.event === "finished") terminal = { event: "finished", reason: event.reason }
-      if (event.event === "failed") terminal = { event: "failed", kind: event.kind, message: event.message, detail: event.detail }
+      if (event.event === "failed") {
+        terminal = { event: "failed", kind: event.kind, message: event.message, detail: event.detail, step: event.step, memoryMib: event.memory_mib }
+      }
       yield* recordTrainerEvent(spec.run_id, event)
     }
     for (const line of readLines(join(path, "sampler.jsonl"))) {
