@@ -8,9 +8,12 @@ const rows: Array<{ fault: string; outcome: string; result: string; seconds: num
 
 if (existsSync(vitestJson)) {
   const report = JSON.parse(readFileSync(vitestJson, "utf8")) as {
-    testResults: Array<{ name: string; assertionResults: Array<{ ancestorTitles: Array<string>; title: string; status: string; duration?: number }> }>
+    testResults: Array<{ name: string; status: string; message?: string; assertionResults: Array<{ ancestorTitles: Array<string>; title: string; status: string; duration?: number }> }>
   }
   for (const file of report.testResults) {
+    if (file.assertionResults.length === 0) {
+      rows.push({ fault: file.name.replace(/^.*\/test\//, "test/"), outcome: `the file did not run: ${file.message ?? file.status}`, result: "FAIL", seconds: 0 })
+    }
     for (const t of file.assertionResults) {
       rows.push({ fault: t.ancestorTitles.join(" › "), outcome: t.title, result: t.status === "passed" ? "pass" : t.status === "skipped" || t.status === "pending" ? "skipped" : "FAIL", seconds: (t.duration ?? 0) / 1000 })
     }
@@ -18,7 +21,7 @@ if (existsSync(vitestJson)) {
 }
 if (existsSync(pytestXml)) {
   const xml = readFileSync(pytestXml, "utf8")
-  for (const m of xml.matchAll(/<testcase classname="([^"]*)" name="([^"]*)" time="([^"]*)"(\/>|>([\s\S]*?)<\/testcase>)/g)) {
+  for (const m of xml.matchAll(/<testcase classname="([^"]*)" name="([^"]*)" time="([^"]*)"\s*(\/>|>([\s\S]*?)<\/testcase>)/g)) {
     const body = m[5] ?? ""
     const result = /<failure|<error/.test(body) ? "FAIL" : /<skipped/.test(body) ? "skipped" : "pass"
     rows.push({ fault: `trainer: ${m[1]!.replace(/^.*\./, "")}`, outcome: m[2]!.replace(/^test_/, "").replaceAll("_", " "), result, seconds: Number(m[3]) })
