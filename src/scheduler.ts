@@ -75,7 +75,7 @@ const runOne = (
     const runId = randomUUID()
     const dir = join(artifacts, runId)
     mkdirSync(dir, { recursive: true })
-    const spec = toSpec(cell, measure, runId, { baseDir: repoRoot, tokenizerDir: offlineTokenizerDir() })
+    const spec = toSpec(cell, measure, runId, { baseDir: dirname(resolve(o.gridPath)), tokenizerDir: offlineTokenizerDir() })
     const specPath = join(dir, "cell.json")
     writeFileSync(specPath, JSON.stringify(spec, null, 2))
     yield* startRun({ runId, cellHash: cell.cellHash, envHash, gridHash, seed: cell.seed, repeat, origin: "live", startedAt: Date.now() / 1000, rerunOf: null })

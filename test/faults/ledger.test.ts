@@ -102,6 +102,25 @@ describe("hostile input", () => {
     expect(await query(ledger, `SELECT count(*)::INT AS n, min(status) AS s FROM runs`)).toEqual([{ n: 1, s: "failed" }])
   }, 60_000)
 
+  it("trains on a data file named relative to the grid, in a folder with spaces, counting over-length samples", async () => {
+    const sub = join(tempDir("data"), "my data")
+    mkdirSync(sub)
+    const row = (output: string) => JSON.stringify({ instruction: "Say it.", input: "", output })
+    writeFileSync(join(sub, "rows 1.jsonl"), [row("short"), row("long ".repeat(200)), row("fine"), ""].join("\n"))
+    const grid = join(sub, "g.ts")
+    writeFileSync(grid, `export default {
+  name: "data", base: { model: "preset:tiny", device: "cpu", precision: "fp32", maxSeqLength: 64, gradientCheckpointing: false, dataset: "file:rows 1.jsonl" },
+  seeds: [1], measure: { warmup: "1 steps", window: "2 steps", maxDuration: "60s" }
+}
+`)
+    const r = await cli(["run", grid, "--no-tui", "--sampler", "none", "--ledger", join(sub, "l.duckdb")])
+    expect(r.exitCode, String(r.stderr)).toBe(0)
+    const [run] = await query(join(sub, "l.duckdb"), `SELECT status, data_facts->>'$.samples' AS samples, data_facts->>'$.truncated' AS truncated,
+      (SELECT min(tokens) FROM steps) AS min_tokens FROM runs`)
+    expect(run).toMatchObject({ status: "succeeded", samples: "3", truncated: "1" })
+    expect(Number(run!.min_tokens)).toBeGreaterThan(0)
+  }, 120_000)
+
   it("passes shell-looking config values to the trainer as data, never through a shell", async () => {
     const sub = tempDir("shell")
     const grid = tinyGrid(sub, [1])
