@@ -87,7 +87,9 @@ WITH
     END AS half
     FROM b
   ),
-  sm AS (SELECT * FROM samples WHERE run_id = $1),
+  -- a sampler that stopped early saw only part of the run: its peak and energy would understate,
+  -- so none of its samples count (runs.sampler_error says why the figures are missing)
+  sm AS (SELECT * FROM samples WHERE run_id = $1 AND (SELECT sampler_error FROM runs WHERE run_id = $1) IS NULL),
   -- energy counter at time x by linear interpolation between the samples around it
   e0 AS (
     SELECT

@@ -61,7 +61,7 @@ CREATE TABLE IF NOT EXISTS runs (
   started_at      TIMESTAMP NOT NULL,
   ended_at        TIMESTAMP,
   finish_reason   VARCHAR,            -- window_complete | max_steps | max_seconds | stop_requested
-  error_kind      VARCHAR,            -- oom | nan_loss | bad_spec | missing_dependency | data_error | crash | protocol
+  error_kind      VARCHAR,            -- oom | nan_loss | bad_spec | missing_dependency | data_error | crash | protocol | stalled
   error_message   VARCHAR,
   error_detail    VARCHAR,
   exit_code       INTEGER,
@@ -74,7 +74,10 @@ CREATE TABLE IF NOT EXISTS runs (
   sampler_reason  VARCHAR,
   gpu_total_mib   DOUBLE,
   energy_counter  BOOLEAN,
-  rerun_of        VARCHAR
+  rerun_of        VARCHAR,
+  error_step      INTEGER,            -- failed: the step it failed at, as the trainer reported it
+  error_memory_mib DOUBLE,            -- failed: memory in use then (CUDA allocated; RSS on a CPU cell)
+  sampler_error   VARCHAR             -- why the sampler stopped before the trainer (results then lack energy and device memory)
 );
 
 CREATE TABLE IF NOT EXISTS steps (
@@ -172,5 +175,13 @@ ALTER TABLE results ADD COLUMN IF NOT EXISTS gpu_peak_tflops DOUBLE;     -- dens
 ALTER TABLE results ADD COLUMN IF NOT EXISTS mfu DOUBLE;                 -- flops_per_token × tok_s / peak
 ALTER TABLE results ADD COLUMN IF NOT EXISTS hfu DOUBLE;                 -- flops_per_token_hfu × tok_s / peak
 ALTER TABLE results ADD COLUMN IF NOT EXISTS sentinel_drift BOOLEAN;     -- this run lies between two sentinel runs whose tok/s differ beyond their CIs
+
+-- Ledgers made before runs gained error_step, error_memory_mib and sampler_error get them here.
+-- (DuckDB 1.5.6 cannot replay an ADD COLUMN from the WAL on a table with a DEFAULT
+-- current_timestamp column, so never migrate those tables this way; Ledger.ts also checkpoints
+-- right after applying this file so no migration waits in the WAL.)
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS error_step INTEGER;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS error_memory_mib DOUBLE;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS sampler_error VARCHAR;
 
 INSERT OR IGNORE INTO meta VALUES ('schema_version', '1');

@@ -1,6 +1,7 @@
 // Cell identity and the wire spec: hash = sha256(canonical {config, seed, measure, trainer
 // source digest, dataset digest}); the spec is the fully resolved cell in the trainer's
 // snake_case contract (trainer/PROTOCOL.md §1), with machine-specific paths filled in.
+import { Schema } from "effect"
 import { existsSync } from "node:fs"
 import { dirname, isAbsolute, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -15,11 +16,16 @@ export const trainerDigest = (): string => digestTree(resolve(trainerDir, "tuneg
 
 const after = (text: string, prefix: string) => text.slice(prefix.length)
 
+/** A grid names a data file that is not there: reported before anything runs. */
+export class DatasetNotFound extends Schema.TaggedError<DatasetNotFound>()("DatasetNotFound", { message: Schema.String }) {}
+
 /** Digest of what a cell trains on; a changed data file gives a new cell hash. */
 export const datasetDigest = (config: CellConfig, baseDir: string): string => {
   if (config.dataset.startsWith("file:")) {
     const path = resolve(baseDir, after(config.dataset, "file:"))
-    if (!existsSync(path)) throw new Error(`dataset file not found: ${path} (from dataset "${config.dataset}")`)
+    if (!existsSync(path)) {
+      throw new DatasetNotFound({ message: `dataset file not found: ${path} (from dataset "${config.dataset}", resolved against ${baseDir}); expected an Alpaca JSON or JSONL file` })
+    }
     return digestFile(path)
   }
   return sha256(canonicalJson({ dataset: config.dataset, samples: config.datasetSamples, seed: config.datasetSeed }))

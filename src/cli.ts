@@ -14,6 +14,7 @@ import { rerunCommand } from "./commands/rerun.ts"
 import { runCommand } from "./commands/run.ts"
 import { sqlCommand } from "./commands/sql.ts"
 import { tunegridVersion } from "./env.ts"
+import { explainIoError } from "./ioerror.ts"
 
 const cli = Command.make("tunegrid").pipe(
   Command.withDescription("Experiment-as-code grid runner with a reproducibility ledger for LoRA/QLoRA fine-tuning"),
@@ -26,7 +27,10 @@ const reportFailure = (cause: Cause.Cause<unknown>) =>
     if (Cause.hasInterruptsOnly(cause)) return
     const error = Cause.squash(cause)
     const known = error instanceof Error && typeof (error as { _tag?: unknown })._tag === "string"
-    console.error(known ? `error: ${error.message}` : Cause.pretty(cause))
+    const io = known ? null : explainIoError(String(error))
+    const where = (error as { path?: unknown }).path
+    if (io !== null) console.error(`error: ${typeof where === "string" ? `${where}: ` : ""}${io}\n  (${String(error).split("\n")[0]})`)
+    else console.error(known ? `error: ${error.message}` : Cause.pretty(cause))
   })
 
 Command.run(cli, { version: tunegridVersion }).pipe(

@@ -4,7 +4,7 @@
 import { Effect, Result, Schema } from "effect"
 import { randomUUID } from "node:crypto"
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
-import { join, resolve } from "node:path"
+import { dirname, join, resolve } from "node:path"
 import { offlineTokenizerDir, repoRoot, toSpec, type HashedCell } from "./cells.ts"
 import { gitState, makeEnvironment } from "./env.ts"
 import type { LoadedGrid } from "./grid/load.ts"
@@ -33,7 +33,7 @@ export const writePlan = (loaded: LoadedGrid, out: string, tokenizerDir: string 
     const cell = byIndex.get(r.cell.index)!
     const runId = randomUUID()
     const file = `${String(i).padStart(3, "0")}-${cell.cellHash.slice(0, 12)}-r${r.repeat}.json`
-    const spec = toSpec(cell, loaded.expansion.measure, runId, { baseDir: repoRoot, tokenizerDir: tokenizerDir ?? offlineTokenizerDir() })
+    const spec = toSpec(cell, loaded.expansion.measure, runId, { baseDir: dirname(loaded.file), tokenizerDir: tokenizerDir ?? offlineTokenizerDir() })
     writeFileSync(join(out, file), JSON.stringify(spec, null, 2))
     return { file, runId, cellHash: cell.cellHash, repeat: r.repeat, sentinel: r.sentinel ?? null }
   })
@@ -100,7 +100,9 @@ export const ingestDir = Effect.fnUntraced(function*(dir: string) {
     let terminal: Evidence["terminal"] = null
     for (const event of events) {
       if (event.event === "finished") terminal = { event: "finished", reason: event.reason }
-      if (event.event === "failed") terminal = { event: "failed", kind: event.kind, message: event.message, detail: event.detail }
+      if (event.event === "failed") {
+        terminal = { event: "failed", kind: event.kind, message: event.message, detail: event.detail, step: event.step, memoryMib: event.memory_mib }
+      }
       yield* recordTrainerEvent(spec.run_id, event)
     }
     for (const line of readLines(join(path, "sampler.jsonl"))) {

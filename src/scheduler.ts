@@ -22,6 +22,8 @@ export interface RunOptions {
   readonly python: string
   readonly fresh: boolean
   readonly samplerMode: "auto" | "nvml" | "smi" | "none"
+  /** A trainer silent for this long (ms) is killed and its run recorded failed: stalled. */
+  readonly stallTimeoutMs?: number
   readonly progress: Progress
   /** Keyboard requests (skip / quit) from the TUI; absent in plain mode. */
   readonly control?: RunControl
@@ -76,7 +78,7 @@ export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
       counts["already done"]! += 1
       continue
     }
-    const status = yield* runOne(o, cell, repeat, sentinel, position, env.envHash, prepared.grid.gridHash, loaded.expansion.measure, artifacts)
+    const status = yield* runOne({ ...o, baseDir: dirname(resolve(o.gridPath)) }, cell, repeat, sentinel, position, env.envHash, prepared.grid.gridHash, loaded.expansion.measure, artifacts)
     counts[status] = (counts[status] ?? 0) + 1
   }
   o.progress.summary(counts)
@@ -85,14 +87,14 @@ export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
 
 /** One run of one cell in fresh processes, written through to the ledger (also used by rerun). */
 export const runOne = (
-  o: Pick<RunOptions, "python" | "samplerMode" | "progress" | "control">, cell: HashedCell, repeat: number, sentinel: number | null, position: string, envHash: string,
+  o: Pick<RunOptions, "python" | "samplerMode" | "progress" | "control" | "stallTimeoutMs"> & { readonly baseDir: string }, cell: HashedCell, repeat: number, sentinel: number | null, position: string, envHash: string,
   gridHash: string | null, measure: Parameters<typeof toSpec>[1], artifacts: string, rerunOf: string | null = null
 ) =>
   Effect.gen(function*() {
     const runId = randomUUID()
     const dir = join(artifacts, runId)
     mkdirSync(dir, { recursive: true })
-    const spec = toSpec(cell, measure, runId, { baseDir: repoRoot, tokenizerDir: offlineTokenizerDir() })
+    const spec = toSpec(cell, measure, runId, { baseDir: o.baseDir, tokenizerDir: offlineTokenizerDir() })
     const specPath = join(dir, "cell.json")
     writeFileSync(specPath, JSON.stringify(spec, null, 2))
     yield* startRun({ runId, cellHash: cell.cellHash, envHash, gridHash, seed: cell.seed, repeat, origin: "live", startedAt: Date.now() / 1000, rerunOf, sentinel })
@@ -107,6 +109,7 @@ export const runOne = (
       samplerMode: o.samplerMode,
       sampleIntervalMs: 100,
       idleMs: o.samplerMode === "none" ? 0 : 3000,
+      stallTimeoutMs: o.stallTimeoutMs ?? 600_000,
       stop,
       onTrainer: (event) => {
         appendFileSync(join(dir, "trainer.jsonl"), JSON.stringify(event) + "\n")

@@ -33,9 +33,9 @@ export const printReport = (format: Format) =>
   })
 
 /** Provide a read-only ledger, failing clearly when the file does not exist yet. */
-export const withReadOnly = <A, E>(path: string, effect: Effect.Effect<A, E, Ledger>): Effect.Effect<A, E | UserError | LedgerError> =>
+export const withReadOnly = <A, E>(path: string, effect: Effect.Effect<A, E, Ledger>, fileAccess = true): Effect.Effect<A, E | UserError | LedgerError> =>
   existsSync(path)
-    ? effect.pipe(Effect.provide(Ledger.layerReadOnly(path)))
+    ? effect.pipe(Effect.provide(Ledger.layerReadOnly(path, fileAccess)))
     : Effect.fail(new UserError({ message: `no ledger at ${path} (run a grid first, or pass --ledger <file>)` }))
 
 export const reportCommand = Command.make("report", {

@@ -27,6 +27,9 @@ const listing = (items: ReadonlyArray<{ name: string; kind: string }>) =>
 /** DuckDB's message without our own "in:" echo, plus a hint where one helps. Pure. */
 export const friendlySqlError = (message: string, items: ReadonlyArray<{ name: string; kind: string }>): string => {
   const text = message.replace(/\n {2}in: .*$/s, "").replace(/^Failed to extract statements: /, "").trim()
+  if (/file system operations are disabled/i.test(text)) {
+    return `the sql command is read-only and cannot read or write files (${text.split("\n")[0]}); use \`tunegrid export\` to write files`
+  }
   if (/read-only mode|read only/i.test(text)) {
     return `the sql command is read-only; this statement would write to the ledger (${text.split("\n")[0]})`
   }
@@ -117,7 +120,7 @@ export const sqlCommand = Command.make("sql", {
     if (Option.isSome(o.query)) return yield* Console.log(yield* runQuery(l, o.query.value, o.format))
     const failures = yield* interactive(l, o.format)
     if (failures > 0) process.exitCode = 1
-  }))
+  }), false) // no file or network access either: COPY … TO / ATTACH would write outside the ledger
 ).pipe(Command.withDescription(
   "Query the ledger read-only (tables: runs, steps, samples, results, cells, grids, environments; views: table1, table2, run_summary, failures, cell_summary; macros: factor_effect(name), pareto(budget_mib), compare_runs(a, b)). No query: interactive prompt"
 ))

@@ -3,8 +3,10 @@
 // records.ts; this file only owns the connection.
 import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from "@duckdb/node-api"
 import { Context, Effect, Layer, Schema, Semaphore } from "effect"
-import { readFileSync } from "node:fs"
+import { readFileSync, rmSync, writeFileSync } from "node:fs"
+import { hostname } from "node:os"
 import { resolve } from "node:path"
+import { explainIoError } from "../ioerror.ts"
 
 export class LedgerError extends Schema.TaggedError<LedgerError>()("LedgerError", {
   path: Schema.String,
@@ -16,18 +18,32 @@ export type Param = DuckDBValue
 
 const sqlFile = (name: string) => readFileSync(new URL(`../../ledger/${name}`, import.meta.url), "utf8")
 
+/** Beside the ledger while a runner writes it: who holds it (DuckDB's lock error names only a PID). */
+export const writerFile = (file: string) => `${file}.writer`
+
+const holder = (path: string, pid: string | undefined): string => {
+  try {
+    const w = JSON.parse(readFileSync(writerFile(resolve(path)), "utf8")) as { pid: number; host: string; since: string }
+    if (pid === undefined || String(w.pid) === pid) return ` (PID ${w.pid} on host ${w.host}, writing since ${w.since})`
+  } catch {
+    // no note (or an unreadable one): DuckDB's PID is all there is
+  }
+  return pid ? ` (PID ${pid})` : ""
+}
+
 /** Turn DuckDB's lock and I/O errors into a message a person can act on. */
 const explain = (path: string, readOnly: boolean, cause: unknown): LedgerError => {
   const text = cause instanceof Error ? cause.message : String(cause)
   const lock = /Conflicting lock is held in (.*?)(?: \(PID (\d+)\))?[.\n]/.exec(text)
   if (/Could not set lock/.test(text)) {
-    const pid = lock?.[2] ? ` (PID ${lock[2]})` : ""
+    const pid = holder(path, lock?.[2])
     const message = readOnly
       ? `ledger ${path} is being written by another tunegrid process${pid}; read it when that run ends`
       : `ledger ${path} is already open in another process${pid}; only one runner writes a ledger at a time`
     return new LedgerError({ path, message })
   }
-  return new LedgerError({ path, message: `cannot open ledger ${path}: ${text}` })
+  const io = explainIoError(text)
+  return new LedgerError({ path, message: `cannot open ledger ${path}: ${io ?? text}` })
 }
 
 export interface LedgerShape {
@@ -42,15 +58,17 @@ export interface LedgerShape {
 export class Ledger extends Context.Service<Ledger, LedgerShape>()("tunegrid/Ledger") {
   /** Open (creating if needed) for writing, apply the schema and views. */
   static readonly layer = (path: string) => Layer.effect(Ledger, open(path, false))
-  /** Open an existing ledger read-only (sql, report, runs). */
-  static readonly layerReadOnly = (path: string) => Layer.effect(Ledger, open(path, true))
+  /** Open an existing ledger read-only (sql, report, runs). Without fileAccess, queries also
+   * cannot touch files or the network (`COPY … TO`, ATTACH, INSTALL, read_csv): for `sql`, where a
+   * "read-only" query must not write outside the ledger either. */
+  static readonly layerReadOnly = (path: string, fileAccess = true) => Layer.effect(Ledger, open(path, true, fileAccess))
 }
 
-const open = Effect.fnUntraced(function*(path: string, readOnly: boolean) {
+const open = Effect.fnUntraced(function*(path: string, readOnly: boolean, fileAccess = true) {
   const file = resolve(path)
   const instance = yield* Effect.acquireRelease(
     Effect.tryPromise({
-      try: () => DuckDBInstance.create(file, readOnly ? { access_mode: "READ_ONLY" } : {}),
+      try: () => DuckDBInstance.create(file, readOnly ? { access_mode: "READ_ONLY", ...(fileAccess ? {} : { enable_external_access: "false" }) } : {}),
       catch: (cause) => explain(path, readOnly, cause)
     }),
     (db) => Effect.sync(() => db.closeSync())
@@ -59,8 +77,32 @@ const open = Effect.fnUntraced(function*(path: string, readOnly: boolean) {
     Effect.tryPromise({ try: () => instance.connect(), catch: (cause) => explain(path, readOnly, cause) }),
     (c) => Effect.sync(() => c.closeSync())
   )
-  const fail = (sql: string) => (cause: unknown) =>
-    new LedgerError({ path, message: `${cause instanceof Error ? cause.message : String(cause)}\n  in: ${sql.trim().split("\n")[0]}` })
+  if (!readOnly) {
+    // A note naming this writer for a second runner's refusal; removed when the ledger closes.
+    const note = writerFile(file)
+    const mine = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() })
+    yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        try {
+          writeFileSync(note, mine)
+        } catch {
+          // best effort: the DuckDB lock is what keeps a second writer out
+        }
+      }),
+      () => Effect.sync(() => {
+        try {
+          if (readFileSync(note, "utf8") === mine) rmSync(note)
+        } catch {
+          // already gone
+        }
+      })
+    )
+  }
+  const fail = (sql: string) => (cause: unknown) => {
+    const text = cause instanceof Error ? cause.message : String(cause)
+    const io = explainIoError(text)
+    return new LedgerError({ path, message: `${io ? `ledger ${path}: ${io}\n  ` : ""}${text}\n  in: ${sql.trim().split("\n")[0]}` })
+  }
   // One statement at a time on the connection: trainer and sampler events arrive concurrently.
   const serial = (yield* Semaphore.make(1)).withPermits(1)
   const exec = (sql: string, params: ReadonlyArray<Param> = []) =>
@@ -78,6 +120,7 @@ const open = Effect.fnUntraced(function*(path: string, readOnly: boolean) {
   if (!readOnly) {
     yield* exec(sqlFile("schema.sql"))
     yield* exec(sqlFile("views.sql"))
+    yield* exec("CHECKPOINT") // schema changes into the file now, not left for a WAL replay (see schema.sql)
   }
   return Ledger.of({ path, readOnly, exec, rows, rowsJson })
 })

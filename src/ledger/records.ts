@@ -131,6 +131,11 @@ export interface RunEnd {
   readonly exitCode: number | null
   readonly exitSignal: string | null
   readonly stderrTail: string | null
+  /** Step and memory (MiB) at failure, as the trainer's `failed` event gave them. */
+  readonly errorStep?: number | null
+  readonly errorMemoryMib?: number | null
+  /** Why the sampler stopped before the trainer: energy and device memory are missing for this run. */
+  readonly samplerError?: string | null
 }
 
 /** Close the run with its outcome and compute its results row from the recorded steps/samples. */
@@ -139,9 +144,10 @@ export const endRun = (runId: string, end: RunEnd) =>
     const l = yield* Ledger
     yield* l.exec(
       `UPDATE runs SET status = $2, ended_at = $3::TIMESTAMP, finish_reason = $4, error_kind = $5, error_message = $6,
-         error_detail = $7, exit_code = $8, exit_signal = $9, stderr_tail = $10 WHERE run_id = $1`,
+         error_detail = $7, exit_code = $8, exit_signal = $9, stderr_tail = $10, error_step = $11, error_memory_mib = $12,
+         sampler_error = $13 WHERE run_id = $1`,
       [runId, end.status, iso(end.endedAt), end.finishReason, end.errorKind, end.errorMessage, end.errorDetail, end.exitCode,
-        end.exitSignal, end.stderrTail]
+        end.exitSignal, end.stderrTail, end.errorStep ?? null, end.errorMemoryMib ?? null, end.samplerError ?? null]
     )
     if (end.status === "succeeded") {
       yield* l.exec(resultsSql(), [runId])

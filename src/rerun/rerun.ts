@@ -140,7 +140,7 @@ export const rerun = Effect.fnUntraced(function*(o: RerunOptions) {
 
   const artifacts = resolve(dirname(resolve(l.path)), ".tunegrid", "runs")
   const before = new Set((yield* l.rows(`SELECT run_id FROM runs WHERE rerun_of = $1`, [source.runId])).map((r) => String(r.run_id)))
-  const status = yield* runOne(o, cell, Number(run.repeat), null, "rerun", env.envHash, (run.grid_hash as string | null) ?? null, measure, artifacts, source.runId)
+  const status = yield* runOne({ ...o, baseDir }, cell, Number(run.repeat), null, "rerun", env.envHash, (run.grid_hash as string | null) ?? null, measure, artifacts, source.runId)
   const newRunId = (yield* l.rows(`SELECT run_id FROM runs WHERE rerun_of = $1 ORDER BY started_at DESC`, [source.runId]))
     .map((r) => String(r.run_id)).find((id) => !before.has(id)) ?? null
   if (status !== "succeeded" || newRunId === null) {

@@ -1,6 +1,7 @@
 // One cell's processes: the sampler and the trainer (python -m tunegrid_trainer), their stdout
 // decoded line by line into events handed to the caller as they arrive, a stop request on
-// stdin, and cleanup (stop, then SIGTERM, then SIGKILL) when the scope closes.
+// stdin, a stall watchdog (no trainer event for stallTimeoutMs → killed), a note when the
+// sampler dies before the trainer, and cleanup (stop, then SIGTERM, then SIGKILL) when the scope closes.
 import { Deferred, Effect, Fiber, Schema, Stream } from "effect"
 import { execa } from "execa"
 import { readFileSync } from "node:fs"
@@ -20,6 +21,8 @@ export interface CellProcessOptions<E, R> {
   readonly sampleIntervalMs: number
   /** Idle power is measured this long before the trainer starts (0: not measured). */
   readonly idleMs: number
+  /** No trainer event (or start-up) for this long, in ms → the trainer is killed and the run fails `stalled`. */
+  readonly stallTimeoutMs: number
   readonly onTrainer: (event: TrainerEvent) => Effect.Effect<void, E, R>
   readonly onSampler: (event: SamplerEvent) => Effect.Effect<void, E, R>
   /** Completed by the caller to ask the trainer to stop after its current step. */
@@ -54,6 +57,20 @@ export const runCellProcesses = <E, R>(o: CellProcessOptions<E, R>) =>
     )
     // The sampler's header comes after its idle-power measurement: the trainer starts only then.
     const samplerReady = yield* Deferred.make<void>()
+    // The sampler is only asked to stop once the trainer has exited; ending before that is a death.
+    let trainerDone = false
+    let samplerError: string | null = null
+    void sampler.then((r) => {
+      if (trainerDone) return
+      const how = r.signal ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`
+      let err = ""
+      try {
+        err = tail(readFileSync(o.samplerStderrPath, "utf8"), 3)
+      } catch {
+        err = ""
+      }
+      samplerError = `the sampler ${how} before the trainer finished; energy and device memory are missing for this run${err ? ` (sampler stderr: ${err.replaceAll("\n", " | ")})` : ""}`
+    })
     const samplerFiber = yield* Effect.forkChild(
       lines(sampler).pipe(Stream.runForEach((line) => {
         const decoded = decodeSamplerLine(line)
@@ -76,19 +93,36 @@ export const runCellProcesses = <E, R>(o: CellProcessOptions<E, R>) =>
         trainer.stdin?.write(JSON.stringify({ command: "stop" }) + "\n")
       })))
 
+    // Stall watchdog: checked every 250 ms against the time of the last line (or the start).
+    let lastLineAt = Date.now()
+    let stalledAfterS: number | null = null
+    yield* Effect.forkChild(Effect.gen(function*() {
+      while (stalledAfterS === null && !trainerDone) {
+        yield* Effect.sleep(250)
+        if (Date.now() - lastLineAt >= o.stallTimeoutMs) {
+          stalledAfterS = Math.round(o.stallTimeoutMs / 100) / 10
+          yield* terminate(trainer, 3000) // SIGTERM, then SIGKILL: a stalled process may ignore SIGTERM
+        }
+      }
+    }))
+
     let terminal: Evidence["terminal"] = null
     let protocolError: string | null = null
     let lineNo = 0
     yield* lines(trainer).pipe(
       Stream.runForEach((line): Effect.Effect<void, E | ProtocolError, R> => {
         lineNo += 1
+        lastLineAt = Date.now()
         const decoded = decodeTrainerLine(line)
         if (decoded._tag === "Failure") {
+          trainer.kill("SIGKILL") // now: closing the stream would otherwise wait for the process to end
           return Effect.fail(new ProtocolError({ message: `trainer stdout line ${lineNo} is not a protocol event (${decoded.failure.split("\n")[0]}): ${JSON.stringify(line.slice(0, 200))}` }))
         }
         const event = decoded.success
         if (event.event === "finished") terminal = { event: "finished", reason: event.reason }
-        if (event.event === "failed") terminal = { event: "failed", kind: event.kind, message: event.message, detail: event.detail }
+        if (event.event === "failed") {
+          terminal = { event: "failed", kind: event.kind, message: event.message, detail: event.detail, step: event.step, memoryMib: event.memory_mib }
+        }
         return o.onTrainer(event)
       }),
       Effect.catch((e) => {
@@ -100,6 +134,7 @@ export const runCellProcesses = <E, R>(o: CellProcessOptions<E, R>) =>
       })
     )
     const result = yield* Effect.promise(() => trainer)
+    trainerDone = true
     sampler.kill("SIGTERM")
     yield* Effect.promise(() => sampler)
     yield* Fiber.join(samplerFiber)
@@ -116,6 +151,8 @@ export const runCellProcesses = <E, R>(o: CellProcessOptions<E, R>) =>
       signal: result.signal ?? null,
       stderrTail: tail(stderrText),
       stopCause,
-      endedAt: Date.now() / 1000
+      endedAt: Date.now() / 1000,
+      stalledAfterS,
+      samplerError
     } satisfies Evidence
   }))

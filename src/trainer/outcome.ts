@@ -7,7 +7,11 @@ export type StopCause = "skip" | "interrupt" | null
 export interface Evidence {
   readonly terminal:
     | { readonly event: "finished"; readonly reason: string }
-    | { readonly event: "failed"; readonly kind: string; readonly message: string; readonly detail: string | null }
+    | {
+      readonly event: "failed"; readonly kind: string; readonly message: string; readonly detail: string | null
+      /** The step it failed at and the memory in use then (MiB), when the trainer knew them. */
+      readonly step?: number | null; readonly memoryMib?: number | null
+    }
     | null
   readonly protocolError: string | null
   readonly exitCode: number | null
@@ -15,6 +19,10 @@ export interface Evidence {
   readonly stderrTail: string
   readonly stopCause: StopCause
   readonly endedAt: number
+  /** Seconds without a trainer event after which the runner killed it (the stall timeout). */
+  readonly stalledAfterS?: number | null
+  /** Why the sampler stopped before the trainer did (energy and device memory then missing). */
+  readonly samplerError?: string | null
 }
 
 export const decideOutcome = (e: Evidence): RunEnd => {
@@ -26,20 +34,38 @@ export const decideOutcome = (e: Evidence): RunEnd => {
     finishReason: null,
     errorKind: null,
     errorMessage: null,
-    errorDetail: null
+    errorDetail: null,
+    errorStep: null,
+    errorMemoryMib: null,
+    samplerError: e.samplerError ?? null
   } as const
   if (e.protocolError !== null) {
     return { ...base, status: "failed", errorKind: "protocol", errorMessage: e.protocolError }
   }
   if (e.terminal?.event === "failed") {
-    return { ...base, status: "failed", errorKind: e.terminal.kind, errorMessage: e.terminal.message, errorDetail: e.terminal.detail }
+    return {
+      ...base, status: "failed", errorKind: e.terminal.kind, errorMessage: e.terminal.message, errorDetail: e.terminal.detail,
+      errorStep: e.terminal.step ?? null, errorMemoryMib: e.terminal.memoryMib ?? null
+    }
   }
   if (e.terminal?.event === "finished") {
     const status = e.stopCause === "skip" ? "skipped" : e.stopCause === "interrupt" ? "interrupted" : "succeeded"
     return { ...base, status, finishReason: e.terminal.reason }
   }
+  if (e.stalledAfterS != null) {
+    return {
+      ...base,
+      status: "failed",
+      errorKind: "stalled",
+      errorMessage: `the trainer sent no event for ${e.stalledAfterS} s (stall timeout; change it with --stall-timeout) and was killed`
+    }
+  }
   if (e.stopCause !== null) {
     return { ...base, status: e.stopCause === "skip" ? "skipped" : "interrupted", errorMessage: "stopped before the trainer finished" }
+  }
+  if (e.signal === "SIGINT" || e.exitCode === 130) {
+    // Ctrl-C in a terminal reaches the whole process group: the trainer may see it first.
+    return { ...base, status: "interrupted", errorMessage: "the trainer was interrupted (SIGINT) before it finished" }
   }
   const how = e.signal ? `was killed by ${e.signal}` : `exited with code ${e.exitCode}`
   return {

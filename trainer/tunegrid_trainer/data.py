@@ -89,6 +89,17 @@ def read_file_rows(path: str) -> list[dict]:
         except json.JSONDecodeError as e:
             raise DataError(f"{path}: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}") from e
         return [_check_row(row, f"{path}: row {i + 1}") for i, row in enumerate(rows)]
+    if text.lstrip().startswith("{") and "\n" in text.strip():
+        # one object over several lines is a JSON document, not JSONL: say what shape was expected
+        try:
+            whole = json.loads(text)
+        except json.JSONDecodeError:
+            whole = None
+        if isinstance(whole, dict):
+            raise DataError(
+                f"{path}: expected a JSON array of rows or JSONL (one object per line), "
+                f"got a JSON object with keys {sorted(whole)[:5]}"
+            )
     rows = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():

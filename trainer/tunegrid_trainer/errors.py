@@ -45,7 +45,9 @@ def _traceback_tail(exc: BaseException, lines: int = 12, chars: int = 2000) -> s
     return "\n".join(text.rstrip().splitlines()[-lines:])[-chars:]
 
 
-def _cuda_allocated_mib() -> Optional[float]:
+def _memory_at_failure_mib() -> Optional[float]:
+    """Memory in use when the failure happened (MiB): torch.cuda allocated on a GPU cell, else
+    this process's resident set (the memory a CPU cell runs out of)."""
     try:
         import torch
 
@@ -53,7 +55,20 @@ def _cuda_allocated_mib() -> Optional[float]:
             return torch.cuda.memory_allocated() / 2**20
     except Exception:
         pass
-    return None
+    try:
+        with open("/proc/self/statm") as f:
+            import os
+
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _host_oom(exc: BaseException) -> bool:
+    """The CPU allocator's out-of-memory: MemoryError, or torch's RuntimeError from it."""
+    return isinstance(exc, MemoryError) or (
+        isinstance(exc, RuntimeError) and "DefaultCPUAllocator: can't allocate memory" in str(exc)
+    )
 
 
 def to_failed(exc: BaseException, progress: Progress) -> tuple[Failed, int]:
@@ -68,15 +83,15 @@ def to_failed(exc: BaseException, progress: Progress) -> tuple[Failed, int]:
     if isinstance(exc, NanLoss):
         return Failed("nan_loss", str(exc), exc.step, None, None), EXIT_FAILED
     oom_type = _cuda_oom_type()
-    if oom_type is not None and isinstance(exc, oom_type):
-        memory = _cuda_allocated_mib()
+    cuda_oom = oom_type is not None and isinstance(exc, oom_type)
+    if cuda_oom or _host_oom(exc):
         message = (
-            f"CUDA out of memory{'' if step is None else f' at step {step}'}; "
+            f"{'CUDA' if cuda_oom else 'host (CPU)'} out of memory{'' if step is None else f' at step {step}'}; "
             "lower batch_size or max_seq_len, enable gradient_checkpointing, or use qlora"
         )
-        return Failed("oom", message, step, memory, _traceback_tail(exc, lines=3)), EXIT_FAILED
+        return Failed("oom", message, step, _memory_at_failure_mib(), _traceback_tail(exc, lines=3)), EXIT_FAILED
     message = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
-    return Failed("crash", message, step, _cuda_allocated_mib(), _traceback_tail(exc)), EXIT_FAILED
+    return Failed("crash", message, step, _memory_at_failure_mib(), _traceback_tail(exc)), EXIT_FAILED
 
 
 def _cuda_oom_type():

@@ -277,7 +277,7 @@ class Failed:
     kind: FailureKind
     message: str
     step: Optional[int]
-    memory_mib: Optional[float]  # torch.cuda allocated at failure
+    memory_mib: Optional[float]  # torch.cuda allocated at failure; process RSS on a CPU cell
     detail: Optional[str]  # short traceback tail
     t: float = field(default_factory=time.time)
 
