@@ -17,10 +17,12 @@ from typing import Iterator, Optional
 import torch
 
 from . import data as data_mod
+from . import packing
+from .loss import lm_loss
 from .errors import NanLoss, Progress
 from .env import env_facts
 from .flops import flops_per_token, token_weighted_mean_length
-from .models import TORCH_DTYPES, build_model, model_facts, require_bitsandbytes
+from .models import TORCH_DTYPES, build_model, enable_checkpointing, model_facts, require_bitsandbytes
 from .preflight import check_dependencies, check_device, resolve_device
 from .protocol import Finished, ModelFacts, Spec, Started, Step, Steps, emit, stdin_lines
 from .spec import load_spec
@@ -55,9 +57,16 @@ def run(spec_path: str, progress: Progress) -> None:
         double_quant=quant and quant.double_quant,
         compute_dtype=quant and quant.compute_dtype,
         precision=spec.precision,
-        gradient_checkpointing=spec.gradient_checkpointing,
+        gradient_checkpointing=spec.gradient_checkpointing is True,
         device=device,
     )
+    if spec.padding == "packed":
+        built.model.get_base_model().set_attn_implementation(packing.register_document_attention())
+        if not packing.varlen_available(device):
+            notes.append("packed attention: varlen flash kernel unavailable here, using SDPA with a block-diagonal"
+                         " mask (exact, but O(tokens²) per micro-batch)")
+    compute_dtype = TORCH_DTYPES[spec.precision]
+    budget = None if spec.tokens_per_step is None else spec.tokens_per_step // spec.grad_accum
     shape = model_facts(built.model)
 
     tokenizer = data_mod.load_tokenizer(
@@ -76,6 +85,16 @@ def run(spec_path: str, progress: Progress) -> None:
         name=built.name, source=spec.model.source, random_weights=built.random_weights, **shape,
         flops_per_token=flops_per_token(shape["n_mm"], shape["n_lora"], shape["attn_flops_per_token_per_seq_len"], mean_len),
     )
+    if spec.gradient_checkpointing == "auto":
+        notes.append(decide_checkpointing(
+            built.model, device=device, padding=spec.padding, loss_kernel=spec.loss_kernel, dtype=compute_dtype,
+            precision=spec.precision, tokens=budget or spec.batch_size * spec.max_seq_len,
+            rows=1 if budget or spec.padding == "packed" else spec.batch_size, vocab=shape["vocab"],
+        ))
+    if spec.compile:
+        for layer in built.model.get_base_model().get_decoder().layers:
+            layer.compile()  # per layer: same code for every layer, so one compiled graph serves all
+        notes.append("compile: each decoder layer through torch.compile (first steps include compilation)")
     warnings = built.warnings + tokens.warnings + notes
     if device == "cpu":
         warnings.append("device cpu: timings say nothing about GPU throughput")
@@ -83,9 +102,11 @@ def run(spec_path: str, progress: Progress) -> None:
 
     finished = train(
         built.model,
-        data_mod.batches(tokens.samples, spec.batch_size, spec.seed, tokens.pad_id),
+        packing.micro_batches(tokens.samples, padding=spec.padding, batch_size=spec.batch_size, token_budget=budget,
+                              seed=spec.seed, pad_id=tokens.pad_id),
         device=device,
         precision=spec.precision,
+        loss_kernel=spec.loss_kernel,
         optim=spec.optim,
         lr=spec.lr,
         lr_schedule=spec.lr_schedule,
@@ -143,6 +164,56 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)  # also seeds every CUDA device
 
 
+# Share of the GPU's memory the probe's peak may reach for "auto" to leave checkpointing off: the
+# rest covers optimizer state (LoRA: small), allocator fragmentation and longer-than-probed rows.
+PROBE_HEADROOM = 0.85
+
+
+def decide_checkpointing(model, *, device: str, padding: str, loss_kernel: str, dtype, precision: str,
+                         tokens: int, rows: int, vocab: int) -> str:
+    """gradient_checkpointing "auto": one forward + backward without checkpointing on the
+    largest micro-batch shape this cell can produce (`rows` × tokens/rows positions, random ids);
+    checkpointing is switched on when it runs out of memory or peaks above PROBE_HEADROOM of the
+    GPU. Gradients are discarded, so training is unchanged. Returns the decision for `warnings`."""
+    if device != "cuda":
+        return "gradient_checkpointing auto: off (no memory probe on cpu)"
+    width = tokens // rows
+    ids = torch.randint(0, vocab, (rows, width))
+    probe = (packing.packed([ids[0].tolist()]) if padding == "packed"
+             else packing.padded([r.tolist() for r in ids], pad_id=0))
+    total = torch.cuda.get_device_properties(0).total_memory
+    torch.cuda.reset_peak_memory_stats()
+    try:
+        autocast = torch.autocast(device_type="cuda", dtype=TORCH_DTYPES[precision], enabled=precision != "fp32")
+        with autocast:
+            loss = forward_loss(model, probe, device, loss_kernel, dtype)
+        loss.backward()
+        peak = torch.cuda.max_memory_allocated()
+        fits = peak <= PROBE_HEADROOM * total
+        verdict = f"probe peak {peak / 2**20:.0f} MiB of {total / 2**20:.0f} MiB"
+    except torch.OutOfMemoryError:
+        fits, verdict = False, "probe ran out of memory"
+    loss = None
+    model.zero_grad(set_to_none=True)
+    torch.cuda.empty_cache()
+    torch.cuda.reset_peak_memory_stats()  # the steps' peaks describe training, not the probe
+    if not fits:
+        enable_checkpointing(model.get_base_model())
+    return f"gradient_checkpointing auto: {'off' if fits else 'on'} ({verdict} at {rows}×{width} tokens)"
+
+
+def forward_loss(model, batch: packing.Batch, device: str, loss_kernel: str, dtype) -> torch.Tensor:
+    """Decoder → last hidden states → next-token loss; the logits are left to `lm_loss`, which
+    either materialises them (standard) or streams them in chunks (fused)."""
+    base = model.get_base_model()
+    hidden = base.get_decoder()(
+        input_ids=batch.input_ids.to(device, non_blocking=True), use_cache=False,
+        **packing.attention_kwargs(batch, device),
+    ).last_hidden_state
+    return lm_loss(loss_kernel, hidden, base.get_output_embeddings().weight,
+                   batch.labels.to(device, non_blocking=True), dtype)
+
+
 def make_optimizer(name: str, params: list, lr: float, weight_decay: float):
     if name == "adamw_torch":
         return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
@@ -180,10 +251,11 @@ def _memory(device: str) -> dict:
 
 def train(
     model,
-    batches: Iterator[data_mod.Batch],
+    batches: Iterator[packing.Batch],
     *,
     device: str,
     precision: str,
+    loss_kernel: str,
     optim: str,
     lr: float,
     lr_schedule: str,
@@ -218,13 +290,9 @@ def train(
         for _ in range(grad_accum):
             b = next(batches)
             with autocast():
-                out = model(
-                    input_ids=b.input_ids.to(device, non_blocking=True),
-                    attention_mask=b.attention_mask.to(device, non_blocking=True),
-                    labels=b.labels.to(device, non_blocking=True),
-                )
-            scaler.scale(out.loss / grad_accum).backward()
-            loss_sum += out.loss.detach().float()
+                loss_b = forward_loss(model, b, device, loss_kernel, TORCH_DTYPES[precision])
+            scaler.scale(loss_b / grad_accum).backward()
+            loss_sum += loss_b.detach().float()
             tokens, padded, samples = tokens + b.tokens, padded + b.padded_tokens, samples + b.samples
         loss = loss_sum.item() / grad_accum
         if not math.isfinite(loss):
