@@ -24,6 +24,11 @@ export const defaultCell: CellConfig = {
   gradientAccumulationSteps: 1,
   maxSeqLength: 512,
   gradientCheckpointing: true,
+  // The speed levers (trainer/PROTOCOL.md §1) default to what HF Trainer + PEFT does.
+  padding: "dynamic",
+  lossKernel: "standard",
+  compile: false,
+  tokensPerStep: null,
   device: "auto",
   dataset: "synthetic",
   datasetSamples: 5000,
