@@ -18,7 +18,7 @@ export const planCommand = Command.make("plan", {
     const loaded = yield* loadGrid(o.grid, o.set)
     const manifest = writePlan(loaded, o.out, Option.getOrNull(o.tokenizerDir))
     yield* Console.log(`wrote ${manifest.runs.length} cell specs and manifest.json to ${o.out}`)
-    yield* Console.log(`on the training machine: python -m tunegrid_trainer.batch ${o.out} --out <runs-dir>; then here: tunegrid ingest <runs-dir>`)
+    yield* Console.log(`on the training machine, from a copy of this repository: PYTHONPATH=trainer python -m tunegrid_trainer.batch ${o.out} --out <runs-dir>; then here: tunegrid ingest <runs-dir>`)
   })
 ).pipe(Command.withDescription("Write a grid's resolved cell specs for a Python-only machine (see tunegrid ingest)"))
 

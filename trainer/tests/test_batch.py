@@ -1,5 +1,6 @@
 """`python -m tunegrid_trainer.batch` on two tiny cells, one failing: both run folders are
-complete and the batch goes on after the failure."""
+complete, the batch goes on after the failure, and the plan's manifest and this machine's
+environment facts are left beside them for `tunegrid ingest`."""
 
 import copy
 import json
@@ -18,13 +19,15 @@ def test_batch_runs_every_cell_and_records_failures(spec, tmp_path):
     bad.update(run_id="run-bad", precision="fp64")
     (cells / "00-bad.json").write_text(json.dumps(bad))  # the failure comes first: the batch must go on
     (cells / "01-good.json").write_text(json.dumps(good))
-    (cells / "manifest.json").write_text("{}")  # not a cell
+    (cells / "manifest.json").write_text('{"grid": "the plan"}')  # not a cell; copied for `tunegrid ingest`
     proc = subprocess.run(
         [sys.executable, "-m", "tunegrid_trainer.batch", str(cells), "--out", str(runs), "--interval-ms", "50"],
         capture_output=True, text=True, timeout=120, cwd=TRAINER_ROOT, env=child_env(),
     )
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in runs.iterdir()) == ["run-bad", "run-good"]
+    assert sorted(p.name for p in runs.iterdir()) == ["env.json", "manifest.json", "run-bad", "run-good"]
+    assert json.loads((runs / "manifest.json").read_text()) == {"grid": "the plan"}
+    assert json.loads((runs / "env.json").read_text())["device"] == "cpu"
     for name, exit_code, last in (("run-bad", 2, "failed"), ("run-good", 0, "finished")):
         folder = runs / name
         assert {p.name for p in folder.iterdir()} == {"cell.json", "trainer.jsonl", "sampler.jsonl", "stderr.log", "exit.json"}

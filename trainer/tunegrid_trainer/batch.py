@@ -101,6 +101,21 @@ def run_cell(spec_file: Path, runs_dir: Path, python: str, sampler_mode: str, in
     return run_dir
 
 
+def _copy_plan_facts(cells_dir: Path, runs_dir: Path, python: str) -> None:
+    """What `tunegrid ingest` needs beside the run folders: the plan's manifest.json, and this
+    machine's environment facts (env.json) for runs that died before their `started` event."""
+    manifest = cells_dir / "manifest.json"
+    if manifest.exists():
+        shutil.copyfile(manifest, runs_dir / "manifest.json")
+    else:
+        print(f"note: no manifest.json in {cells_dir}; `tunegrid ingest` will need one", file=sys.stderr)
+    probe = subprocess.run([python, "-m", "tunegrid_trainer.env"], capture_output=True, text=True, env=_child_env())
+    if probe.returncode == 0:
+        (runs_dir / "env.json").write_text(probe.stdout)
+    else:
+        print(f"note: environment probe failed (exit {probe.returncode}): {probe.stderr.strip()[-500:]}", file=sys.stderr)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tunegrid_trainer.batch", description=__doc__)
     parser.add_argument("cells_dir", type=Path)
@@ -114,6 +129,8 @@ def main(argv=None) -> int:
     if not cells:
         print(f"no cell specs (*.json) in {args.cells_dir}", file=sys.stderr)
         return 1
+    args.out.mkdir(parents=True, exist_ok=True)
+    _copy_plan_facts(args.cells_dir, args.out, args.python)
     failures = 0
     for i, spec_file in enumerate(cells, start=1):
         run_dir = run_cell(spec_file, args.out, args.python, args.sampler_mode, args.interval_ms)
