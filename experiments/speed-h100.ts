@@ -31,9 +31,16 @@ export default defineGrid({
     { label: "packed-fused-32k", ...levers, tokensPerStep: 32768 },
     { label: "packed-fused-64k", ...levers, tokensPerStep: 65536 },
     { label: "packed-fused-32k-compile", ...levers, tokensPerStep: 32768, compile: true },
+    { label: "packed-16k-gc", padding: "packed", gradientCheckpointing: true, tokensPerStep: 16384 },
+    { label: "packed-fused-4k-compile-nogc", ...levers, gradientCheckpointing: false, tokensPerStep: 4096, compile: true },
+    { label: "packed-fused-8k-compile-nogc", ...levers, gradientCheckpointing: false, tokensPerStep: 8192, compile: true },
+    { label: "packed-fused-16k-compile", ...levers, tokensPerStep: 16384, compile: true },
     { label: "qlora-hf-b16-gc", ...qlora, batchSize: 16, gradientCheckpointing: true },
+    { label: "qlora-packed-fused-8k-compile-nogc", ...qlora, ...levers, gradientCheckpointing: false, tokensPerStep: 8192, compile: true },
+    { label: "qlora-packed-fused-16k-compile", ...qlora, ...levers, tokensPerStep: 16384, compile: true },
     { label: "qlora-packed-fused-16k", ...qlora, ...levers, tokensPerStep: 16384 },
     { label: "qlora-packed-fused-32k", ...qlora, ...levers, tokensPerStep: 32768 }
   ],
-  measure: { warmup: "4 steps", window: "12 steps", maxDuration: "2m" }
+  // 8 warm-up steps: compiled cells spend their first 3–5 steps compiling and recompiling (dynamic shapes)
+  measure: { warmup: "8 steps", window: "12 steps", maxDuration: "3m" }
 })

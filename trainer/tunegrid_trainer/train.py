@@ -85,16 +85,16 @@ def run(spec_path: str, progress: Progress) -> None:
         name=built.name, source=spec.model.source, random_weights=built.random_weights, **shape,
         flops_per_token=flops_per_token(shape["n_mm"], shape["n_lora"], shape["attn_flops_per_token_per_seq_len"], mean_len),
     )
+    if spec.compile:  # before the memory probe: compiled layers keep fewer activations for backward
+        for layer in built.model.get_base_model().get_decoder().layers:
+            layer.compile()  # per layer: same code for every layer, so one compiled graph serves all
+        notes.append("compile: each decoder layer through torch.compile (first steps include compilation)")
     if spec.gradient_checkpointing == "auto":
         notes.append(decide_checkpointing(
             built.model, device=device, padding=spec.padding, loss_kernel=spec.loss_kernel, dtype=compute_dtype,
             precision=spec.precision, tokens=budget or spec.batch_size * spec.max_seq_len,
             rows=1 if budget or spec.padding == "packed" else spec.batch_size, vocab=shape["vocab"],
         ))
-    if spec.compile:
-        for layer in built.model.get_base_model().get_decoder().layers:
-            layer.compile()  # per layer: same code for every layer, so one compiled graph serves all
-        notes.append("compile: each decoder layer through torch.compile (first steps include compilation)")
     warnings = built.warnings + tokens.warnings + notes
     if device == "cpu":
         warnings.append("device cpu: timings say nothing about GPU throughput")
