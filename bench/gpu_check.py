@@ -16,7 +16,7 @@ import torch
 from tunegrid_trainer import data as data_mod
 from tunegrid_trainer import packing
 from tunegrid_trainer.models import build_model
-from tunegrid_trainer.train import forward_loss
+from tunegrid_trainer.loss import forward_loss
 
 ALL_LINEAR = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 

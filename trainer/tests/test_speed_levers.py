@@ -10,9 +10,8 @@ import pytest
 import torch
 
 from tunegrid_trainer import packing
-from tunegrid_trainer.loss import fused_loss, lm_loss, standard_loss
+from tunegrid_trainer.loss import forward_loss, fused_loss, lm_loss, standard_loss
 from tunegrid_trainer.models import build_model
-from tunegrid_trainer.train import forward_loss
 
 SAMPLES = [[random.Random(i).randrange(1000, 5000) for _ in range(n)] for i, n in enumerate([7, 31, 12, 50, 3, 19, 44, 26])]
 

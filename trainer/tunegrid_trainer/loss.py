@@ -1,7 +1,8 @@
-"""The next-token loss from the decoder's last hidden states: "standard" (the full logits, as HF's
-causal-LM loss computes them: [tokens × vocab] in the compute dtype, then upcast to fp32) or
-"fused" (a chunked linear cross-entropy that never holds more than CHUNK_TOKENS rows of logits:
-each chunk's logits are computed, reduced to its loss and its input gradient, and dropped).
+"""The next-token loss of a micro-batch: `forward_loss` runs the decoder to its last hidden
+states and hands them to `lm_loss`, either "standard" (the full logits, as HF's causal-LM loss
+computes them: [tokens × vocab] in the compute dtype, then upcast to fp32) or "fused" (a chunked
+linear cross-entropy that never holds more than CHUNK_TOKENS rows of logits: each chunk's logits
+are computed, reduced to its loss and its input gradient, and dropped).
 
 Both take the mean over tokens whose shifted target is not -100, so they agree to rounding."""
 
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+
+from . import packing
 
 # Rows of logits alive at once in the fused path: 2048 × 151,936 fp32 ≈ 1.2 GiB (plus a bf16 copy,
 # 0.6 GiB), against ≈ 9.3 GiB fp32 (+ 4.6 GiB bf16) for the full logits of a 16k-token micro-batch.
@@ -95,3 +98,15 @@ def lm_loss(kernel: str, hidden: torch.Tensor, weight: torch.Tensor, labels: tor
     if kernel == "fused":
         return fused_loss(flat, weight, targets, dtype)
     return standard_loss(flat, weight, targets, dtype)
+
+
+def forward_loss(model, batch: packing.Batch, device: str, loss_kernel: str, dtype) -> torch.Tensor:
+    """Decoder → last hidden states → next-token loss; the logits are left to `lm_loss`, which
+    either materialises them (standard) or streams them in chunks (fused)."""
+    base = model.get_base_model()
+    hidden = base.get_decoder()(
+        input_ids=batch.input_ids.to(device, non_blocking=True), use_cache=False,
+        **packing.attention_kwargs(batch, device),
+    ).last_hidden_state
+    return lm_loss(loss_kernel, hidden, base.get_output_embeddings().weight,
+                   batch.labels.to(device, non_blocking=True), dtype)

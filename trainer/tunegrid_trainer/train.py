@@ -18,11 +18,12 @@ import torch
 
 from . import data as data_mod
 from . import packing
-from .loss import lm_loss
+from .loss import forward_loss
 from .errors import NanLoss, Progress
 from .env import env_facts
 from .flops import flops_per_token, token_weighted_mean_length
-from .models import TORCH_DTYPES, build_model, enable_checkpointing, model_facts, require_bitsandbytes
+from .memory_probe import decide_checkpointing
+from .models import TORCH_DTYPES, build_model, model_facts, require_bitsandbytes
 from .preflight import check_dependencies, check_device, resolve_device
 from .protocol import Finished, ModelFacts, Spec, Started, Step, Steps, emit, stdin_lines
 from .spec import load_spec
@@ -162,56 +163,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)  # also seeds every CUDA device
-
-
-# Share of the GPU's memory the probe's peak may reach for "auto" to leave checkpointing off: the
-# rest covers optimizer state (LoRA: small), allocator fragmentation and longer-than-probed rows.
-PROBE_HEADROOM = 0.85
-
-
-def decide_checkpointing(model, *, device: str, padding: str, loss_kernel: str, dtype, precision: str,
-                         tokens: int, rows: int, vocab: int) -> str:
-    """gradient_checkpointing "auto": one forward + backward without checkpointing on the
-    largest micro-batch shape this cell can produce (`rows` × tokens/rows positions, random ids);
-    checkpointing is switched on when it runs out of memory or peaks above PROBE_HEADROOM of the
-    GPU. Gradients are discarded, so training is unchanged. Returns the decision for `warnings`."""
-    if device != "cuda":
-        return "gradient_checkpointing auto: off (no memory probe on cpu)"
-    width = tokens // rows
-    ids = torch.randint(0, vocab, (rows, width))
-    probe = (packing.packed([ids[0].tolist()]) if padding == "packed"
-             else packing.padded([r.tolist() for r in ids], pad_id=0))
-    total = torch.cuda.get_device_properties(0).total_memory
-    torch.cuda.reset_peak_memory_stats()
-    try:
-        autocast = torch.autocast(device_type="cuda", dtype=TORCH_DTYPES[precision], enabled=precision != "fp32")
-        with autocast:
-            loss = forward_loss(model, probe, device, loss_kernel, dtype)
-        loss.backward()
-        peak = torch.cuda.max_memory_allocated()
-        fits = peak <= PROBE_HEADROOM * total
-        verdict = f"probe peak {peak / 2**20:.0f} MiB of {total / 2**20:.0f} MiB"
-    except torch.OutOfMemoryError:
-        fits, verdict = False, "probe ran out of memory"
-    loss = None
-    model.zero_grad(set_to_none=True)
-    torch.cuda.empty_cache()
-    torch.cuda.reset_peak_memory_stats()  # the steps' peaks describe training, not the probe
-    if not fits:
-        enable_checkpointing(model.get_base_model())
-    return f"gradient_checkpointing auto: {'off' if fits else 'on'} ({verdict} at {rows}×{width} tokens)"
-
-
-def forward_loss(model, batch: packing.Batch, device: str, loss_kernel: str, dtype) -> torch.Tensor:
-    """Decoder → last hidden states → next-token loss; the logits are left to `lm_loss`, which
-    either materialises them (standard) or streams them in chunks (fused)."""
-    base = model.get_base_model()
-    hidden = base.get_decoder()(
-        input_ids=batch.input_ids.to(device, non_blocking=True), use_cache=False,
-        **packing.attention_kwargs(batch, device),
-    ).last_hidden_state
-    return lm_loss(loss_kernel, hidden, base.get_output_embeddings().weight,
-                   batch.labels.to(device, non_blocking=True), dtype)
 
 
 def make_optimizer(name: str, params: list, lr: float, weight_decay: float):
