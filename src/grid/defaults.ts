@@ -25,6 +25,11 @@ export const defaultCell: CellConfig = {
   maxSeqLength: 512,
   gradientCheckpointing: true,
   deterministic: false,
+  // The speed levers (trainer/PROTOCOL.md §1) default to what HF Trainer + PEFT does.
+  padding: "dynamic",
+  lossKernel: "standard",
+  compile: false,
+  tokensPerStep: null,
   device: "auto",
   dataset: "synthetic",
   datasetSamples: 5000,

@@ -42,7 +42,7 @@ def test_seconds_bounds_decode():
         ({"seed": KeyError}, ["spec.seed", "missing key"]),
         ({"lr": "fast"}, ["spec.lr", '"fast"', "a number"]),
         ({"batch_size": 2.5}, ["spec.batch_size", "2.5", "an integer"]),
-        ({"gradient_checkpointing": 1}, ["spec.gradient_checkpointing", "true or false"]),
+        ({"gradient_checkpointing": 1}, ["spec.gradient_checkpointing", "one of true, false, \"auto\""]),
         ({"batch_size": True}, ["spec.batch_size", "an integer"]),
         ({"precision": "fp8"}, ["spec.precision", '"fp8"', '"bf16"']),
         ({"model__name": "gpt5"}, ["spec.model.name", '"gpt5"', '"qwen2.5-7b"']),

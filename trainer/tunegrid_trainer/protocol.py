@@ -164,8 +164,12 @@ class Spec:
     batch_size: int  # samples per micro-batch
     grad_accum: int  # micro-batches per optimizer step
     max_seq_len: int  # tokens
-    gradient_checkpointing: bool
+    gradient_checkpointing: Literal[True, False, "auto"]  # "auto": off when the memory probe says it fits
     deterministic: bool  # deterministic algorithms + cuBLAS workspace; losses repeat bit for bit
+    padding: Literal["dynamic", "packed"]  # packed: padding-free rows, document-masked attention
+    loss_kernel: Literal["standard", "fused"]  # fused: chunked linear cross-entropy
+    compile: bool  # torch.compile each decoder layer
+    tokens_per_step: Optional[int]  # token budget per optimizer step (split over grad_accum); null: batch_size samples
     seed: int
     device: Literal["auto", "cpu", "cuda"]
     data: Union[SyntheticData, FileData, HubData]

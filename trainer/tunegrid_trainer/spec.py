@@ -118,6 +118,10 @@ def _check_rules(spec: Spec) -> None:
     _positive("grad_accum", spec.grad_accum)
     if spec.max_seq_len < 2:
         _fail("max_seq_len", spec.max_seq_len, "an integer ≥ 2")
+    _positive("tokens_per_step", spec.tokens_per_step)
+    if spec.tokens_per_step is not None and spec.tokens_per_step // spec.grad_accum < spec.max_seq_len:
+        _fail("tokens_per_step", spec.tokens_per_step,
+              f"at least grad_accum × max_seq_len = {spec.grad_accum * spec.max_seq_len}, so the longest sample fits a micro-batch")
     _positive("data.samples", spec.data.samples)
     m = spec.measure
     if isinstance(m.warmup, Steps):

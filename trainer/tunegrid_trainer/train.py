@@ -17,9 +17,12 @@ from typing import Iterator, Optional
 import torch
 
 from . import data as data_mod
+from . import packing
+from .loss import forward_loss
 from .errors import NanLoss, Progress
 from .env import env_facts
 from .flops import flops_per_token, gpu_peak, recompute_flops_per_token, token_weighted_mean_length
+from .memory_probe import decide_checkpointing
 from .models import TORCH_DTYPES, build_model, model_facts, require_bitsandbytes
 from .preflight import check_dependencies, check_device, resolve_device
 from .protocol import Adaptive, Detect, Finished, ModelFacts, Seconds, Spec, Started, Step, Steps, emit, stdin_lines
@@ -57,9 +60,16 @@ def run(spec_path: str, progress: Progress) -> None:
         double_quant=quant and quant.double_quant,
         compute_dtype=quant and quant.compute_dtype,
         precision=spec.precision,
-        gradient_checkpointing=spec.gradient_checkpointing,
+        gradient_checkpointing=spec.gradient_checkpointing is True,
         device=device,
     )
+    if spec.padding == "packed":
+        built.model.get_base_model().set_attn_implementation(packing.register_document_attention())
+        if not packing.varlen_available(device):
+            notes.append("packed attention: varlen flash kernel unavailable here, using SDPA with a block-diagonal"
+                         " mask (exact, but O(tokens²) per micro-batch)")
+    compute_dtype = TORCH_DTYPES[spec.precision]
+    budget = None if spec.tokens_per_step is None else spec.tokens_per_step // spec.grad_accum
     shape = model_facts(built.model)
 
     tokenizer = data_mod.load_tokenizer(
@@ -74,9 +84,21 @@ def run(spec_path: str, progress: Progress) -> None:
     data_facts = data_mod.data_facts(spec.data.source, tokens)
 
     mean_len = token_weighted_mean_length([len(s) for s in tokens.samples])
+    if spec.compile:  # before the memory probe: compiled layers keep fewer activations for backward
+        for layer in built.model.get_base_model().get_decoder().layers:
+            layer.compile()  # per layer: same code for every layer, so one compiled graph serves all
+        notes.append("compile: each decoder layer through torch.compile (first steps include compilation)")
+    checkpointing = spec.gradient_checkpointing is True
+    if spec.gradient_checkpointing == "auto":
+        checkpointing, note = decide_checkpointing(
+            built.model, device=device, padding=spec.padding, loss_kernel=spec.loss_kernel, dtype=compute_dtype,
+            precision=spec.precision, tokens=budget or spec.batch_size * spec.max_seq_len,
+            rows=1 if budget or spec.padding == "packed" else spec.batch_size, vocab=shape["vocab"],
+        )
+        notes.append(note)
     fpt = flops_per_token(shape["n_mm"], shape["n_lora"], shape["attn_flops_per_token_per_seq_len"], mean_len)
     recompute = recompute_flops_per_token(shape["n_mm"], shape["n_lora"], shape["vocab"] * shape["hidden"],
-                                          shape["attn_flops_per_token_per_seq_len"], mean_len, spec.gradient_checkpointing)
+                                          shape["attn_flops_per_token_per_seq_len"], mean_len, checkpointing)
     env = env_facts(device)
     peak_name, peak_tflops = gpu_peak(env.gpu_name)
     model = ModelFacts(
@@ -90,9 +112,11 @@ def run(spec_path: str, progress: Progress) -> None:
 
     finished = train(
         built.model,
-        data_mod.batches(tokens.samples, spec.batch_size, spec.seed, tokens.pad_id),
+        packing.micro_batches(tokens.samples, padding=spec.padding, batch_size=spec.batch_size, token_budget=budget,
+                              seed=spec.seed, pad_id=tokens.pad_id),
         device=device,
         precision=spec.precision,
+        loss_kernel=spec.loss_kernel,
         optim=spec.optim,
         lr=spec.lr,
         lr_schedule=spec.lr_schedule,
@@ -200,10 +224,11 @@ def _memory(device: str) -> dict:
 
 def train(
     model,
-    batches: Iterator[data_mod.Batch],
+    batches: Iterator[packing.Batch],
     *,
     device: str,
     precision: str,
+    loss_kernel: str,
     optim: str,
     lr: float,
     lr_schedule: str,
@@ -238,13 +263,9 @@ def train(
         for _ in range(grad_accum):
             b = next(batches)
             with autocast():
-                out = model(
-                    input_ids=b.input_ids.to(device, non_blocking=True),
-                    attention_mask=b.attention_mask.to(device, non_blocking=True),
-                    labels=b.labels.to(device, non_blocking=True),
-                )
-            scaler.scale(out.loss / grad_accum).backward()
-            loss_sum += out.loss.detach().float()
+                loss_b = forward_loss(model, b, device, loss_kernel, TORCH_DTYPES[precision])
+            scaler.scale(loss_b / grad_accum).backward()
+            loss_sum += loss_b.detach().float()
             tokens, padded, samples = tokens + b.tokens, padded + b.padded_tokens, samples + b.samples
         loss = loss_sum.item() / grad_accum
         if not math.isfinite(loss):
