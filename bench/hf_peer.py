@@ -21,7 +21,7 @@ import time
 from tunegrid_trainer import data as data_mod
 from tunegrid_trainer.errors import NanLoss, Progress, run_guarded
 from tunegrid_trainer.env import env_facts
-from tunegrid_trainer.flops import flops_per_token, token_weighted_mean_length
+from tunegrid_trainer.flops import flop_facts, token_weighted_mean_length
 from tunegrid_trainer.models import build_model, model_facts
 from tunegrid_trainer.preflight import check_dependencies, check_device, resolve_device
 from tunegrid_trainer.protocol import Finished, ModelFacts, Started, Step, claim_stdout, emit
@@ -67,11 +67,11 @@ def run(spec_path: str, progress: Progress) -> None:
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     mean_len = token_weighted_mean_length([len(s) for s in tokens.samples])
+    env = env_facts(device)
     model = ModelFacts(name=built.name, source=spec.model.source, random_weights=built.random_weights, **shape,
-                       flops_per_token=flops_per_token(shape["n_mm"], shape["n_lora"],
-                                                       shape["attn_flops_per_token_per_seq_len"], mean_len))
+                       **flop_facts(shape, mean_len, spec.gradient_checkpointing is True, env.gpu_name))
     emit(Started(spec.run_id, spec.cell_hash, spec, model, data_mod.data_facts(spec.data.source, tokens),
-                 env_facts(device), built.warnings + tokens.warnings + warnings))
+                 env, built.warnings + tokens.warnings + warnings))
 
     pad_collate = DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100)
     counts: list[tuple[int, int, int]] = []  # (real tokens, padded tokens, samples) per micro-batch since the last step

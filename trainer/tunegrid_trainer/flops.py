@@ -92,3 +92,13 @@ def gpu_peak(name) -> tuple[Optional[str], Optional[float]]:
         if re.search(pattern, name, flags=re.IGNORECASE):
             return entry, tflops
     return None, None
+
+
+def flop_facts(shape: dict, mean_len: float, checkpointing: bool, gpu_name) -> dict:
+    """The FLOP fields of `started.model`: per-token FLOPs by the LoRA convention, the same plus the
+    checkpointing recompute (for HFU), and the dense 16-bit peak of this GPU (None when unknown)."""
+    fpt = flops_per_token(shape["n_mm"], shape["n_lora"], shape["attn_flops_per_token_per_seq_len"], mean_len)
+    recompute = recompute_flops_per_token(shape["n_mm"], shape["n_lora"], shape["vocab"] * shape["hidden"],
+                                          shape["attn_flops_per_token_per_seq_len"], mean_len, checkpointing)
+    peak_name, peak_tflops = gpu_peak(gpu_name)
+    return dict(flops_per_token=fpt, flops_per_token_hfu=fpt + recompute, gpu_peak_tflops=peak_tflops, gpu_peak_name=peak_name)

@@ -21,7 +21,7 @@ from . import packing
 from .loss import forward_loss
 from .errors import NanLoss, Progress
 from .env import env_facts
-from .flops import flops_per_token, gpu_peak, recompute_flops_per_token, token_weighted_mean_length
+from .flops import flop_facts, token_weighted_mean_length
 from .memory_probe import decide_checkpointing
 from .models import TORCH_DTYPES, build_model, model_facts, require_bitsandbytes
 from .preflight import check_dependencies, check_device, resolve_device
@@ -96,15 +96,9 @@ def run(spec_path: str, progress: Progress) -> None:
             rows=1 if budget or spec.padding == "packed" else spec.batch_size, vocab=shape["vocab"],
         )
         notes.append(note)
-    fpt = flops_per_token(shape["n_mm"], shape["n_lora"], shape["attn_flops_per_token_per_seq_len"], mean_len)
-    recompute = recompute_flops_per_token(shape["n_mm"], shape["n_lora"], shape["vocab"] * shape["hidden"],
-                                          shape["attn_flops_per_token_per_seq_len"], mean_len, checkpointing)
     env = env_facts(device)
-    peak_name, peak_tflops = gpu_peak(env.gpu_name)
-    model = ModelFacts(
-        name=built.name, source=spec.model.source, random_weights=built.random_weights, **shape,
-        flops_per_token=fpt, flops_per_token_hfu=fpt + recompute, gpu_peak_tflops=peak_tflops, gpu_peak_name=peak_name,
-    )
+    model = ModelFacts(name=built.name, source=spec.model.source, random_weights=built.random_weights, **shape,
+                       **flop_facts(shape, mean_len, checkpointing, env.gpu_name))
     warnings = built.warnings + tokens.warnings + notes
     if device == "cpu":
         warnings.append("device cpu: timings say nothing about GPU throughput")

@@ -1,0 +1,27 @@
+"""bench/hf_peer.py, the HF Trainer + PEFT peer, on the tiny preset: it must speak the same
+protocol as the trainer (the runner decodes both), so a change to the protocol that the peer
+misses shows up here rather than on the GPU."""
+
+import json
+import subprocess
+import sys
+
+from conftest import TRAINER_ROOT, child_env, parse_events
+
+PEER = TRAINER_ROOT.parent / "bench" / "hf_peer.py"
+
+
+def test_peer_trains_a_tiny_cell_and_reports_started_steps_finished(spec, tmp_path):
+    spec["measure"] = {"warmup": {"steps": 1}, "window": {"steps": 3}, "max_steps": 20, "max_seconds": 120}
+    path = tmp_path / "cell.json"
+    path.write_text(json.dumps(spec))
+    proc = subprocess.run([sys.executable, str(PEER), "--spec", str(path)], capture_output=True, text=True,
+                          timeout=300, cwd=TRAINER_ROOT, env=child_env())
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    events = parse_events(proc.stdout)
+    assert [e["event"] for e in events] == ["started"] + ["step"] * 4 + ["finished"]
+    started = events[0]
+    assert started["model"]["flops_per_token_hfu"] >= started["model"]["flops_per_token"] > 0
+    assert [s["phase"] for s in events[1:-1]] == ["warmup"] + ["window"] * 3
+    assert all(0 < s["tokens"] <= s["padded_tokens"] for s in events[1:-1])
+    assert events[-1]["reason"] == "window_complete"
