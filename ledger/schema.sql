@@ -77,7 +77,9 @@ CREATE TABLE IF NOT EXISTS runs (
   rerun_of        VARCHAR,
   error_step      INTEGER,            -- failed: the step it failed at, as the trainer reported it
   error_memory_mib DOUBLE,            -- failed: memory in use then (CUDA allocated; RSS on a CPU cell)
-  sampler_error   VARCHAR             -- why the sampler stopped before the trainer (results then lack energy and device memory)
+  sampler_error   VARCHAR,          -- why the sampler stopped before the trainer (results then lack energy and device memory)
+  idle_power_w            DOUBLE, -- sampler: mean power before the trainer started
+  sentinel                INTEGER -- occurrence of the grid's sentinel cell; NULL for its own runs
 );
 
 CREATE TABLE IF NOT EXISTS steps (
@@ -146,10 +148,34 @@ CREATE TABLE IF NOT EXISTS results (
   loss_first              DOUBLE,
   loss_last               DOUBLE,
   flops_per_token         DOUBLE,
+  steady_reason           VARCHAR, -- why steady is true or false, in words
+  warmup_method           VARCHAR, -- steps | seconds | mser5 (detected, floor/cap)
+  window_method           VARCHAR, -- steps | seconds | adaptive (stopped at the CI target)
+  ci_target               DOUBLE, -- the grid's target CI half-width, fraction of tok/s
+  ci_batches              INTEGER, -- batch-means batches behind the CI
+  tok_s_ci_half           DOUBLE, -- 95% CI half-width of tok_s (batch means, ratio estimator)
+  tok_s_ci_rel            DOUBLE, -- tok_s_ci_half / tok_s
+  t10k_ci_low_s           DOUBLE, -- 10,000 / (tok_s + half)
+  t10k_ci_high_s          DOUBLE, -- 10,000 / (tok_s − half); NULL if that is ≤ 0
+  idle_power_w            DOUBLE,
+  energy_above_idle_j     DOUBLE, -- energy_j − idle_power_w × window_seconds
+  j_per_token_above_idle  DOUBLE,
+  sm_clock_mean_mhz       DOUBLE, -- over the window's samples
+  sm_clock_min_mhz        DOUBLE,
+  throttle_reasons        BIGINT, -- OR of the NVML clocks-event reasons seen in the window
+  throttled_fraction      DOUBLE, -- share of window samples slowed by power/thermal/HW reasons
+  gpu_total_mib           DOUBLE, -- card capacity (NVML)
+  vram_headroom_mib       DOUBLE, -- gpu_total_mib − vram_peak_mib
+  flops_per_token_hfu     DOUBLE, -- flops_per_token + gradient-checkpointing recompute
+  gpu_peak_tflops         DOUBLE, -- dense 16-bit peak from the trainer's GPU table
+  mfu                     DOUBLE, -- flops_per_token × tok_s / peak
+  hfu                     DOUBLE, -- flops_per_token_hfu × tok_s / peak
+  sentinel_drift          BOOLEAN, -- this run lies between two sentinel runs whose tok/s differ beyond their CIs
   computed_at             TIMESTAMP DEFAULT current_timestamp
 );
 
--- Measurement additions (issue #3). ALTER … IF NOT EXISTS so ledgers made before them open too.
+-- Ledgers made before the measurement columns get them here; fresh ledgers already have them from
+-- CREATE TABLE above, so these are no-ops and no ADD COLUMN waits in the WAL (see below).
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS idle_power_w DOUBLE;           -- sampler: mean power before the trainer started
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS sentinel INTEGER;              -- occurrence of the grid's sentinel cell; NULL for its own runs
 ALTER TABLE results ADD COLUMN IF NOT EXISTS steady_reason VARCHAR;      -- why steady is true or false, in words

@@ -63,7 +63,7 @@ describe.skipIf(!hasTmux || python instanceof PythonNotFound)("the TUI in a term
     expect(early).toMatch(/tunegrid · demo {2}4 cells, 4 runs, 4 to run/)
     expect(early).toMatch(/#\s+cell\s+status\s+learningRate\s+batchSize\s+tok\/s \(95% CI\)\s+T10k s\s+VRAM MiB\s+J\/token/)
     await waitFor("first", /phase {4}(warming up|measuring)/) // the current-cell panel follows the trainer
-    const first = await waitFor("first", /1\/4 \w{12} ✔ succeeded\s+0\.003\s+1\s+\d+\.\d\s+\d+\.\d\d/)
+    const first = await waitFor("first", /1\/4 \w{12} ✔ succeeded\s+0\.003\s+1\s+\d+\.\d(?: ±\d+\.\d)?\s+\d+\.\d\d/)
     expect(first).toMatch(/done 1 · resumed 0 · skipped 0 · failed 0 · left 3 · elapsed \d+:\d\d · ETA \d+:\d\d/)
 
     await waitFor("first", running("2/4"))
@@ -82,7 +82,7 @@ describe.skipIf(!hasTmux || python instanceof PythonNotFound)("the TUI in a term
 
   it("a second run resumes: the succeeded cell is done before, the other three run", async () => {
     await launch("second")
-    const resumed = await waitFor("second", /1\/4 \w{12} ↺ done before\s+0\.003\s+1\s+\d+\.\d\s+\d+\.\d\d/) // with what it measured then
+    const resumed = await waitFor("second", /1\/4 \w{12} ↺ done before\s+0\.003\s+1\s+\d+\.\d(?: ±\d+\.\d)?\s+\d+\.\d\d/) // with what it measured then
     expect(resumed).toMatch(/4 cells, 4 runs, 3 to run/)
     const last = await waitFor("second", /EXIT=\d+/, 300_000)
     expect(last).toMatch(/2\/4 \w{12} ✔ succeeded/)
