@@ -5,7 +5,7 @@ CREATE OR REPLACE VIEW run_summary AS
 SELECT
   r.run_id, r.cell_hash, r.env_hash, r.grid_hash, g.name AS grid, c.label, c.axis_values,
   r.seed, r.repeat, r.status, r.origin, r.finish_reason, r.error_kind, r.error_message,
-  r.started_at, r.ended_at, r.rerun_of,
+  r.started_at, r.ended_at, r.rerun_of, r.sampler_mode,
   c.config->>'$.model' AS model, c.config->>'$.method' AS method, c.config->>'$.precision' AS precision,
   c.config->>'$.optim' AS optim, (c.config->>'$.batchSize')::INTEGER AS batch_size,
   (c.config->>'$.maxSeqLength')::INTEGER AS max_seq_length,
@@ -27,7 +27,8 @@ SELECT
   round(t10k_s, 2) AS t10k_s,
   CASE WHEN t10k_ci_low_s IS NOT NULL THEN printf('%.2f–%s', t10k_ci_low_s, coalesce(printf('%.2f', t10k_ci_high_s), '∞')) END AS t10k_ci_s,
   round(coalesce(vram_peak_mib, torch_peak_reserved_mib), 0) AS vram_peak_mib,
-  CASE WHEN vram_peak_mib IS NOT NULL THEN 'nvml' WHEN torch_peak_reserved_mib IS NOT NULL THEN 'torch_reserved' END AS vram_method,
+  -- the device view comes from the sampler: NVML, or nvidia-smi polling where NVML is missing
+  CASE WHEN vram_peak_mib IS NOT NULL THEN coalesce(sampler_mode, 'nvml') WHEN torch_peak_reserved_mib IS NOT NULL THEN 'torch_reserved' END AS vram_method,
   round(torch_peak_allocated_mib, 0) AS torch_alloc_mib, round(torch_peak_reserved_mib, 0) AS torch_reserved_mib,
   round(vram_headroom_mib, 0) AS headroom_mib,
   round(100 * mfu, 1) AS mfu_pct, round(100 * hfu, 1) AS hfu_pct,
@@ -95,7 +96,7 @@ SELECT
   avg(t10k_s) - t95(count(*) - 1) * stddev_samp(t10k_s) / sqrt(count(*)) AS t10k_ci_low,
   avg(t10k_s) + t95(count(*) - 1) * stddev_samp(t10k_s) / sqrt(count(*)) AS t10k_ci_high,
   max(vram) AS vram_peak_mib,
-  CASE WHEN bool_and(vram_peak_mib IS NOT NULL) THEN 'nvml' WHEN bool_and(vram IS NOT NULL) THEN 'torch_reserved' END AS vram_method,
+  CASE WHEN bool_and(vram_peak_mib IS NOT NULL) THEN string_agg(DISTINCT coalesce(sampler_mode, 'nvml'), '+') WHEN bool_and(vram IS NOT NULL) THEN 'torch_reserved' END AS vram_method,
   avg(j_per_token) AS j_per_token_mean,
   avg(j_per_token) - t95(count(j_per_token) - 1) * stddev_samp(j_per_token) / sqrt(count(j_per_token)) AS j_per_token_ci_low,
   avg(j_per_token) + t95(count(j_per_token) - 1) * stddev_samp(j_per_token) / sqrt(count(j_per_token)) AS j_per_token_ci_high,

@@ -74,7 +74,7 @@ const modelFacts = {
   flops_per_token_hfu: 1.3e10, gpu_peak_tflops: 100, gpu_peak_name: "Test GPU"
 }
 
-interface SampleOpts { readonly counter: boolean; readonly power: number; readonly throttleEvery: number }
+interface SampleOpts { readonly counter: boolean; readonly power: number; readonly throttleEvery: number; readonly mode?: "nvml" | "smi" }
 
 interface RunPlace { readonly gridHash: string | null; readonly sentinel: number | null; readonly cellHash?: string }
 
@@ -91,7 +91,7 @@ const recordRun = (runId: string, measure: Measure, steps: ReadonlyArray<StepIn>
     yield* recordTrainerEvent(runId, { event: "started", t: t0, run_id: runId, cell_hash: cellHash, spec: {}, model: modelFacts, data: {}, env: {}, warnings: [] } as unknown as TrainerEvent)
     if (samples !== null) {
       yield* recordSamplerEvent(runId, {
-        event: "sampler", t: t0, mode: "nvml", reason: "test", gpu_index: 0, gpu_name: "Test GPU", memory_total_mib: 8192, power_limit_w: 115,
+        event: "sampler", t: t0, mode: samples.mode ?? "nvml", reason: "test", gpu_index: 0, gpu_name: "Test GPU", memory_total_mib: 8192, power_limit_w: 115,
         energy_counter: samples.counter, interval_ms: 100, idle_power_w: 40, idle_samples: 30
       })
       const end = steps.at(-1)!.t_end + 0.5
@@ -174,6 +174,18 @@ describe.skipIf(python instanceof PythonNotFound)("results.sql", () => {
     expectAgreement(verdict, row)
     expect(row).toMatchObject({ warmup_steps: 5, window_steps: 20, warmup_method: "steps", window_method: "steps", steady: false })
     expect(row.steady_reason).toMatch(/wider than the ±2\.00% target/)
+  })
+
+  it("labels the device-memory peak with the sampler that measured it: nvidia-smi polling reads smi, not nvml", async () => {
+    const measure: Measure = { warmup: { steps: 2 }, window: { steps: 10 }, ciTarget: null, maxSteps: 1000, maxSeconds: 600 }
+    const steps = makeSteps({ n: 12, transient: 0, noise: 0.01, phi: 0, seed: 5 })
+    const phases = steps.map((_, i) => (i < 2 ? "warmup" : "window"))
+    const ledger = join(mkdtempSync(join(tmpdir(), "tunegrid-results-")), "l.duckdb")
+    const rows = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      yield* recordRun("smi", measure, steps, phases, "window_complete", { counter: false, power: 150, throttleEvery: 1000, mode: "smi" })
+      return yield* (yield* Ledger).rows(`SELECT vram_method, vram_peak_mib FROM table1 UNION ALL SELECT vram_method, vram_peak_mib FROM cell_summary`)
+    }).pipe(Effect.provide(Ledger.layer(ledger)))))
+    expect(rows).toEqual([{ vram_method: "smi", vram_peak_mib: 6000 }, { vram_method: "smi", vram_peak_mib: 6000 }])
   })
 
   it("stores counter energy over the window, gross and above idle, with the integrated cross-check and the estimates", async () => {
