@@ -149,3 +149,15 @@ def test_a_token_budget_smaller_than_a_sample_is_bad_spec(spec, tmp_path):
     code, events, err = run_trainer(spec, tmp_path)
     assert code == 2 and events[-1]["kind"] == "bad_spec", err
     assert "spec.tokens_per_step" in events[-1]["message"] and "128" in events[-1]["message"]
+
+
+def test_lookahead_yields_every_micro_batch_once_in_order_whether_filled_or_not():
+    source = iter(range(10))
+    ahead = packing.Lookahead(source, "cpu")  # to_device leaves CPU batches as they are
+    seen = [next(ahead)]
+    ahead.fill()
+    ahead.fill()  # a second fill before the batch is used builds nothing more
+    seen += [next(ahead), next(ahead)]
+    ahead.fill()
+    seen += list(ahead)
+    assert seen == list(range(10))

@@ -8,6 +8,8 @@ of a packed micro-batch is therefore the same function of the same tokens as the
 
 from __future__ import annotations
 
+import dataclasses
+
 import inspect
 import random
 from dataclasses import dataclass
@@ -166,3 +168,39 @@ def attention_kwargs(batch: Batch, device: str) -> dict:
         "cu_seq_lens_q": cu, "cu_seq_lens_k": cu,
         "max_length_q": batch.max_seqlen, "max_length_k": batch.max_seqlen,
     }
+
+
+def to_device(batch: Batch, device: str) -> Batch:
+    """The micro-batch with its tensors on `device`; on CUDA copied from pinned memory without
+    blocking the host, so the copy can overlap kernels still running. Later `.to(device)` calls on
+    its tensors are no-ops."""
+    if device != "cuda":
+        return batch
+
+    def move(t: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
+        return None if t is None else t.pin_memory().to(device, non_blocking=True)
+
+    return dataclasses.replace(
+        batch, input_ids=move(batch.input_ids), attention_mask=move(batch.attention_mask),
+        position_ids=move(batch.position_ids), cu_seqlens=move(batch.cu_seqlens), labels=move(batch.labels),
+    )
+
+
+class Lookahead:
+    """The loop's micro-batches with one built ahead: `fill()`, called once a step's kernels are
+    queued, builds the next micro-batch and starts its copy to the GPU while they run, instead of
+    after the step, when the GPU would wait for it."""
+
+    def __init__(self, batches: Iterator[Batch], device: str):
+        self._batches, self._device, self._ahead = batches, device, None
+
+    def fill(self) -> None:
+        if self._ahead is None:
+            self._ahead = to_device(next(self._batches), self._device)
+
+    def __iter__(self) -> "Lookahead":
+        return self
+
+    def __next__(self) -> Batch:
+        batch, self._ahead = self._ahead, None
+        return batch if batch is not None else next(self._batches)
