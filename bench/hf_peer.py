@@ -111,8 +111,9 @@ def run(spec_path: str, progress: Progress) -> None:
             losses.clear()
             if loss != loss or loss in (float("inf"), float("-inf")):
                 raise NanLoss(step, loss)
-            verdict = rule.feed(step, self.t_start, t_end)
-            emit(Step(step, self.t_start, t_end, sum(c[0] for c in taken), sum(c[1] for c in taken),
+            real = sum(c[0] for c in taken)
+            verdict = rule.feed(step, self.t_start, t_end, real)
+            emit(Step(step, self.t_start, t_end, real, sum(c[1] for c in taken),
                       sum(c[2] for c in taken), loss, self.lr, None, **_memory(device), phase=verdict.phase))
             reason = verdict.stop or ("stop_requested" if stop_requested.is_set() else None)
             if reason:

@@ -62,7 +62,32 @@ def integrated_joules(samples: list[dict], w0: float, w1: float) -> Optional[flo
     return total
 
 
-def run_figures(run_dir: Path) -> dict:
+def second_clocks(run_id: str, steps: list[dict], cut: int, n: int, cuda_dir: Optional[Path], bare_dir: Optional[Path]) -> dict:
+    """The window's tok/s by two other clocks: CUDA events recorded at the end of each step of the
+    same run (bench/cuda_events: GPU time from the end of step cut−1 to the end of the last window
+    step), and the bare loop (bench/bare_loop.py: the same cell, trainer alone, no sampler, no
+    events, no per-step sync) over as many steps after as many warm-up steps."""
+    out: dict = {}
+    win = steps[cut:cut + n]
+    tokens = sum(s["tokens"] for s in win)
+    f = cuda_dir and cuda_dir / f"{run_id}.json"
+    if f and f.exists() and cut >= 1:
+        rec = json.loads(f.read_text())
+        at = {s: ms for s, ms in zip(rec["steps"], rec["end_ms"])}
+        a, b = steps[cut - 1]["step"], win[-1]["step"]
+        if a in at and b in at:
+            gpu_s = (at[b] - at[a]) / 1000
+            host_s = win[-1]["t_end"] - steps[cut - 1]["t_end"]  # the same span on the host clock
+            out.update(tok_s_cuda=tokens / gpu_s, cuda_span_s=gpu_s, host_span_s=host_s)
+    f = bare_dir and bare_dir / f"{run_id}.json"
+    if f and f.exists():
+        bare = json.loads(f.read_text())
+        out.update(bare_tok_s=bare["tok_s_cuda"] or bare["tok_s_host"], bare_steps=bare["steps"],
+                   bare_tokens=bare["tokens"], bare_warmup=bare["warmup_steps"])
+    return out
+
+
+def run_figures(run_dir: Path, cuda_dir: Optional[Path] = None, bare_dir: Optional[Path] = None) -> dict:
     from tunegrid_trainer.stop import rate_ci
 
     events = read_jsonl(run_dir / "trainer.jsonl")
@@ -98,6 +123,11 @@ def run_figures(run_dir: Path) -> dict:
         flops_per_token=model["flops_per_token"], flops_per_token_hfu=model["flops_per_token_hfu"],
         gpu_peak_tflops=model["gpu_peak_tflops"], gpu=started["env"]["gpu_name"],
     )
+    out.update(second_clocks(run_dir.name, steps, cut, n, cuda_dir, bare_dir))
+    if ci and out.get("tok_s_cuda"):
+        out["ledger_vs_cuda"] = ci.tok_s / out["tok_s_cuda"] - 1
+    if ci and out.get("bare_tok_s"):
+        out["harness_vs_bare"] = ci.tok_s / out["bare_tok_s"] - 1
     if ci and model["gpu_peak_tflops"]:
         out["mfu"] = model["flops_per_token"] * ci.tok_s / (model["gpu_peak_tflops"] * 1e12)
         out["hfu"] = model["flops_per_token_hfu"] * ci.tok_s / (model["gpu_peak_tflops"] * 1e12)
@@ -126,7 +156,7 @@ def flop_check(spec: dict) -> dict:
     # FlopCounterMode cannot count SDPA with grouped-query K/V (Qwen2.5: 14 query, 2 KV heads);
     # eager attention runs the same score and value matmuls as explicit bmm calls it can count.
     model.get_base_model().config._attn_implementation = "eager"
-    batch, length = spec["batch_size"], spec["max_seq_len"]
+    batch, length = min(spec["batch_size"], 2), spec["max_seq_len"]  # per-token counts do not depend on the batch
     ids = torch.randint(0, facts["vocab"], (batch, length), device=device)
     model.train()
     autocast = torch.autocast(device_type=device, dtype=TORCH_DTYPES[spec["precision"]]) if spec["precision"] != "fp32" else None
@@ -178,6 +208,16 @@ def report(runs: list[dict], flops: list[dict]) -> str:
             fmt(None if nvml is None or res is None else nvml - res, ".0f"),
             fmt(None if r.get("mfu") is None else 100 * r["mfu"]) + "%", fmt(None if r.get("hfu") is None else 100 * r["hfu"]) + "%",
         ]) + " |")
+    lines += ["", "## tok/s by other clocks: CUDA events on the same steps; the trainer alone (bare loop, same cell)", "",
+              "| run | window tok/s (ledger rule) | CUDA-event tok/s, same steps | ledger vs CUDA | within 1% | bare-loop tok/s (same warm-up, same step count) | tunegrid vs bare | within 1% |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in runs:
+        lc, hb = r.get("ledger_vs_cuda"), r.get("harness_vs_bare")
+        lines.append("| " + " | ".join([
+            r["run"], fmt(r.get("tok_s")), fmt(r.get("tok_s_cuda")), fmt(None if lc is None else 100 * lc, "+.3f") + "%",
+            fmt(None if lc is None else abs(lc) <= 0.01), fmt(r.get("bare_tok_s")),
+            fmt(None if hb is None else 100 * hb, "+.2f") + "%", fmt(None if hb is None else abs(hb) <= 0.01),
+        ]) + " |")
     lines += ["", "## FLOPs per token: analytic (flops.py) vs torch.utils.flop_counter, one forward+backward", "",
               "| ckpt | tokens | analytic (model) | analytic + recompute | counted | counted vs analytic+recompute | within 10% |",
               "| --- | --- | --- | --- | --- | --- | --- |"]
@@ -188,15 +228,13 @@ def report(runs: list[dict], flops: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def compare(plan: Path, runs_dir: Path, out: Path) -> None:
+def compare(plan: Path, runs_dir: Path, out: Path, cuda_dir: Optional[Path] = None, bare_dir: Optional[Path] = None,
+            count_flops: bool = True) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "trainer"))
-    runs = [run_figures(d) for d in sorted(runs_dir.iterdir()) if (d / "cell.json").exists()]
-    specs = {}
-    for f in sorted(plan.glob("*.json")):
-        if f.name != "manifest.json":
-            spec = json.loads(f.read_text())
-            specs.setdefault(spec["gradient_checkpointing"], spec)
-    flops = [flop_check(spec) for spec in specs.values()]
+    runs = [run_figures(d, cuda_dir, bare_dir) for d in sorted(runs_dir.iterdir()) if (d / "cell.json").exists()]
+    # the first cell, with checkpointing off and on (a cell's "auto" is decided only when it runs)
+    spec = next(json.loads(f.read_text()) for f in sorted(plan.glob("*.json")) if f.name != "manifest.json")
+    flops = [flop_check({**spec, "gradient_checkpointing": on}) for on in (False, True)] if count_flops else []
     out.mkdir(parents=True, exist_ok=True)
     (out / "measure-check.json").write_text(json.dumps({"runs": runs, "flops": flops}, indent=2))
     text = report(runs, flops)
@@ -215,6 +253,11 @@ def main(argv=None) -> int:
     cmp_.add_argument("plan", type=Path)
     cmp_.add_argument("runs", type=Path)
     cmp_.add_argument("--out", type=Path, required=True)
+    cmp_.add_argument("--cuda", type=Path, help="bench/cuda_events output folder")
+    cmp_.add_argument("--bare", type=Path, help="bench/bare_loop.py output folder")
+    cmp_.add_argument("--no-flops", action="store_true", help="skip the FLOP count (one model build per checkpointing setting)")
+    cut = sub.add_parser("window", help="print 'run_id warmup_steps window_steps' of each finished run (for the bare loop)")
+    cut.add_argument("runs", type=Path)
     args = parser.parse_args(argv)
     if args.command == "localize":
         localize(args.plan, args.out, args.tokenizer)
@@ -222,8 +265,13 @@ def main(argv=None) -> int:
             print(f"warning: {args.plan}/manifest.json missing: the runs cannot be ingested", file=sys.stderr)
         else:
             shutil.copyfile(args.plan / "manifest.json", args.out / "manifest.json")
+    elif args.command == "window":
+        for d in sorted(args.runs.iterdir()):
+            fin = next((e for e in read_jsonl(d / "trainer.jsonl") if e["event"] == "finished"), None)
+            if fin and fin["window_steps"]:
+                print(d.name, fin["warmup_steps"], fin["window_steps"])
     else:
-        compare(args.plan, args.runs, args.out)
+        compare(args.plan, args.runs, args.out, args.cuda, args.bare, not args.no_flops)
     return 0
 
 

@@ -25,3 +25,18 @@ def test_peer_trains_a_tiny_cell_and_reports_started_steps_finished(spec, tmp_pa
     assert [s["phase"] for s in events[1:-1]] == ["warmup"] + ["window"] * 3
     assert all(0 < s["tokens"] <= s["padded_tokens"] for s in events[1:-1])
     assert events[-1]["reason"] == "window_complete"
+
+
+def test_peer_feeds_tokens_to_a_detected_warmup_and_adaptive_window(spec, tmp_path):
+    # the stop rule needs each step's tokens for MSER-5 and the CI; the peer once passed none
+    spec["measure"] = {"warmup": {"detect": {"floor_seconds": 0, "cap_seconds": 5}},
+                       "window": {"adaptive": {"ci_target": 0.5, "min_seconds": 0}}, "max_steps": 8, "max_seconds": 120}
+    path = tmp_path / "cell.json"
+    path.write_text(json.dumps(spec))
+    proc = subprocess.run([sys.executable, str(PEER), "--spec", str(path)], capture_output=True, text=True,
+                          timeout=300, cwd=TRAINER_ROOT, env=child_env())
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    events = parse_events(proc.stdout)
+    assert events[0]["event"] == "started" and events[-1]["event"] == "finished"
+    assert events[-1]["reason"] in ("window_complete", "max_steps")
+    assert events[-1]["window_steps"] >= 1
