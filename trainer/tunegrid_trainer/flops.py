@@ -64,10 +64,15 @@ def recompute_flops_per_token(n_mm: int, n_lora: int, n_head: int, attn_per_len:
 #  - A100 312 TFLOPS BF16 dense (NVIDIA A100 datasheet; 624 with sparsity)
 #  - RTX 4090 165.2 FP16 tensor TFLOPS with FP32 accumulate (NVIDIA Ada Lovelace whitepaper, Table 2)
 #  - RTX 3090 71 FP16 tensor TFLOPS with FP32 accumulate (NVIDIA Ampere GA102 whitepaper, Table 9)
-#  - RTX 4060 desktop 242 / laptop 233 "AI TOPS" (FP8 sparse, NVIDIA product pages) ÷ 8, the
-#    ratio the RTX 4090's 1,321 AI TOPS has to its 165.2 above
-#  - RTX 5060 Ti 759 "AI TOPS" (FP4 sparse, NVIDIA product page) ÷ 16, the ratio the RTX 5090's
-#    3,352 AI TOPS has to its 209.5 FP16/FP32-accumulate dense TFLOPS (RTX Blackwell whitepaper)
+#  - GeForce cards without a whitepaper row of their own: SMs × boost clock × the per-SM rate of
+#    their architecture's whitepaper card, 512 FLOP/clock/SM in both (RTX 4090: 165.2 TFLOPS at
+#    128 SMs × 2,520 MHz; RTX 5090: 209.5 FP16/FP32-accumulate dense at 170 SMs × 2,407 MHz,
+#    RTX Blackwell whitepaper):
+#      RTX 4060 desktop 24 SMs (3,072 CUDA cores) × 2,460 MHz → 30.2
+#      RTX 4060 Laptop 24 SMs × 2,370 MHz (its highest boost; laptops vary with power) → 29.1
+#      RTX 5060 Ti 36 SMs (4,608 CUDA cores) × 2,572 MHz → 47.4
+#    The product pages' "AI TOPS" (4060: 242 FP8 sparse; 5060 Ti: 759 FP4 sparse) give the same
+#    figures when scaled by the 4090's and 5090's ratios of AI TOPS to these peaks.
 GPU_PEAKS: tuple[tuple[str, str, float], ...] = (
     (r"H200 NVL", "H200 NVL", 835.5),
     (r"H200", "H200 SXM", 989.4),
