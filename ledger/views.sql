@@ -198,3 +198,72 @@ long AS (
 SELECT x.metric, x.value AS a, y.value AS b, y.value - x.value AS diff, y.value / nullif(x.value, 0) AS ratio
 FROM long x JOIN long y ON x.metric = y.metric AND x.side = 'a' AND y.side = 'b'
 ORDER BY list_position((SELECT metrics FROM names), x.metric);
+
+-- Two runs compared on the same steps: a and b are prefixes of a run id or a cell hash, each
+-- matching exactly one succeeded run. Runs of the same seed and dataset see the same batches in
+-- the same order, so their window steps can be paired by step index; steps whose real tokens
+-- differ are left out (mismatched_steps), and steps in only one window are ignored. Each window
+-- step owns the wall time since its run's previous window step ended (results.sql's rule, so two
+-- fully paired runs give their results' tok/s). Both tok/s are over the
+-- paired steps, so the ratio b / a (= Σd_a / Σd_b) no longer carries the spread of sample lengths
+-- that widens each run's own CI (±15% at batch 1 × 512 on instruction data); its 95% CI is by
+-- batch means of the ratio estimator over k = clamp(⌊√n⌋, 2, 20) contiguous batches of the n
+-- paired steps (Student t, k−1 df; NULL when n < 2). Different seeds or data share no batches:
+-- then nothing pairs and the macro says so.
+CREATE OR REPLACE MACRO paired_runs(a, b) AS TABLE
+WITH pick AS (
+  SELECT 'a' AS side, run_id FROM run_summary WHERE status = 'succeeded' AND (starts_with(run_id, a) OR starts_with(cell_hash, a))
+  UNION ALL
+  SELECT 'b' AS side, run_id FROM run_summary WHERE status = 'succeeded' AND (starts_with(run_id, b) OR starts_with(cell_hash, b))
+),
+ids AS (
+  SELECT count(*) FILTER (WHERE side = 'a') AS n_a, count(*) FILTER (WHERE side = 'b') AS n_b,
+    any_value(run_id) FILTER (WHERE side = 'a') AS id_a, any_value(run_id) FILTER (WHERE side = 'b') AS id_b
+  FROM pick
+),
+dur AS (
+  SELECT s.run_id, s.step, s.tokens,
+    s.t_end - coalesce(lag(s.t_end) OVER (PARTITION BY s.run_id ORDER BY s.step), s.t_start) AS d
+  FROM steps s, ids WHERE (s.run_id = ids.id_a OR s.run_id = ids.id_b) AND s.phase = 'window'
+),
+joined AS (
+  SELECT x.step, x.tokens, x.tokens = y.tokens AS same, x.d AS d_a, y.d AS d_b
+  FROM dur x JOIN dur y ON x.step = y.step, ids
+  WHERE x.run_id = ids.id_a AND y.run_id = ids.id_b
+),
+paired AS (
+  SELECT *, row_number() OVER (ORDER BY step) - 1 AS p FROM joined WHERE same
+),
+tot AS (
+  SELECT count(*) AS n, sum(tokens)::BIGINT AS tok, sum(d_a) AS sum_a, sum(d_b) AS sum_b,
+    least(20, greatest(2, floor(sqrt(count(*)))))::BIGINT AS k,
+    (SELECT count(*) FROM joined WHERE NOT same) AS mismatched
+  FROM paired
+),
+batches AS (
+  SELECT (paired.p * tot.k) // tot.n AS bi, sum(d_a) AS bd_a, sum(d_b) AS bd_b FROM paired, tot GROUP BY 1
+),
+ci AS (
+  SELECT tot.sum_a / nullif(tot.sum_b, 0) AS r,
+    CASE WHEN tot.n >= 2 THEN t95(tot.k - 1)
+      * sqrt((SELECT sum(power(bd_a - tot.sum_a / tot.sum_b * bd_b, 2)) FROM batches) / (tot.k - 1) / tot.k)
+      / nullif(tot.sum_b / tot.k, 0)
+    END AS half
+  FROM tot
+),
+-- one check in a fixed order, so a bad prefix is named before the pairing it spoils
+found AS (
+  SELECT CASE
+    WHEN ids.n_a <> 1 THEN error(printf('paired_runs: ''%s'' matches %d succeeded runs; give a prefix of exactly one run id or cell hash', a, ids.n_a))
+    WHEN ids.n_b <> 1 THEN error(printf('paired_runs: ''%s'' matches %d succeeded runs; give a prefix of exactly one run id or cell hash', b, ids.n_b))
+    WHEN tot.n = 0 THEN error(printf('paired_runs: runs %s and %s share no window step with equal tokens (different seeds or data?)', ids.id_a, ids.id_b))
+    ELSE true END AS ok
+  FROM ids, tot
+)
+SELECT
+  ids.id_a AS a_run_id, ids.id_b AS b_run_id, tot.n::INTEGER AS paired_steps, tot.mismatched::INTEGER AS mismatched_steps,
+  tot.tok AS tokens, tot.tok / tot.sum_a AS a_tok_s, tot.tok / tot.sum_b AS b_tok_s,
+  ci.r AS ratio, ci.r - ci.half AS ratio_ci_low, ci.r + ci.half AS ratio_ci_high,
+  CASE WHEN ci.half IS NOT NULL THEN tot.k::INTEGER END AS ci_batches
+FROM ids, tot, ci, found
+WHERE found.ok;

@@ -104,6 +104,53 @@ describe.skipIf(python instanceof PythonNotFound)("reruns and SQL analysis on a 
     expect(Number(rows[0]!.ratio)).toBeCloseTo(perRun.get(b!)! / perRun.get(a!)!, 9)
   })
 
+  it("paired_runs compares two runs of one config on the same steps, with a batch-means CI of the ratio", async () => {
+    const [pair] = await query(ledger, `SELECT list(run_id ORDER BY started_at) AS ids FROM runs GROUP BY cell_hash ORDER BY min(started_at) LIMIT 1`)
+    const [a, b] = pair!.ids as Array<string>
+    // Each window step owns the wall time since its run's previous window step ended (the first: its own span).
+    const steps = await query(ledger, `SELECT run_id, step, t_start, t_end, tokens FROM steps WHERE run_id IN ('${a}', '${b}') AND phase = 'window' ORDER BY run_id, step`)
+    const window = (id: string) => {
+      const own = steps.filter((s) => s.run_id === id)
+      return new Map(own.map((s, i) => [Number(s.step), {
+        tokens: Number(s.tokens),
+        d: Number(s.t_end) - (i === 0 ? Number(s.t_start) : Number(own[i - 1]!.t_end))
+      }] as const))
+    }
+    const [wa, wb] = [window(a!), window(b!)]
+    const paired = [...wa].filter(([step, s]) => wb.get(step)?.tokens === s.tokens).map(([step, s]) => ({ tokens: s.tokens, da: s.d, db: wb.get(step)!.d }))
+    expect(paired).toHaveLength(4) // same config and seed: every window step carries the same tokens
+    const tokens = paired.reduce((t, p) => t + p.tokens, 0)
+    const [sumA, sumB] = [paired.reduce((t, p) => t + p.da, 0), paired.reduce((t, p) => t + p.db, 0)]
+    // k = clamp(⌊√4⌋, 2, 20) = 2 batches of two steps; t(0.975, df 1) = 12.706
+    const ratio = sumA / sumB
+    const batches = [paired.slice(0, 2), paired.slice(2)].map((ps) => ps.reduce((t, p) => t + p.da, 0) - ratio * ps.reduce((t, p) => t + p.db, 0))
+    const half = 12.706 * Math.sqrt(batches.reduce((t, r) => t + r * r, 0) / 1 / 2) / (sumB / 2)
+
+    const [row] = await query(ledger, `SELECT * FROM paired_runs('${a!.slice(0, 8)}', '${b!.slice(0, 8)}')`)
+    expect(row).toMatchObject({ a_run_id: a, b_run_id: b, paired_steps: 4, mismatched_steps: 0, ci_batches: 2 })
+    expect(Number(row!.tokens)).toBe(tokens)
+    expect(Number(row!.a_tok_s)).toBeCloseTo(tokens / sumA, 9)
+    expect(Number(row!.b_tok_s)).toBeCloseTo(tokens / sumB, 9)
+    const perRun = await tokSPerRun() // every step paired: each side is its run's own window tok/s
+    expect(Number(row!.a_tok_s)).toBeCloseTo(perRun.get(a!)!, 9)
+    expect(Number(row!.b_tok_s)).toBeCloseTo(perRun.get(b!)!, 9)
+    expect(Number(row!.ratio)).toBeCloseTo(ratio, 12)
+    expect(Number(row!.ratio_ci_high) - Number(row!.ratio)).toBeCloseTo(half, 9)
+    expect(Number(row!.ratio_ci_low)).toBeLessThan(Number(row!.ratio))
+    expect(Number(row!.ratio)).toBeLessThan(Number(row!.ratio_ci_high))
+  })
+
+  it("paired_runs names a prefix that matches no run, or more than one, in its error", async () => {
+    const [run] = await query(ledger, `SELECT run_id, cell_hash FROM runs ORDER BY started_at LIMIT 1`)
+    const unknown = await cli(["sql", "--ledger", ledger, `SELECT * FROM paired_runs('zzzz', '${String(run!.run_id).slice(0, 8)}')`])
+    expect(unknown.exitCode).toBe(1)
+    expect(unknown.stderr).toContain("paired_runs: 'zzzz' matches 0 succeeded runs")
+    const cell = String(run!.cell_hash).slice(0, 12) // both repeats of the config share this cell hash
+    const ambiguous = await cli(["sql", "--ledger", ledger, `SELECT * FROM paired_runs('${String(run!.run_id).slice(0, 8)}', '${cell}')`])
+    expect(ambiguous.exitCode).toBe(1)
+    expect(ambiguous.stderr).toContain(`paired_runs: '${cell}' matches 2 succeeded runs`)
+  })
+
   it("sql reports bad SQL without a stack trace, naming what the ledger has", async () => {
     const r = await cli(["sql", "--ledger", ledger, "SELECT * FROM tabel1"])
     expect(r.exitCode).toBe(1)
