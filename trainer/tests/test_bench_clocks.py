@@ -38,3 +38,29 @@ def test_cuda_span_runs_from_the_end_of_the_last_warmup_step_to_the_end_of_the_w
     assert out["tok_s_cuda"] == 3000 / 5.0
     assert abs(out["host_span_s"] - 3.0) < 1e-9  # 101.9 → 104.9 on the host clock
     assert measure_check.second_clocks("other", steps, 2, 3, tmp_path, None) == {}
+
+
+def test_host_bound_times_enqueue_and_wall_and_names_the_busiest_host_ops(spec, tmp_path):
+    path = tmp_path / "cell.json"
+    path.write_text(json.dumps(spec))
+    out = tmp_path / "host.json"
+    proc = subprocess.run([sys.executable, str(BENCH / "host_bound.py"), str(path), "--warmup", "1", "--steps", "3",
+                           "--profile", "1", "--out", str(out)], capture_output=True, text=True, timeout=300,
+                          env=child_env())
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert result["run_id"] == spec["run_id"] and result["steps"] == 3 and result["tokens_per_step"] > 0
+    assert 0 < result["enqueue_ms"] <= result["wall_ms"]  # queued before the synchronisation ends
+    assert result["gpu_busy_ms"] is None and result["kernels_per_step"] is None  # no GPU here
+    names = [op["name"] for op in result["top_cpu_ops"]]
+    assert any(name.startswith("aten::") for name in names) and len(names) <= 8
+    assert all(op["self_cpu_ms_per_step"] >= 0 for op in result["top_cpu_ops"])
+    assert "| wall ms/step |" in proc.stdout
+
+
+def test_busy_length_counts_overlapping_kernels_once():
+    import host_bound
+
+    assert host_bound.busy_length([]) == 0.0
+    assert host_bound.busy_length([(0.0, 2.0), (1.0, 3.0), (5.0, 6.0), (5.5, 5.8)]) == 4.0  # [0,3) ∪ [5,6)
+    assert host_bound.busy_length([(4.0, 5.0), (0.0, 1.0)]) == 2.0  # unsorted input

@@ -1,0 +1,119 @@
+"""Is a cell bound by the host or by the GPU? (issue #7: QLoRA against LoRA at 8k tokens/step)
+
+Runs a planned cell through the trainer's own `prepare` and `Stepper`, with the measured loop's
+shape (next micro-batch built ahead, one synchronisation per step), and times each step twice on
+the host clock: until the CPU has queued the step's last kernel (just before the synchronisation)
+and until the GPU has finished it. Then a few more steps under `torch.profiler`: the time the GPU
+spent in kernels (union of kernel intervals) and the host-side operators with the most self CPU
+time, per step.
+
+  python bench/host_bound.py CELL.json --warmup N --steps M [--profile K] [--out FILE]
+
+A step whose enqueue time is close to its wall time, with kernel-busy time well below it, keeps
+the GPU waiting for the CPU: a faster CPU, fewer launches or more tokens per step help, faster
+kernels do not. Prints a table and writes one JSON object to --out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "trainer"))
+
+TOP_OPS = 8
+
+
+def busy_length(intervals: list[tuple[float, float]]) -> float:
+    """Length of the union of [start, end) intervals (same unit in, same unit out)."""
+    total, reach = 0.0, float("-inf")
+    for start, end in sorted(intervals):
+        if end <= reach:
+            continue
+        total += end - max(start, reach)
+        reach = end
+    return total
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("spec", type=Path)
+    parser.add_argument("--warmup", type=int, required=True, help="steps before timing starts (compilation, allocator)")
+    parser.add_argument("--steps", type=int, required=True, help="timed steps, without the profiler")
+    parser.add_argument("--profile", type=int, default=3, help="steps under torch.profiler after the timed ones")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+
+    import torch
+    from torch.autograd import DeviceType
+    from torch.profiler import ProfilerActivity, profile
+
+    from tunegrid_trainer import packing
+    from tunegrid_trainer.spec import load_spec
+    from tunegrid_trainer.train import Stepper, prepare
+
+    spec = load_spec(str(args.spec))
+    ready = prepare(spec)
+    stepper = Stepper(ready.model, **ready.options)
+    cuda = ready.options["device"] == "cuda"
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    batches = packing.Lookahead(ready.batches, ready.options["device"])
+
+    def step() -> tuple[float, float, int]:
+        """→ (enqueue seconds, wall seconds, real tokens) of one step as the measured loop runs it."""
+        sync()
+        t0 = time.perf_counter()
+        _, tokens, _, _ = stepper.forward_backward(batches)
+        stepper.update()
+        batches.fill()
+        queued = time.perf_counter()
+        sync()
+        return queued - t0, time.perf_counter() - t0, tokens
+
+    for _ in range(args.warmup):
+        step()
+    timed = [step() for _ in range(args.steps)]
+
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    with profile(activities=activities) as prof:
+        profiled = [step() for _ in range(args.profile)]
+    kernels = [(e.time_range.start, e.time_range.end) for e in prof.events() if e.device_type == DeviceType.CUDA]
+    n = max(1, args.profile)  # the profiler's times are µs summed over the profiled steps
+    ops = sorted(prof.key_averages(), key=lambda a: a.self_cpu_time_total, reverse=True)[:TOP_OPS]
+
+    enqueue_ms = statistics.median(t[0] for t in timed) * 1e3
+    wall_ms = statistics.median(t[1] for t in timed) * 1e3
+    result = {
+        "run_id": spec.run_id, "cell_hash": spec.cell_hash, "warmup_steps": args.warmup, "steps": args.steps,
+        "tokens_per_step": statistics.median(t[2] for t in timed),
+        "wall_ms": wall_ms, "enqueue_ms": enqueue_ms,
+        "tok_s": sum(t[2] for t in timed) / sum(t[1] for t in timed),
+        "profiled_steps": args.profile,
+        "profiled_wall_ms": statistics.median(t[1] for t in profiled) * 1e3 if profiled else None,
+        "gpu_busy_ms": busy_length(kernels) / 1e3 / n if cuda else None,
+        "kernels_per_step": len(kernels) / n if cuda else None,
+        "top_cpu_ops": [{"name": a.key, "calls_per_step": a.count / n,
+                         "self_cpu_ms_per_step": a.self_cpu_time_total / 1e3 / n}
+                        for a in ops],
+    }
+    busy, kernels_n = result["gpu_busy_ms"], result["kernels_per_step"]
+    fmt = lambda x, spec: "—" if x is None else format(x, spec)  # noqa: E731
+    idle = None if busy is None else 100 * (1 - busy / wall_ms)  # kernel times do not depend on the profiler
+    print(f"cell {spec.run_id}: {result['tokens_per_step']:.0f} tokens/step, {result['tok_s']:.1f} tok/s over {args.steps} steps")
+    print("| wall ms/step | host enqueue ms/step | GPU kernel-busy ms/step (profiled) | kernels/step | GPU idle % |")
+    print("| --- | --- | --- | --- | --- |")
+    print(f"| {wall_ms:.1f} | {enqueue_ms:.1f} | {fmt(busy, '.1f')} | {fmt(kernels_n, '.0f')} | {fmt(idle, '.0f')} |")
+    print("\n| host op (most self CPU time) | calls/step | self CPU ms/step |\n| --- | --- | --- |")
+    for op in result["top_cpu_ops"]:
+        print(f"| {op['name']} | {op['calls_per_step']:.0f} | {op['self_cpu_ms_per_step']:.2f} |")
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
