@@ -13,33 +13,20 @@ tok/s with that run's window tok/s (bench/measure_check.py does). Prints one JSO
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "trainer"))
+import cell_bench
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("spec", type=Path)
-    parser.add_argument("--warmup", type=int, required=True, help="steps before timing starts")
-    parser.add_argument("--steps", type=int, required=True, help="timed steps")
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args(argv)
+    args = cell_bench.arguments(__doc__, "steps before timing starts", "timed steps").parse_args(argv)
 
     import torch
 
-    from tunegrid_trainer.spec import load_spec
-    from tunegrid_trainer.train import Stepper, prepare
-
-    spec = load_spec(str(args.spec))
-    ready = prepare(spec)
-    stepper = Stepper(ready.model, **ready.options)
-    cuda = ready.options["device"] == "cuda"
-    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    cell = cell_bench.load(args.spec)
+    spec, ready, stepper, cuda, sync = cell.spec, cell.ready, cell.stepper, cell.cuda, cell.sync
 
     def step() -> int:
         _, tokens, _, _ = stepper.forward_backward(ready.batches)
@@ -65,11 +52,8 @@ def main(argv=None) -> int:
         "tokens": tokens, "host_s": host_s, "tok_s_host": tokens / host_s,
         "gpu_s": gpu_s, "tok_s_cuda": None if gpu_s is None else tokens / gpu_s,
     }
-    text = json.dumps(result)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
-    print(text)
+    cell_bench.write(args.out, result)
+    print(json.dumps(result))
     return 0
 
 

@@ -15,14 +15,11 @@ kernels do not. Prints a table and writes one JSON object to --out."""
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "trainer"))
+import cell_bench
 
 TOP_OPS = 8
 
@@ -39,27 +36,18 @@ def busy_length(intervals: list[tuple[float, float]]) -> float:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("spec", type=Path)
-    parser.add_argument("--warmup", type=int, required=True, help="steps before timing starts (compilation, allocator)")
-    parser.add_argument("--steps", type=int, required=True, help="timed steps, without the profiler")
+    parser = cell_bench.arguments(__doc__, "steps before timing starts (compilation, allocator)",
+                                  "timed steps, without the profiler")
     parser.add_argument("--profile", type=int, default=3, help="steps under torch.profiler after the timed ones")
-    parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
 
-    import torch
     from torch.autograd import DeviceType
     from torch.profiler import ProfilerActivity, profile
 
     from tunegrid_trainer import packing
-    from tunegrid_trainer.spec import load_spec
-    from tunegrid_trainer.train import Stepper, prepare
 
-    spec = load_spec(str(args.spec))
-    ready = prepare(spec)
-    stepper = Stepper(ready.model, **ready.options)
-    cuda = ready.options["device"] == "cuda"
-    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    cell = cell_bench.load(args.spec)
+    spec, ready, stepper, cuda, sync = cell.spec, cell.ready, cell.stepper, cell.cuda, cell.sync
     batches = packing.Lookahead(ready.batches, ready.options["device"])
 
     def step() -> tuple[float, float, int]:
@@ -109,9 +97,7 @@ def main(argv=None) -> int:
     print("\n| host op (most self CPU time) | calls/step | self CPU ms/step |\n| --- | --- | --- |")
     for op in result["top_cpu_ops"]:
         print(f"| {op['name']} | {op['calls_per_step']:.0f} | {op['self_cpu_ms_per_step']:.2f} |")
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result))
+    cell_bench.write(args.out, result)
     return 0
 
 
