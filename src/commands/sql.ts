@@ -13,7 +13,7 @@ import { ledgerFlag, UserError } from "./shared.ts"
 const catalog = (l: LedgerShape) =>
   l.rows(`SELECT table_name AS name, CASE table_type WHEN 'VIEW' THEN 'view' ELSE 'table' END AS kind
       FROM information_schema.tables WHERE table_schema = 'main'
-    UNION ALL
+    UNION -- the temporary copies of the views (Ledger.ts) once
     SELECT DISTINCT function_name || '(' || array_to_string(parameters, ', ') || ')', 'macro'
       FROM duckdb_functions() WHERE function_type = 'table_macro' AND NOT internal AND schema_name = 'main'
     ORDER BY kind, name`).pipe(

@@ -121,6 +121,11 @@ const open = Effect.fnUntraced(function*(path: string, readOnly: boolean, fileAc
     yield* exec(sqlFile("schema.sql"))
     yield* exec(sqlFile("views.sql"))
     yield* exec("CHECKPOINT") // schema changes into the file now, not left for a WAL replay (see schema.sql)
+  } else {
+    // A ledger last written by an older tunegrid lacks newer views and macros: this session gets
+    // the current ones as temporary objects (they shadow the stored ones; the file is untouched).
+    // Where its tables lack a column they need, the stored views stay as they were.
+    yield* exec(sqlFile("views.sql").replace(/CREATE OR REPLACE (VIEW|MACRO)/g, "CREATE OR REPLACE TEMP $1")).pipe(Effect.ignore)
   }
   return Ledger.of({ path, readOnly, exec, rows, rowsJson })
 })
