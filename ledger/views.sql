@@ -202,7 +202,8 @@ ORDER BY list_position((SELECT metrics FROM names), x.metric);
 -- Two runs compared on the same steps: a and b are prefixes of a run id or a cell hash, each
 -- matching exactly one succeeded run. Runs of the same seed and dataset see the same batches in
 -- the same order, so their window steps can be paired by step index; steps whose real tokens
--- differ are left out (mismatched_steps), and steps in only one window are ignored. Each window
+-- differ are left out (mismatched_steps), and steps in only one window are ignored. The windows
+-- are the results' (warmup_steps, window_steps). Each window
 -- step owns the wall time since its run's previous window step ended (results.sql's rule, so two
 -- fully paired runs give their results' tok/s). Both tok/s are over the
 -- paired steps, so the ratio b / a (= Σd_a / Σd_b) no longer carries the spread of sample lengths
@@ -221,10 +222,14 @@ ids AS (
     any_value(run_id) FILTER (WHERE side = 'a') AS id_a, any_value(run_id) FILTER (WHERE side = 'b') AS id_b
   FROM pick
 ),
+-- the window as results.sql cut it from all the steps (a detected cut can end later than the
+-- live `phase` column said while the run went on)
 dur AS (
   SELECT s.run_id, s.step, s.tokens,
     s.t_end - coalesce(lag(s.t_end) OVER (PARTITION BY s.run_id ORDER BY s.step), s.t_start) AS d
-  FROM steps s, ids WHERE (s.run_id = ids.id_a OR s.run_id = ids.id_b) AND s.phase = 'window'
+  FROM steps s JOIN results r USING (run_id), ids
+  WHERE (s.run_id = ids.id_a OR s.run_id = ids.id_b)
+    AND s.step >= r.warmup_steps AND s.step < r.warmup_steps + r.window_steps
 ),
 joined AS (
   SELECT x.step, x.tokens, x.tokens = y.tokens AS same, x.d AS d_a, y.d AS d_b
