@@ -140,6 +140,17 @@ describe.skipIf(python instanceof PythonNotFound)("reruns and SQL analysis on a 
     expect(Number(row!.ratio)).toBeLessThan(Number(row!.ratio_ci_high))
   })
 
+  it("paired_runs takes each window from the results, not from the phase the run saw while it went on", async () => {
+    const copy = copyLedger()
+    const [a, b] = [...(await tokSPerRun()).keys()]
+    const sql = `SELECT paired_steps, ratio FROM paired_runs('${a!.slice(0, 8)}', '${b!.slice(0, 8)}')`
+    const [before] = await query(copy, sql)
+    // a detected cut settles after the run: steps streamed as "window" can end up in the warm-up
+    await withDb(copy, false, (run) => run(`UPDATE steps SET phase = 'warmup' WHERE step = 2; CHECKPOINT`))
+    expect(await query(copy, sql)).toEqual([before])
+    expect(before!.paired_steps).toBe(4)
+  })
+
   it("paired_runs names a prefix that matches no run, or more than one, in its error", async () => {
     const [run] = await query(ledger, `SELECT run_id, cell_hash FROM runs ORDER BY started_at LIMIT 1`)
     const unknown = await cli(["sql", "--ledger", ledger, `SELECT * FROM paired_runs('zzzz', '${String(run!.run_id).slice(0, 8)}')`])
