@@ -18,7 +18,7 @@ from typing import Iterator, Optional
 import torch
 
 from . import data as data_mod
-from . import packing
+from . import packing, quant4
 from .loss import forward_loss
 from .errors import NanLoss, Progress
 from .env import env_facts
@@ -108,6 +108,9 @@ def prepare(spec: Spec) -> Prepared:
 
     mean_len = token_weighted_mean_length([len(s) for s in tokens.samples])
     if spec.compile:  # before the memory probe: compiled layers keep fewer activations for backward
+        if spec.method == "qlora" and quant4.dequantize_in_graph(built.model):
+            notes.append("compile: 4-bit weights dequantized inside the compiled layers (PyTorch ops, values equal to"
+                         " bitsandbytes'), not through bitsandbytes' per-call Python operators")
         for layer in built.model.get_base_model().get_decoder().layers:
             layer.compile()  # per layer: same code for every layer, so one compiled graph serves all
         notes.append("compile: each decoder layer through torch.compile (first steps include compilation)")
