@@ -33,7 +33,11 @@ def dequantize(packed: torch.Tensor, absmax: torch.Tensor, code: torch.Tensor, n
     With double quant the absmax values are themselves 8-bit indices into `nested_code`, scaled
     per `nested_blocksize` and shifted by `offset`."""
     if nested_code is not None:
-        absmax = _blockwise(nested_code[absmax.long()], nested_absmax, nested_blocksize, absmax.numel()) + offset
+        # the product in float64 is exact, so rounding it to float32 gives bitsandbytes' product; in
+        # float32 a compiled kernel would fuse it with the offset's addition into one FMA (one
+        # rounding, not two) and some weights would come out one bf16 ulp off
+        scaled = _blockwise(nested_code[absmax.long()].double(), nested_absmax.double(), nested_blocksize, absmax.numel())
+        absmax = scaled.float() + offset
     flat = packed.reshape(-1)
     index = torch.stack((flat >> 4, flat & 15), dim=-1).reshape(-1)
     return _blockwise(code[index.long()], absmax, blocksize, math.prod(shape)).to(dtype).reshape(shape)
