@@ -109,8 +109,8 @@ def prepare(spec: Spec) -> Prepared:
     mean_len = token_weighted_mean_length([len(s) for s in tokens.samples])
     if spec.compile:  # before the memory probe: compiled layers keep fewer activations for backward
         if spec.method == "qlora" and quant4.dequantize_in_graph(built.model):
-            notes.append("compile: 4-bit weights dequantized inside the compiled layers (PyTorch ops, values equal to"
-                         " bitsandbytes'), not through bitsandbytes' per-call Python operators")
+            notes.append("compile: 4-bit weights dequantized inside the compiled layers (PyTorch ops, bitsandbytes' values"
+                         " to within one bf16 ulp), not through bitsandbytes' per-call Python operators")
         for layer in built.model.get_base_model().get_decoder().layers:
             layer.compile()  # per layer: same code for every layer, so one compiled graph serves all
         notes.append("compile: each decoder layer through torch.compile (first steps include compilation)")
