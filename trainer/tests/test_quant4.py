@@ -97,3 +97,22 @@ def test_compiled_block_matches_bitsandbytes_and_saves_no_dequantized_weight():
     # weight: a dequantized weight or an int64 index over it would make QLoRA's memory LoRA's
     weight_numel = 128 * 256
     assert not [(tuple(t.shape), t.dtype) for t in saved if t.numel() >= weight_numel // 2 and t.dtype != torch.uint8]
+
+
+def test_compiled_block_under_gradient_checkpointing_matches_bitsandbytes():
+    """`gradientCheckpointing: true` with `compile`: the trainer's non-reentrant checkpoint wraps
+    each compiled layer, whose dequantization has its own selective-checkpoint policy inside."""
+    x = torch.randn(2, 7, 128, dtype=torch.bfloat16, requires_grad=True)
+    out_ref, grads_ref = _step(_qlora_block(), x)
+    grad_x_ref, x.grad = x.grad, None
+
+    model = _qlora_block()
+    dequantize_in_graph(model)
+    inner = model.base_model.model
+    inner.compile(backend="aot_eager_decomp_partition")
+    out = torch.utils.checkpoint.checkpoint(inner, x, use_reentrant=False)
+    out.float().square().mean().backward()
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+
+    assert torch.equal(out.detach(), out_ref) and torch.equal(x.grad, grad_x_ref)
+    assert len(grads) == 4 and all(torch.equal(g, r) for g, r in zip(grads, grads_ref))
