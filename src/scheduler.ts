@@ -13,6 +13,7 @@ import { endRun, markOrphansInterrupted, recordSamplerEvent, recordTrainerEvent,
 import type { Progress, RunControl, RunFigures } from "./progress.ts"
 import { prepareGrid, recordGrid } from "./recorder.ts"
 import { runCellProcesses } from "./trainer/CellProcess.ts"
+import { checkDatasets } from "./trainer/datacheck.ts"
 import { decideOutcome } from "./trainer/outcome.ts"
 import { probeEnvironment } from "./trainer/probe.ts"
 
@@ -50,6 +51,7 @@ export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
   const facts = yield* probeEnvironment(o.python)
   const env = makeEnvironment(facts, gitState(repoRoot))
   const prepared = prepareGrid(loaded)
+  yield* checkDatasets(o.python, o.gridPath, dirname(loaded.file), loaded.expansion.cells) // every row read once, before any trainer starts
   const ledger = yield* Ledger
   const orphans = yield* markOrphansInterrupted
   if (orphans.length > 0) o.progress.summary({ "orphaned runs marked interrupted": orphans.length })

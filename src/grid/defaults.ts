@@ -34,7 +34,16 @@ export const defaultCell: CellConfig = {
   dataset: "synthetic",
   datasetSamples: 5000,
   datasetSeed: 0,
-  template: "alpaca"
+  template: "alpaca",
+  // The user's data and trainer (trainer/PROTOCOL.md §1); loss fields default as TRL's.
+  trainer: "tunegrid",
+  script: null,
+  scriptArgs: [],
+  datasetSplit: "train",
+  datasetSubset: null,
+  datasetColumns: null,
+  completionOnlyLoss: null,
+  assistantOnlyLoss: false
 }
 
 export const defaultSeeds: ReadonlyArray<number> = [42]

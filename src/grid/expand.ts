@@ -1,6 +1,7 @@
 // Grid definition → the list of runs to make: defaults, explicit cells, cartesian axes,
 // exclusions, seeds, repeats and order. Pure: no files, no clock.
 import { canonicalJson } from "../hash.ts"
+import { backendProblems } from "./backends.ts"
 import { defaultCell, defaultDetect, defaultMeasure, defaultSeeds } from "./defaults.ts"
 import type { CellConfig, CellKey, GridDef, Measure, PartialCell, Span } from "./schema.ts"
 
@@ -166,6 +167,10 @@ export const expandGrid = (def: GridDef): { expansion: Expansion; problems: Arra
     else seen.set(key, path)
     const reason = impossible(config)
     if (reason !== null) problems.push({ path, value: { method: config.method, optim: config.optim, device: config.device }, expected: reason })
+    for (const p of backendProblems(config)) {
+      const at = `${path}: ${p.field}`
+      if (!problems.some((q) => q.path === at)) problems.push({ path: at, value: p.value, expected: p.expected })
+    }
   }
 
   const varying = (Object.keys(base) as Array<CellKey>).filter((key) =>

@@ -4,7 +4,7 @@
 // run with rerun_of set), then judge the result against the source with src/rerun/compare.ts.
 import { Effect, Result, Schema } from "effect"
 import { dirname, resolve } from "node:path"
-import { datasetDigest, hashCell, repoRoot, trainerDigest, type HashedCell } from "../cells.ts"
+import { datasetDigest, hashCell, repoRoot, scriptInput, trainerDigest, type HashedCell } from "../cells.ts"
 import { gitState, makeEnvironment } from "../env.ts"
 import { defaultCell } from "../grid/defaults.ts"
 import { CellConfig, type Measure } from "../grid/schema.ts"
@@ -106,9 +106,17 @@ export const rerun = Effect.fnUntraced(function*(o: RerunOptions) {
     try: () => datasetDigest(config, baseDir),
     catch: (e) => new RerunProblem({ message: `cannot read the cell's dataset: ${e instanceof Error ? e.message : String(e)}` })
   })
+  // a script cell's script is an input too: its path and content digest, then and now
+  const scriptThen = (yield* l.rows(`SELECT path, digest FROM cell_scripts WHERE cell_hash = $1`, [source.cellHash]))[0]
+  const scriptNow = yield* Effect.try({
+    try: () => scriptInput(config, baseDir),
+    catch: (e) => new RerunProblem({ message: `cannot read the cell's script: ${e instanceof Error ? e.message : String(e)}` })
+  })
+  const scriptFact = (s: { readonly path?: unknown; readonly digest?: unknown } | null | undefined) => (s ? `${String(s.path)} sha256:${String(s.digest)}` : null)
+  const scripted = config.script !== null
   const inputs = diffFields(
-    { trainer_source: cellRowStored.trainer_digest, dataset: cellRowStored.dataset_digest },
-    { trainer_source: trainerNow, dataset: datasetNow }
+    { trainer_source: cellRowStored.trainer_digest, dataset: cellRowStored.dataset_digest, ...(scripted ? { script: scriptFact(scriptThen) } : {}) },
+    { trainer_source: trainerNow, dataset: datasetNow, ...(scripted ? { script: scriptFact(scriptNow) } : {}) }
   ).changed
 
   const facts = yield* probeEnvironment(o.python)
@@ -133,8 +141,8 @@ export const rerun = Effect.fnUntraced(function*(o: RerunOptions) {
   // Same inputs: the same cell. Changed inputs (with --force): honestly a new cell hash.
   const expanded = { index: 0, label: (cellRowStored.label as string | null) ?? null, config, seed, axisValues: parse(cellRowStored.axis_values) }
   const cell: HashedCell = inputs.length === 0
-    ? { ...expanded, cellHash: source.cellHash, trainerDigest: String(cellRowStored.trainer_digest), datasetDigest: String(cellRowStored.dataset_digest) }
-    : hashCell(expanded, measure, trainerNow, datasetNow)
+    ? { ...expanded, cellHash: source.cellHash, trainerDigest: String(cellRowStored.trainer_digest), datasetDigest: String(cellRowStored.dataset_digest), script: scriptNow }
+    : hashCell(expanded, measure, trainerNow, datasetNow, scriptNow)
   yield* putEnvironment(env)
   if (inputs.length > 0) yield* putCell(cellRow(cell, measure))
 

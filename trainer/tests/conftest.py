@@ -73,6 +73,10 @@ BASE_SPEC = {
     "data": {"source": "synthetic", "samples": 64, "seed": 0},
     "template": "alpaca",
     "measure": {"warmup": {"steps": 2}, "window": {"steps": 3}, "max_steps": 50, "max_seconds": 300},
+    "trainer": "tunegrid",
+    "script": None,
+    "completion_only_loss": None,
+    "assistant_only_loss": False,
 }
 
 
