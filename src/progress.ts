@@ -77,7 +77,7 @@ export const plainProgress = (write: (line: string) => void): Progress => {
     start: (pos, cell, runId) => say(`[${pos}] run ${short(cell.cellHash)} ${describeCell(cell)} (run ${runId.slice(0, 8)})`),
     event: (pos, _cell, e) => {
       if (e.event === "started") {
-        say(`[${pos}]   started: ${e.model.name} ${(e.model.params / 1e6).toFixed(1)}M params, ${(e.model.trainable_params / 1e6).toFixed(2)}M trainable, on ${e.env.device}${e.env.gpu_name ? ` (${e.env.gpu_name})` : ""}; data ${e.data.samples} samples, mean ${e.data.tokens_mean.toFixed(0)} tokens`)
+        say(`[${pos}]   started: ${e.model.name} ${(e.model.params / 1e6).toFixed(1)}M params, ${(e.model.trainable_params / 1e6).toFixed(2)}M trainable, on ${e.env.device}${e.env.gpu_name ? ` (${e.env.gpu_name})` : ""}; data ${e.data.samples} ${e.data.format} samples, mean ${e.data.tokens_mean.toFixed(0)} tokens`)
         for (const w of e.warnings) say(`[${pos}]   note: ${w}`)
       } else if (e.event === "step" && (e.step % 10 === 0)) {
         say(`[${pos}]   step ${e.step} ${e.phase} loss ${e.loss.toFixed(3)} ${(e.tokens / Math.max(e.t_end - e.t_start, 1e-9)).toFixed(0)} tok/s`)

@@ -14,7 +14,7 @@ const check = (ok: boolean, label: string, detail: string) => `${ok ? "ok  " : "
 const libraries = `
 import importlib, json
 out = {}
-for name in ["torch", "transformers", "peft", "accelerate", "bitsandbytes", "pynvml", "datasets"]:
+for name in ["torch", "transformers", "peft", "accelerate", "bitsandbytes", "pynvml", "datasets", "pyarrow", "trl"]:
     try:
         m = importlib.import_module(name)
         out[name] = getattr(m, "__version__", "installed")
@@ -52,6 +52,9 @@ export const doctorCommand = Command.make("doctor", { ledger: ledgerFlag, python
           add(libs[name] !== null, name, String(libs[name] ?? "missing: run npm run setup:python"))
         }
         add(libs.bitsandbytes !== null, "bitsandbytes", libs.bitsandbytes ? String(libs.bitsandbytes) : "missing (optional: QLoRA and 8-bit/paged optimizers need it; pip install 'tunegrid-trainer[gpu]')", false)
+        for (const [name, what] of [["trl", "trainer \"trl\" and scripts built on TRL"], ["datasets", "hub: datasets"], ["pyarrow", "Parquet data files"]] as const) {
+          add(libs[name] !== null, name, libs[name] ? String(libs[name]) : `missing (${what} need it; npm run setup:python installs the locked version)`, false)
+        }
         add(libs.pynvml !== null, "nvidia-ml-py", libs.pynvml ? "installed" : "missing (energy and device memory are then not measured)", false)
         add(Boolean(libs.cuda_available), "gpu", libs.gpu ? String(libs.gpu) : "none visible to torch: cells run on the CPU (use the tiny preset), energy is not measured", false)
       }

@@ -8,12 +8,13 @@ same events, is stopped by the same rule and draws its samples in the cell's see
 
 from __future__ import annotations
 
+import importlib.util
 import tempfile
 from dataclasses import dataclass
 
 from . import callback, packing
 from . import data as data_mod
-from .errors import Progress
+from .errors import MissingDependency, Progress
 from .models import build_model
 from .order import CellOrderSampler
 from .preflight import check_dependencies, check_device, resolve_device
@@ -56,6 +57,9 @@ def prepare_peer(spec) -> Peer:
         make_deterministic()
     device = resolve_device(spec.device)
     check_dependencies(spec.method, spec.optim, spec.data.source)
+    if spec.trainer == "trl" and importlib.util.find_spec("trl") is None:
+        raise MissingDependency("trainer trl needs TRL, which is not installed; it is in trainer/requirements.lock: "
+                                "run npm run setup:python (or: pip install trl datasets)")
     check_device(spec.method, spec.optim, spec.precision, device)
     seed_everything(spec.seed)
     quant = spec.quant

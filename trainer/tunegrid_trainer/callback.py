@@ -164,8 +164,7 @@ class TunegridCallback(TrainerCallback):
         data = s.data
         lengths = s.lengths
         if data is None:  # a script's own dataset: already tokenized by its Trainer (TRL) or by the script
-            lengths = _dataset_lengths(trainer.train_dataset)
-            data = _tokenized_facts(lengths, trainer.train_dataset)
+            data, lengths = _tokenized_facts(trainer.train_dataset)
             differs = _mismatches(args, s.spec)
             if differs:
                 warnings.append("the script's TrainingArguments differ from the cell: " + "; ".join(differs))
@@ -228,30 +227,41 @@ def _memory(device: str) -> dict:
     return memory(device)
 
 
-def _dataset_lengths(dataset) -> list[int]:
+def _rows(dataset):
+    """(input_ids, labels or None) of every sample, streamed (a hub dataset may not fit in lists)."""
     if dataset is None:
         raise SpecError("TunegridCallback: the Trainer has no train_dataset to describe")
+    columns = getattr(dataset, "column_names", None)
+    if columns is not None and "input_ids" in columns:
+        keep = [c for c in ("input_ids", "labels") if c in columns]
+        for batch in dataset.select_columns(keep).iter(batch_size=1024):
+            yield from zip(batch["input_ids"], batch.get("labels") or [None] * len(batch["input_ids"]))
+        return
     try:
-        column = dataset["input_ids"] if hasattr(dataset, "column_names") else [dataset[i]["input_ids"] for i in range(len(dataset))]
+        for i in range(len(dataset)):
+            yield dataset[i]["input_ids"], dataset[i].get("labels")
     except (KeyError, TypeError) as e:
         raise SpecError("TunegridCallback: the Trainer's train_dataset has no input_ids (tokenized on the fly by a "
                         "collator?): tunegrid needs the token counts of the samples for started.data") from e
-    return [len(ids) for ids in column]
 
 
-def _tokenized_facts(lengths: list[int], dataset) -> DataFacts:
+def _tokenized_facts(dataset) -> tuple[DataFacts, list[int]]:
+    """started.data for a script's own (tokenized) dataset, and its sample lengths."""
     import hashlib
 
     import numpy as np
 
-    arr = np.array(lengths)
+    lengths, loss = [], 0
     digest = hashlib.sha256()
-    column = dataset["input_ids"] if hasattr(dataset, "column_names") else [dataset[i]["input_ids"] for i in range(len(dataset))]
-    labels = dataset["labels"] if hasattr(dataset, "column_names") and "labels" in dataset.column_names else None
-    for ids in column:  # the same digest as data.data_facts: length-prefixed little-endian int32
+    for ids, labels in _rows(dataset):  # the same digest as data.data_facts: length-prefixed little-endian int32
+        lengths.append(len(ids))
         digest.update(np.array([len(ids)], dtype="<i4").tobytes())
         digest.update(np.asarray(ids, dtype="<i4").tobytes())
-    loss = sum(sum(1 for x in lab[1:] if x != -100) for lab in labels) if labels is not None else int((arr - 1).clip(0).sum())
-    return DataFacts(source="script", samples=len(arr), tokens_mean=float(arr.mean()), tokens_median=float(np.median(arr)),
-                     tokens_p95=float(np.percentile(arr, 95)), tokens_max=int(arr.max()), truncated=0,
-                     digest=digest.hexdigest(), format="tokenized", loss_tokens=int(loss), dropped=0)
+        loss += sum(1 for x in labels[1:] if x != -100) if labels is not None else max(0, len(ids) - 1)
+    if not lengths:
+        raise SpecError("TunegridCallback: the Trainer's train_dataset is empty")
+    arr = np.array(lengths)
+    facts = DataFacts(source="script", samples=len(arr), tokens_mean=float(arr.mean()), tokens_median=float(np.median(arr)),
+                      tokens_p95=float(np.percentile(arr, 95)), tokens_max=int(arr.max()), truncated=0,
+                      digest=digest.hexdigest(), format="tokenized", loss_tokens=int(loss), dropped=0)
+    return facts, lengths
