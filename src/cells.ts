@@ -32,6 +32,9 @@ export const datasetDigest = (config: CellConfig, baseDir: string): string => {
   return sha256(canonicalJson({ dataset: config.dataset, samples: config.datasetSamples, seed: config.datasetSeed }))
 }
 
+/** A grid names a user's script that is not there: reported before anything runs. */
+export class ScriptNotFound extends Schema.TaggedError<ScriptNotFound>()("ScriptNotFound", { message: Schema.String }) {}
+
 /** The user's script of a trainer "script" cell: where it is and the sha256 of its content. */
 export interface ScriptInput {
   readonly path: string
@@ -43,7 +46,7 @@ export const scriptInput = (config: CellConfig, baseDir: string): ScriptInput | 
   if (config.script === null) return null
   const path = resolve(baseDir, config.script)
   if (!existsSync(path)) {
-    throw new DatasetNotFound({ message: `script not found: ${path} (from script "${config.script}", resolved against ${baseDir}); expected the user's training script` })
+    throw new ScriptNotFound({ message: `script not found: ${path} (from script "${config.script}", resolved against ${baseDir}); expected the user's training script` })
   }
   return { path, digest: digestFile(path) }
 }

@@ -115,3 +115,36 @@ def test_a_hub_dataset_is_read_with_its_split_and_subset(tmp_path):
     with pytest.raises(Exception, match=r"cannot load hub:.* subset 'a' split 'test'"):
         readers.read_hub(str(repo), "test", "a")
 
+
+
+def test_hf_and_trl_collators_give_tunegrids_loss_on_the_same_samples(tokenizer):
+    """Padded and padding-free batches as HF's and TRL's collators build them, through the same
+    model, give the loss tunegrid's own micro-batches give on the same samples: no token attends
+    across a sample boundary (the flattened row without its boundaries would, and differs)."""
+    import torch
+    from transformers import DataCollatorForSeq2Seq, DataCollatorWithFlattening
+    from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
+
+    from tunegrid_trainer import packing
+    from tunegrid_trainer.loss import forward_loss
+    from tunegrid_trainer.models import build_model
+
+    torch.manual_seed(0)
+    model = build_model(source="preset", where="tiny", method="lora", lora_r=4, lora_alpha=8, lora_dropout=0.0,
+                        target_modules=["q_proj", "v_proj"], quant_type=None, double_quant=None, compute_dtype=None,
+                        precision="fp32", gradient_checkpointing=False, device="cpu").model
+    samples = [tokenizer(text=t)["input_ids"] for t in ("a short one", "a rather longer sample of text here", "mid length text")]
+    features = [{"input_ids": s, "labels": s} for s in samples]
+    with torch.no_grad():
+        padded = forward_loss(model, packing.padded(samples, pad_id=0), "cpu", "standard", torch.float32)
+        hf_padded = model(**DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100)(features)).loss
+        flat = DataCollatorWithFlattening()(features)
+        leaking = model(input_ids=flat["input_ids"], labels=flat["labels"]).loss  # one causal row: samples see each other
+        model.get_base_model().set_attn_implementation(packing.register_document_attention())  # as the backends do for "packed"
+        packed = forward_loss(model, packing.packed(samples), "cpu", "standard", torch.float32)
+        hf_flat = model(**DataCollatorWithFlattening(return_flash_attn_kwargs=True)(features)).loss
+        trl_flat = model(**DataCollatorForLanguageModeling(pad_token_id=0, padding_free=True)(features)).loss
+    assert torch.allclose(packed, padded, atol=1e-5)
+    assert not torch.allclose(leaking, padded, atol=1e-3)
+    for loss in (hf_flat, trl_flat, hf_padded):
+        assert torch.allclose(loss.float(), packed, atol=1e-5), (float(loss), float(packed))
