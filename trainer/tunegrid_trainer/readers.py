@@ -27,7 +27,7 @@ def read_file(path: str) -> Located:
 
 def _text(path: str) -> str:
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8-sig")  # a byte-order mark is no part of the first field
     except (OSError, UnicodeDecodeError) as e:
         raise DataError(f"cannot read data file {path}: {e}") from e
 
