@@ -48,10 +48,11 @@ const shorten = (t: string, width: number) => (t.length <= width ? t : `${t.slic
 /** Word-wrap a line to `width`, continuation lines indented by `indent` spaces. */
 export const wrap = (line: string, width: number, indent = 2): Array<string> => {
   if (line.length <= width) return [line]
+  const lead = /^ */.exec(line)![0]
   const out: Array<string> = []
-  let current = ""
-  for (const word of line.split(" ")) {
-    const next = current === "" ? word : `${current} ${word}`
+  let current = lead
+  for (const word of line.slice(lead.length).split(" ")) {
+    const next = current.trim() === "" ? `${current}${word}` : `${current} ${word}`
     if (next.length > width && current.trim() !== "") {
       out.push(current)
       current = `${" ".repeat(indent)}${word}`
