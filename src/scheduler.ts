@@ -71,17 +71,19 @@ export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
 
   const artifacts = resolve(dirname(resolve(ledger.path)), ".tunegrid", "runs")
   const counts: Record<string, number> = { succeeded: 0, failed: 0, skipped: 0, "already done": 0, interrupted: 0 }
+  // runs already done are announced first, so the watchers show them done from the start
+  for (const [i, { cell, repeat }] of runs.entries()) {
+    if (!done.has(`${cell.cellHash}#${repeat}`)) continue
+    o.progress.skip(`${i + 1}/${runs.length}`, cell, repeat, yield* priorFigures(cell.cellHash, repeat, env.envHash))
+    counts["already done"]! += 1
+  }
   for (const [i, { cell, repeat, sentinel }] of runs.entries()) {
     const position = `${i + 1}/${runs.length}`
     if (o.control?.quitting) {
       counts.left = runs.slice(i).filter((r) => !done.has(`${r.cell.cellHash}#${r.repeat}`)).length
       break
     }
-    if (done.has(`${cell.cellHash}#${repeat}`)) {
-      o.progress.skip(position, cell, repeat, yield* priorFigures(cell.cellHash, repeat, env.envHash))
-      counts["already done"]! += 1
-      continue
-    }
+    if (done.has(`${cell.cellHash}#${repeat}`)) continue
     const status = yield* runOne({ ...o, baseDir: dirname(resolve(o.gridPath)) }, cell, repeat, sentinel, position, env.envHash, prepared.grid.gridHash, loaded.expansion.measure, artifacts)
     counts[status] = (counts[status] ?? 0) + 1
   }
