@@ -24,7 +24,7 @@ describe.skipIf(noPython)("run's exit code and rerun's flags", () => {
     expect(first.stdout).toMatch(/\[1\/2\] {3}failed: crash/)
     expect(first.stdout).toMatch(/\[2\/2\] {3}succeeded/)
     expect(first.stdout).toMatch(/failed: seed=1 \(crash\)/) // the report names the failed cell by its axis values
-    expect(first.stdout.trim().split("\n").at(-1)).toBe("finished with 1 failed run (1 succeeded, 1 failed) — exit 3 (--allow-failures keeps 0)")
+    expect(String(first.stdout).trim().split("\n").at(-1)).toBe("finished with 1 failed run (1 succeeded, 1 failed) — exit 3 (--allow-failures keeps 0)")
   })
 
   it("with --allow-failures exits 0, and announces the run already done before the first run starts", async () => {

@@ -11,8 +11,12 @@ import type { Action } from "../../src/tui/state.ts"
 import { plan, samplerInfo, started, step } from "./events.ts"
 
 class Screen extends EventEmitter {
-  constructor(readonly columns: number, readonly rows: number) {
+  readonly columns: number
+  readonly rows: number
+  constructor(columns: number, rows: number) {
     super()
+    this.columns = columns
+    this.rows = rows
   }
   frame = ""
   write = (text: string) => {
