@@ -153,7 +153,8 @@ FROM agg;
 -- One row per cell (a cell hash: config and seed) of each grid and environment, over all its
 -- runs: what the default report shows. runs / succeeded / failed counts, the failure kinds, and
 -- over the succeeded runs the figures of cell_summary (n ≥ 2: t-interval over repeats; n = 1: the
--- run's own window interval), steady (every run steady) and reliable (CI within the bound).
+-- run's own window interval; J/token has one only over repeats), steady (every run steady) and
+-- reliable (tok/s CI within the bound). What the default report and the plots show.
 CREATE OR REPLACE VIEW cell_report AS
 WITH r AS (SELECT * FROM run_summary WHERE status <> 'running'),
 agg AS (
@@ -171,6 +172,10 @@ agg AS (
       THEN ci95_half(stddev_samp(tok_s) FILTER (WHERE status = 'succeeded'), count(tok_s) FILTER (WHERE status = 'succeeded'))
       ELSE any_value(tok_s_ci_half) FILTER (WHERE status = 'succeeded') END AS tok_s_half,
     avg(t10k_s) FILTER (WHERE status = 'succeeded') AS t10k_mean,
+    ci95_half(stddev_samp(t10k_s) FILTER (WHERE status = 'succeeded'), count(t10k_s) FILTER (WHERE status = 'succeeded')) AS t10k_half,
+    any_value(t10k_ci_low_s) FILTER (WHERE status = 'succeeded') AS t10k_run_low,
+    any_value(t10k_ci_high_s) FILTER (WHERE status = 'succeeded') AS t10k_run_high,
+    ci95_half(stddev_samp(j_per_token) FILTER (WHERE status = 'succeeded'), count(j_per_token) FILTER (WHERE status = 'succeeded')) AS j_half,
     max(coalesce(vram_peak_mib, torch_peak_reserved_mib)) FILTER (WHERE status = 'succeeded') AS vram_peak_mib,
     bool_and(vram_peak_mib IS NOT NULL) FILTER (WHERE status = 'succeeded') AS vram_measured,
     avg(j_per_token) FILTER (WHERE status = 'succeeded') AS j_per_token_mean,
@@ -186,8 +191,12 @@ SELECT grid, cell, cell_hash, env_hash, gpu_name, runs, n, failed, interrupted, 
   tok_s_half / nullif(tok_s_mean, 0) AS tok_s_ci_rel,
   CASE WHEN tok_s_half IS NULL THEN NULL WHEN n >= 2 THEN 'runs' ELSE 'window' END AS ci_method,
   CASE WHEN n = 0 THEN NULL ELSE coalesce(tok_s_half / nullif(tok_s_mean, 0) <= ci_sanity_bound(), false) END AS reliable,
-  t10k_mean, vram_peak_mib, CASE WHEN vram_measured THEN 'device' WHEN vram_peak_mib IS NOT NULL THEN 'torch_reserved' END AS vram_method,
-  j_per_token_mean, energy_method, steady, sentinel_drift, unsteady_reasons, axis_values, first_started_at
+  t10k_mean,
+  CASE WHEN n >= 2 THEN nonneg(t10k_mean - t10k_half) ELSE t10k_run_low END AS t10k_ci_low,
+  CASE WHEN n >= 2 THEN t10k_mean + t10k_half ELSE t10k_run_high END AS t10k_ci_high,
+  vram_peak_mib, CASE WHEN vram_measured THEN 'device' WHEN vram_peak_mib IS NOT NULL THEN 'torch_reserved' END AS vram_method,
+  j_per_token_mean, nonneg(j_per_token_mean - j_half) AS j_per_token_ci_low, j_per_token_mean + j_half AS j_per_token_ci_high,
+  energy_method, steady, sentinel_drift, unsteady_reasons, axis_values, first_started_at
 FROM agg
 ORDER BY grid, first_started_at;
 

@@ -72,12 +72,12 @@ const fit = (columns: Array<Column>, width: number): Array<Column> => {
     const target = Math.max(floor, nameWidth() - over)
     cs[0] = { ...cs[0]!, values: cs[0]!.values.map((v) => shorten(v, target)) }
   }
-  shrinkName(24)
+  shrinkName(20)
   const droppable = cs.filter((c) => c.dropOrder !== undefined).sort((a, b) => a.dropOrder! - b.dropOrder!)
   for (const c of droppable) {
     if (total(cs) <= width) break
     cs = cs.filter((x) => x !== c)
-    shrinkName(24)
+    shrinkName(20)
   }
   shrinkName(8)
   return cs
@@ -112,7 +112,7 @@ export const renderTerminal = (report: TerminalReport, width: number): string =>
     ]
     const shown = fit(columns, width)
     out.push(aligned(shown.map((c) => c.head), rows.map((_, i) => shown.map((c) => c.values[i]!)), shown.map((c) => c.numeric), false))
-    const dropped = columns.filter((c) => !shown.includes(c)).map((c) => c.head)
+    const dropped = columns.filter((c) => !shown.some((x) => x.head === c.head)).map((c) => c.head)
     if (dropped.length > 0) out.push(...wrap(`(${dropped.join(", ")} left out to fit ${width} columns: tunegrid report --wide)`, width))
     out.push("")
   }
