@@ -3,28 +3,19 @@
 // refusing a mismatch), each one valid file read back by DuckDB; plus the reading commands' small
 // manners: --grid on report/runs/export, SHOW TABLES listing each view once, .schema, and a
 // missing --out answered in one line.
-import { DuckDBInstance } from "@duckdb/node-api"
 import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
 import { makeFixtureLedger } from "../report/fixture.ts"
-import { cli, tempDir } from "../faults/harness.ts"
+import { cli, query, tempDir } from "../faults/harness.ts"
 
 const dir = tempDir("formats")
 const ledger = join(dir, "l.duckdb")
 const probe = `SELECT 1234567.891::DOUBLE AS x, 0.1::DOUBLE + 0.2::DOUBLE AS sum, 12345678901::BIGINT AS n, 'a,b"c' AS s, NULL::DOUBLE AS missing,
   TIMESTAMP '2026-01-02 10:00:00.5' AS at_time, [1, 2] AS list`
 
-const read = async (sql: string) => {
-  const db = await DuckDBInstance.create(":memory:")
-  const conn = await db.connect()
-  try {
-    return (await conn.runAndReadAll(sql)).getRowObjectsJS() as Array<Record<string, unknown>>
-  } finally {
-    conn.closeSync()
-    db.closeSync()
-  }
-}
+// files read back through DuckDB (the ledger opened read-only can still read them)
+const read = (sql: string) => query(ledger, sql)
 
 beforeAll(() => makeFixtureLedger(ledger))
 

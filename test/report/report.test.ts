@@ -3,7 +3,6 @@
 // runs, intervals of positive figures stopping at 0, noisy cells marked, the study's 95 W
 // estimate only under its own name, the terminal view held to the terminal's width, and the
 // machine formats (csv, json) one valid document each with every digit and native types.
-import { DuckDBInstance } from "@duckdb/node-api"
 import { Effect } from "effect"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -12,22 +11,14 @@ import { beforeAll, describe, expect, it } from "vitest"
 import { Ledger } from "../../src/ledger/Ledger.ts"
 import { buildReport, renderReport } from "../../src/report/document.ts"
 import { CI_SANITY_BOUND } from "../../src/report/noise.ts"
+import { query as readLedger } from "../faults/harness.ts"
 import { makeFixtureLedger } from "./fixture.ts"
 
 const dir = mkdtempSync(join(tmpdir(), "tunegrid-report-"))
 const ledger = join(dir, "l.duckdb")
 const t = 12.706 // t(0.975, 1 df)
 
-const query = async (sql: string) => {
-  const db = await DuckDBInstance.create(ledger, { access_mode: "READ_ONLY" })
-  const conn = await db.connect()
-  try {
-    return (await conn.runAndReadAll(sql)).getRowObjectsJS() as Array<Record<string, unknown>>
-  } finally {
-    conn.closeSync()
-    db.closeSync()
-  }
-}
+const query = (sql: string) => readLedger(ledger, sql)
 
 const report = (grid: string | null) => Effect.runPromise(Effect.scoped(buildReport({ grid }).pipe(Effect.provide(Ledger.layerReadOnly(ledger)))))
 
