@@ -136,5 +136,5 @@ export const sqlCommand = Command.make("sql", {
     if (failures > 0) process.exitCode = 1
   }), false) // no file or network access either: COPY … TO / ATTACH would write outside the ledger
 ).pipe(Command.withDescription(
-  "Query the ledger read-only (tables: runs, steps, samples, results, cells, grids, environments; views: table1, table2, run_summary, failures, cell_summary; macros: factor_effect(name), pareto(budget_mib), compare_runs(a, b), paired_runs(a, b)). No query: interactive prompt"
+  "Query the ledger read-only (tables: runs, steps, samples, results, cells, grids, environments; views: table1, table2, run_summary, failures, cell_summary, cell_report; macros: factor_effect(name), pareto(budget_mib), compare_runs(a, b), paired_runs(a, b)). No query: interactive prompt"
 ))
