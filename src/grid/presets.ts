@@ -31,5 +31,11 @@ export const targetMatches = (target: string, modules: ReadonlyArray<string>): b
     return parts.some((_, k) => new RegExp(`^${parts.slice(k).map((p) => (p === "N" ? "\\d+" : escape(p))).join("\\.")}$`).test(target))
   })
 
-/** The short names (q_proj, lm_head…) of an architecture's modules, for messages. */
-export const shortNames = (modules: ReadonlyArray<string>): Array<string> => [...new Set(modules.map((m) => m.split(".").at(-1)!))]
+const usual = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+/** The short names of an architecture's modules for messages, the usual LoRA targets first. */
+export const shortNames = (modules: ReadonlyArray<string>): Array<string> => {
+  const names = [...new Set(modules.map((m) => m.split(".").at(-1)!))]
+  const rank = (n: string) => (usual.includes(n) ? usual.indexOf(n) : usual.length)
+  return names.sort((a, b) => rank(a) - rank(b))
+}

@@ -65,7 +65,7 @@ export const checkCells = (def: GridDef, cells: ReadonlyArray<ExpandedCell>, ctx
   for (const { config } of cells) {
     const modelPath = fieldPath(def, config, "model")
     let modelType: string | null = null
-    let what = config.model
+    let source = ""
     if (config.model.startsWith("preset:")) {
       const name = config.model.slice("preset:".length)
       modelType = presetModelType(name)
@@ -80,7 +80,7 @@ export const checkCells = (def: GridDef, cells: ReadonlyArray<ExpandedCell>, ctx
       else modelType = modelTypeIn(join(dir, "config.json"))
     } else if (config.model.startsWith("hub:")) {
       modelType = hubModelType(config.model.slice("hub:".length))
-      what = `${config.model} (config.json in the Hugging Face cache)`
+      source = ", from its config.json in the Hugging Face cache"
     }
     const modules = modelType === null ? null : loraModules(modelType)
     if (modules !== null) {
@@ -88,7 +88,7 @@ export const checkCells = (def: GridDef, cells: ReadonlyArray<ExpandedCell>, ctx
         if (!targetMatches(target, modules)) {
           add({
             path: fieldPath(def, config, "targetModules"), value: target,
-            expected: `module names of ${what} (${modelType}): ${shortNames(modules).join(", ")}${didYouMean(target, shortNames(modules))}; "${target}" matches none`
+            expected: `module names of ${config.model} (${modelType}${source}): ${shortNames(modules).join(", ")}${didYouMean(target, shortNames(modules))}; "${target}" matches none`
           })
         }
       }
