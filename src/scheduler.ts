@@ -8,6 +8,7 @@ import { dirname, join, resolve } from "node:path"
 import { offlineTokenizerDir, repoRoot, toSpec, type HashedCell } from "./cells.ts"
 import { gitState, makeEnvironment } from "./env.ts"
 import { gridInvalid, loadGrid } from "./grid/load.ts"
+import { missingLibraries } from "./grid/libraries.ts"
 import { checkDevice } from "./grid/validate.ts"
 import { Ledger } from "./ledger/Ledger.ts"
 import { endRun, markOrphansInterrupted, recordSamplerEvent, recordTrainerEvent, startRun, succeededKeys } from "./ledger/records.ts"
@@ -49,9 +50,12 @@ const priorFigures = (cellHash: string, repeat: number, envHash: string) =>
 export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
   const loaded = yield* loadGrid(o.gridPath, o.overrides)
   const facts = yield* probeEnvironment(o.python)
-  // CUDA-only cells on a machine without a GPU: refused now, not one trainer start at a time
-  const deviceProblems = checkDevice(loaded.def, loaded.expansion.cells, facts.device !== "cpu")
-  if (deviceProblems.length > 0) return yield* gridInvalid(o.gridPath, deviceProblems)
+  // CUDA-only cells on a machine without a GPU, a library the cells need: refused now, not one trainer start at a time
+  const machineProblems = [
+    ...checkDevice(loaded.def, loaded.expansion.cells, facts.device !== "cpu"),
+    ...(yield* missingLibraries(o.python, loaded.def, loaded.expansion.cells))
+  ]
+  if (machineProblems.length > 0) return yield* gridInvalid(o.gridPath, machineProblems)
   const env = makeEnvironment(facts, gitState(repoRoot))
   const prepared = prepareGrid(loaded)
   const ledger = yield* Ledger

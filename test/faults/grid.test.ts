@@ -4,7 +4,8 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { cli, fakePython, injected, query, tempDir } from "./harness.ts"
+import { execaSync } from "execa"
+import { cli, fakePython, injected, query, realPython, tempDir } from "./harness.ts"
 
 const dir = tempDir("bad-grids")
 const base = `base: { model: "preset:tiny", device: "cpu", precision: "fp32" }`
@@ -66,6 +67,18 @@ describe("bad grid files are refused before anything runs", () => {
     expect(r.exitCode).toBe(2)
     expect(r.stderr).toMatch(/base\.device: expected "auto" or "cpu": this machine has no GPU that torch can see/)
     expect(String(r.stderr).match(/base\.device/g)).toHaveLength(1) // one problem, not one per cell
+    expect(readFileSync(join(sub, "python-calls.log"), "utf8")).not.toContain("--spec")
+  }, 60_000)
+
+  it("refuses a hub dataset when the trainer's Python lacks the datasets library, before any trainer starts", async () => {
+    const sub = tempDir("no-datasets")
+    const grid = join(sub, "hubdata.ts")
+    writeFileSync(grid, `export default { name: "h", ${base}, axes: { dataset: ["synthetic", "hub:tatsu-lab/alpaca"] } }`)
+    const r = await cli(["run", grid, "--no-tui", "--ledger", join(sub, "l.duckdb"), "--python", fakePython], injected(sub))
+    const hasDatasets = execaSync(realPython, ["-c", "import datasets"], { reject: false }).exitCode === 0
+    if (hasDatasets) return // this machine's trainer has it: nothing to refuse
+    expect(r.exitCode).toBe(2)
+    expect(String(r.stderr)).toMatch(/axes\.dataset\[1\]: expected a dataset the trainer can load: "hub:…" needs the datasets library/)
     expect(readFileSync(join(sub, "python-calls.log"), "utf8")).not.toContain("--spec")
   }, 60_000)
 })
