@@ -52,9 +52,19 @@ const measure = {
   j_per_token: { title: "Energy per token (measured)", y: "J / token", value: "jPerToken", low: "jLow", high: "jHigh" }
 } as const
 
+/** Subtitle lines of at most ~60 characters: headless vega sizes text by estimate (no canvas),
+ * and long lines would widen the figure with empty space. */
+const short = (lines: ReadonlyArray<string>): Array<string> =>
+  lines.flatMap((line) => line.split(" ").reduce<Array<string>>((out, word) => {
+    const last = out.at(-1)
+    if (last !== undefined && (last + " " + word).length <= 60) out[out.length - 1] = `${last} ${word}`
+    else out.push(word)
+    return out
+  }, []))
+
 const base = (title: string, subtitle: ReadonlyArray<string>): Spec => ({
   $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-  title: { text: title, subtitle: [...subtitle], anchor: "start" },
+  title: { text: title, subtitle: short(subtitle), anchor: "start", subtitleFontSize: 11 },
   config: { font: "DejaVu Sans, Helvetica, Arial, sans-serif", view: { stroke: null }, axis: { labelLimit: 220 } },
   background: "white"
 })
@@ -79,7 +89,7 @@ export const barFigure = (grid: string, which: keyof typeof measure, cells: Read
   const rest = axes.slice(3).map((a) => a.name)
   const xEnc = { field: x.name, type: "ordinal", sort: x.values, title: x.name === "cell" ? null : x.name, axis: { labelAngle: x.name === "cell" ? -30 : 0 } }
   const offset = group ? { xOffset: { field: group.name, type: "ordinal", sort: group.values } } : {}
-  const color = group ? { color: { field: group.name, type: "ordinal", sort: group.values, title: group.name } } : { color: { value: "#4c78a8" } }
+  const color = group ? { color: { field: group.name, type: "nominal", sort: group.values, title: group.name, scale: { scheme: "tableau10" } } } : { color: { value: "#4c78a8" } }
   const tooltip = [{ field: "cell" }, { field: "n" }, { field: m.value, title: m.y, format: ".4~g" }, { field: m.low, format: ".4~g" }, { field: m.high, format: ".4~g" }]
   const layer = [
     { mark: { type: "bar" }, encoding: { y: { field: m.value, type: "quantitative", title: m.y, scale: { zero: true } }, ...color,
