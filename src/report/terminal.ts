@@ -15,7 +15,7 @@ const pct = (fraction: number) => `${fraction < 0.1 ? (100 * fraction).toFixed(1
 export const statusText = (r: Row): string => {
   const [n, failed, interrupted, runs] = [num(r.n) ?? 0, num(r.failed) ?? 0, num(r.interrupted) ?? 0, num(r.runs) ?? 0]
   const kinds = r.error_kinds ? String(r.error_kinds).replace(/,/g, "+") : null
-  if (n > 0) return n === runs ? "ok" : `ok ${n}/${runs}${kinds ? ` · ${kinds}` : interrupted ? " · interrupted" : ""}`
+  if (n > 0) return n === runs ? "ok" : `ok ${n}/${runs}${kinds ? ` · ${kinds}` : interrupted ? " · interrupted" : num(r.skipped) ? " · skipped" : ""}`
   if (failed > 0) return `failed: ${kinds ?? "?"}`
   if (interrupted > 0) return "interrupted"
   return num(r.skipped) ? "skipped" : "—"

@@ -45,7 +45,7 @@ describe.skipIf(noPython)("run's exit code and rerun's flags", () => {
       expect(runFlags.has(flag), `run ${flag}`).toBe(true)
       expect(rerunFlags.has(flag), `rerun ${flag}`).toBe(true)
     }
-  })
+  }, 60_000)
 
   it("rerun --json --set streams the events and the verdict as JSON lines; the changed cell is a new cell (exit 4)", async () => {
     const [source] = await query(ledger, `SELECT run_id, cell_hash FROM runs WHERE status = 'succeeded' LIMIT 1`)
@@ -65,5 +65,5 @@ describe.skipIf(noPython)("run's exit code and rerun's flags", () => {
     const r = await cli(["rerun", "a", "--ledger", ledger, "--python", fakePython], env)
     expect(r.exitCode).toBe(1)
     expect(r.stderr).toContain(`"a" is too short: give at least 4 characters`)
-  })
+  }, 60_000)
 })

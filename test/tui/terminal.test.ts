@@ -63,8 +63,9 @@ describe.skipIf(!hasTmux || python instanceof PythonNotFound)("the TUI in a term
     expect(early).toMatch(/tunegrid · demo {2}4 cells, 4 runs, 4 to run/)
     expect(early).toMatch(/#\s+cell\s+status\s+learningRate\s+batchSize\s+tok\/s ±95% CI\s+T10k s\s+VRAM MiB\s+J\/token/)
     await waitFor("first", /phase {4}(warming up|measuring)/) // the current-cell panel follows the trainer
-    const first = await waitFor("first", /1\/4 \w{12} ✔ succeeded\s+0\.003\s+1\s+\d+\.\d(?: ±\d+\.\d%)?\s+\d+\.\d\d/)
-    expect(first).toMatch(/done 1 · resumed 0 · skipped 0 · failed 0 · left 3 · elapsed \d+:\d\d · ETA \d+:\d\d/)
+    await waitFor("first", /1\/4 \w{12} (?:✔ succeeded|~ unsteady)\s+0\.003\s+1\s+\d+\.\d(?: ±\d+\.\d%)?\s+\d+\.\d\d/)
+    // the status line under the panel (waited for: a capture can land mid-redraw)
+    await waitFor("first", /done 1 · resumed 0 · skipped 0 · failed 0 · left 3 · elapsed \d+:\d\d · ETA \d+:\d\d/)
 
     await waitFor("first", running("2/4"))
     await tmux("send-keys", "-t", "first", "s")
@@ -86,8 +87,9 @@ describe.skipIf(!hasTmux || python instanceof PythonNotFound)("the TUI in a term
     const resumed = await waitFor("second", /1\/4 \w{12} ↺ done before\s+0\.003\s+1\s+\d+\.\d(?: ±\d+\.\d%)?\s+\d+\.\d\d/) // with what it measured then
     expect(resumed).toMatch(/4 cells, 4 runs, 3 to run/)
     const last = await waitFor("second", /EXIT=\d+/, 300_000)
-    expect(last).toMatch(/2\/4 \w{12} ✔ succeeded/)
-    expect(last).toMatch(/4\/4 \w{12} ✔ succeeded/)
+    // succeeded; "unsteady" when a shared CPU's noise puts its CI beyond the ±25% sanity bound
+    expect(last).toMatch(/2\/4 \w{12} (✔ succeeded|~ unsteady)/)
+    expect(last).toMatch(/4\/4 \w{12} (✔ succeeded|~ unsteady)/)
     expect(last).toContain("finished: 3 succeeded, 1 already done")
     expect(last).toContain("EXIT=0")
     expect(await statuses()).toEqual({ interrupted: 1, skipped: 1, succeeded: 4 })
