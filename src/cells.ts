@@ -1,7 +1,7 @@
 // Cell identity and the wire spec: hash = sha256(canonical {config, seed, measure, trainer
 // source digest, dataset digest}); the spec is the fully resolved cell in the trainer's
 // snake_case contract (trainer/PROTOCOL.md §1), with machine-specific paths filled in.
-import { Schema } from "effect"
+import { Runtime, Schema } from "effect"
 import { existsSync } from "node:fs"
 import { dirname, isAbsolute, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -18,7 +18,10 @@ export const trainerDigest = (): string => digestTree(resolve(trainerDir, "tuneg
 const after = (text: string, prefix: string) => text.slice(prefix.length)
 
 /** A grid names a data file that is not there: reported before anything runs. */
-export class DatasetNotFound extends Schema.TaggedError<DatasetNotFound>()("DatasetNotFound", { message: Schema.String }) {}
+export class DatasetNotFound extends Schema.TaggedError<DatasetNotFound>()("DatasetNotFound", { message: Schema.String }) {
+  /** Refused before any trainer starts, like an invalid grid: exit 2 (src/commands/exit.ts). */
+  readonly [Runtime.errorExitCode] = 2
+}
 
 /** Digest of what a cell trains on; a changed data file gives a new cell hash. */
 export const datasetDigest = (config: CellConfig, baseDir: string): string => {

@@ -13,6 +13,7 @@ import { reportCommand, runsCommand } from "./commands/report.ts"
 import { rerunCommand } from "./commands/rerun.ts"
 import { runCommand } from "./commands/run.ts"
 import { sqlCommand } from "./commands/sql.ts"
+import { helpShown, usagePresenter } from "./commands/usage.ts"
 import { tunegridVersion } from "./env.ts"
 import { explainIoError } from "./ioerror.ts"
 
@@ -26,6 +27,7 @@ const reportFailure = (cause: Cause.Cause<unknown>) =>
   Effect.sync(() => {
     if (Cause.hasInterruptsOnly(cause)) return
     const error = Cause.squash(cause)
+    if (helpShown(error) !== null) return // the presenter already said it (src/commands/usage.ts)
     const known = error instanceof Error && typeof (error as { _tag?: unknown })._tag === "string"
     const io = known ? null : explainIoError(String(error))
     const where = (error as { path?: unknown }).path
@@ -35,6 +37,9 @@ const reportFailure = (cause: Cause.Cause<unknown>) =>
 
 Command.run(cli, { version: tunegridVersion }).pipe(
   Effect.tapCause(reportFailure),
+  // help with nothing wrong (bare `tunegrid`) is a success
+  Effect.catchIf((e) => helpShown(e)?.problems === 0, () => Effect.void),
+  Effect.provide(usagePresenter),
   Effect.provide(NodeServices.layer),
   (program) => NodeRuntime.runMain(program, { disableErrorReporting: true })
 )

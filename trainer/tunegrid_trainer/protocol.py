@@ -31,8 +31,10 @@ import typing
 from dataclasses import dataclass, field
 from typing import Literal, Optional, Union
 
-PRESETS = ("tiny", "qwen2.5-0.5b", "qwen2.5-1.5b", "qwen2.5-7b", "llama-3.1-8b")
-Preset = Literal["tiny", "qwen2.5-0.5b", "qwen2.5-1.5b", "qwen2.5-7b", "llama-3.1-8b"]
+from .presets import PRESETS as _PRESET_TABLE  # noqa: E402  (presets.json: the one preset list)
+
+PRESETS = tuple(_PRESET_TABLE)
+Preset = Literal[PRESETS]  # type: ignore[valid-type]  # the names in presets.json
 Dtype = Literal["fp32", "fp16", "bf16"]
 DataFormat = Literal["language_modeling", "prompt_completion", "conversational", "conversational_prompt_completion",
                      "alpaca", "tokenized"]
