@@ -59,6 +59,9 @@ export const submit = Effect.fnUntraced(function*(o: SubmitOptions) {
   const config = yield* (yield* Slurm).config
   const cpuOnly = loaded.expansion.cells.every((c) => c.config.device === "cpu")
   const resolved = resolveOptions(loaded.def.slurm, o.flags, { name: loaded.def.name, logs: paths.logs, cpuOnly })
+  const notes = loaded.def.measure?.sentinel
+    ? [...resolved.notes, "measure.sentinel: Slurm runs the tasks in any order and several at once, so drift between sentinel runs says little about order effects here"]
+    : resolved.notes
   for (const p of [paths.plan, paths.runs, paths.logs]) mkdirSync(p, { recursive: true })
   const manifest = writePlan(loaded, paths.plan, o.tokenizerDir)
   copyFileSync(resolve(paths.plan, "manifest.json"), resolve(paths.runs, "manifest.json")) // `tunegrid ingest runs/` works too
@@ -70,7 +73,7 @@ export const submit = Effect.fnUntraced(function*(o: SubmitOptions) {
   writeJob(dir, job)
   const slots = Array.from({ length: job.tasks }, (_, i) => i)
   const done = yield* submitSlots(dir, job, slots, config, { sbatch: [], parallel: job.parallel, reason: "submit" })
-  return { ...done, config, notes: resolved.notes, dir }
+  return { ...done, config, notes, dir }
 })
 
 export interface ResubmitOptions {

@@ -3,37 +3,21 @@
 // watched, collected while its tasks run, and the ledger compared with what `tunegrid run` records
 // for the same grid; then a task cancelled mid-run, recorded failed with Slurm's state, and
 // resubmitted until the grid is complete. Skipped only where Slurm is not installed.
-import { DuckDBInstance } from "@duckdb/node-api"
 import { execa, execaSync } from "execa"
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
+import { readdirSync, readFileSync } from "node:fs"
+import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { findPython, PythonNotFound } from "../../src/trainer/python.ts"
+import { cli as runCli, noPython, query, root, tempDir } from "../faults/harness.ts"
 
-const root = resolve(import.meta.dirname, "../..")
-const dir = mkdtempSync(join(tmpdir(), "tunegrid-slurm-"))
+const dir = tempDir("slurm")
 const cluster = join(dir, "cluster")
-const env = { NO_COLOR: "1", SLURM_CONF: join(cluster, "slurm.conf"), TUNEGRID_SLURM_MAX_ARRAY_SIZE: "3" }
-const cli = (args: Array<string>) =>
-  execa(process.execPath, [join(root, "src/cli.ts"), ...args], { cwd: root, reject: false, env, timeout: 600_000 })
-
-const query = async (ledger: string, sql: string) => {
-  const db = await DuckDBInstance.create(ledger, { access_mode: "READ_ONLY" })
-  const conn = await db.connect()
-  try {
-    return (await conn.runAndReadAll(sql)).getRowObjectsJS()
-  } finally {
-    conn.closeSync()
-    db.closeSync()
-  }
-}
+const env = { SLURM_CONF: join(cluster, "slurm.conf"), TUNEGRID_SLURM_MAX_ARRAY_SIZE: "3" }
+const cli = (args: Array<string>) => runCli(args, env, { timeout: 600_000 })
 
 const installed = (tool: string) => execaSync("bash", ["-c", `PATH="$PATH:/usr/sbin:/sbin" command -v ${tool}`], { reject: false }).exitCode === 0
 const missing = ["slurmctld", "slurmd", "munged", "sbatch"].filter((t) => !installed(t))
-const python = findPython(null)
 const skip = missing.length > 0 ? `skipped: ${missing.join(", ")} not installed (apt-get install slurm-wlm munge; .ci/run does)`
-  : python instanceof PythonNotFound ? "skipped: no trainer Python (npm run setup:python)" : null
+  : noPython ? "skipped: no trainer Python (npm run setup:python)" : null
 
 type Status = { tasks: Array<{ slot: number; task: string | null; state: string; progress: string | null; runId: string | null }>; sources: string }
 const status = async (job: string): Promise<Status> => {
@@ -149,6 +133,10 @@ describe.skipIf(skip !== null)(`tunegrid slurm on a real one-node Slurm${skip ? 
     expect(String(killed!.error_message)).toContain(`Slurm ended array task ${task!.task} `)
     expect(String(killed!.error_message)).toContain("with state CANCELLED")
     expect((await status(job)).tasks[0]).toMatchObject({ state: "CANCELLED", progress: "finished stop_requested (stopped by SIGTERM)" })
+    // plain `tunegrid ingest` of the same folders knows nothing of Slurm: a stopped run is interrupted
+    const plain = await cli(["ingest", join(job, "runs"), "--ledger", join(dir, "plain.duckdb")])
+    expect(plain.exitCode, String(plain.stderr)).toBe(0)
+    expect(await query(join(dir, "plain.duckdb"), `SELECT run_id, status FROM runs`)).toEqual([{ run_id: task!.runId, status: "interrupted" }])
 
     const again = await cli(["slurm", "resubmit", job, "--failed", "--ledger", ledger])
     expect(again.exitCode, String(again.stderr)).toBe(0)
