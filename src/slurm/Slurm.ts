@@ -19,6 +19,8 @@ export interface TaskReport {
 
 export interface SlurmShape {
   readonly config: Effect.Effect<ClusterConfig, SlurmError>
+  /** Asks `sbatch --test-only` whether the cluster takes these options (nothing is submitted). */
+  readonly check: (args: ReadonlyArray<string>) => Effect.Effect<void, SlurmError>
   /** Runs `sbatch --parsable <args>`; the array job's id. */
   readonly submit: (args: ReadonlyArray<string>) => Effect.Effect<string, SlurmError>
   readonly tasks: (arrayJobIds: ReadonlyArray<string>, config: ClusterConfig) => Effect.Effect<TaskReport, SlurmError>
@@ -41,6 +43,9 @@ const byKey = (states: ReadonlyArray<TaskState>) => new Map(states.map((s) => [t
 
 export const make: SlurmShape = {
   config: Effect.map(need("scontrol", ["show", "config"]), parseConfig),
+  check: (args) =>
+    Effect.flatMap(run("sbatch", ["--test-only", ...args, "--wrap=true"]), (r) =>
+      r.ok ? Effect.void : Effect.fail(new SlurmError({ message: `the cluster refuses these sbatch options (${args.join(" ")}): ${r.stderr || "no message"}` }))),
   submit: (args) =>
     Effect.flatMap(need("sbatch", ["--parsable", ...args]), (out) => {
       const id = parseSubmitted(out)

@@ -9,7 +9,9 @@ export const SlurmGridOptions = Schema.Struct({
   partition: Schema.optionalKey(Schema.NonEmptyString),
   account: Schema.optionalKey(Schema.NonEmptyString),
   /** Per task, in Slurm's --time forms ("30", "1:30:00", "2-00:00:00"). */
-  time: Schema.optionalKey(Schema.String.pipe(Schema.check(Schema.isPattern(slurmTime)))),
+  time: Schema.optionalKey(Schema.String.pipe(Schema.check(Schema.isPattern(slurmTime, {
+    message: "Expected a Slurm time limit (minutes, MM:SS, HH:MM:SS, D-HH:MM:SS or UNLIMITED), e.g. \"1:30:00\""
+  })))),
   /** GPUs per task, requested as --gres=gpu:N; 0 asks for none (CPU cells). */
   gpus: Schema.optionalKey(Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))),
   /** A whole --gres value instead of gpus, e.g. "gpu:a100:1". */
@@ -22,7 +24,7 @@ export const SlurmGridOptions = Schema.Struct({
   /** Let Slurm requeue a task that is preempted or whose node fails (--requeue). */
   requeue: Schema.optionalKey(Schema.Boolean),
   /** Further sbatch options, each one argument: ["--qos=high", "--constraint=h100"]. */
-  sbatch: Schema.optionalKey(Schema.Array(Schema.String.pipe(Schema.check(Schema.isPattern(/^--?\w/)))))
+  sbatch: Schema.optionalKey(Schema.Array(Schema.String.pipe(Schema.check(Schema.isPattern(/^--?\w/, { message: "Expected one sbatch option such as \"--qos=high\"" })))))
 })
 export type SlurmGridOptions = typeof SlurmGridOptions.Type
 

@@ -56,9 +56,12 @@ export const submit = Effect.fnUntraced(function*(o: SubmitOptions) {
     return yield* new SlurmJobError({ message: `${dir} already holds a Slurm job (tunegrid-slurm.json); use \`tunegrid slurm resubmit ${o.dir}\`, or another --dir` })
   }
   const loaded = yield* loadGrid(o.gridPath, o.overrides)
-  const config = yield* (yield* Slurm).config
+  yield* refuse(flagProblems({ sbatch: loaded.def.slurm?.sbatch ?? [] }).map((p) => p.replace("--sbatch", `${o.gridPath}: slurm.sbatch`)))
+  const slurm = yield* Slurm
+  const config = yield* slurm.config
   const cpuOnly = loaded.expansion.cells.every((c) => c.config.device === "cpu")
   const resolved = resolveOptions(loaded.def.slurm, o.flags, { name: loaded.def.name, logs: paths.logs, cpuOnly })
+  yield* slurm.check([...resolved.sbatch, arrayArg("0", resolved.options.parallel)]) // before anything is written
   const notes = loaded.def.measure?.sentinel
     ? [...resolved.notes, "measure.sentinel: Slurm runs the tasks in any order and several at once, so drift between sentinel runs says little about order effects here"]
     : resolved.notes
@@ -101,9 +104,11 @@ export const resubmit = Effect.fnUntraced(function*(o: ResubmitOptions) {
   const busy = o.slots.filter((s) => !candidates.includes(s) && !folders.some((f) => f.index === s && statuses.get(f.name) === "succeeded"))
   if (busy.length > 0) return yield* new SlurmJobError({ message: `--task ${busy.join(", ")}: still pending or running in Slurm (\`tunegrid slurm status ${o.dir}\`)` })
   const slots = o.failed ? candidates : [...o.slots]
-  const config = yield* (yield* Slurm).config
+  const slurm = yield* Slurm
+  const config = yield* slurm.config
   const extra = resolveOptions(undefined, o.flags, { name: job.gridName, logs: jobPaths(dir).logs, cpuOnly: true }).sbatch
     .filter((opt) => !/^--(job-name|output|open-mode)=/.test(opt)) // the job's own; only what the flags add
+  if (slots.length > 0) yield* slurm.check([...job.sbatch, ...extra, arrayArg("0", undefined)])
   const done = slots.length === 0
     ? { job, made: [] as Array<Submission> }
     : yield* submitSlots(dir, job, slots, config, { sbatch: extra, parallel: o.flags.parallel ?? job.parallel, reason: "resubmit" })

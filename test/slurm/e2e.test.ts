@@ -4,7 +4,7 @@
 // for the same grid; then a task cancelled mid-run, recorded failed with Slurm's state, and
 // resubmitted until the grid is complete. Skipped only where Slurm is not installed.
 import { execa, execaSync } from "execa"
-import { readdirSync, readFileSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { cli as runCli, noPython, query, root, tempDir } from "../faults/harness.ts"
@@ -59,6 +59,13 @@ describe.skipIf(skip !== null)(`tunegrid slurm on a real one-node Slurm${skip ? 
   afterAll(async () => {
     await execa("bash", [join(root, "test/slurm/cluster.sh"), "stop", cluster], { reject: false, env })
   }, 120_000)
+
+  it("names options the cluster refuses before it writes or submits anything", async () => {
+    const r = await cli(["slurm", "submit", "test/slurm/tiny.ts", "--dir", join(dir, "refused"), "--partition", "nope"])
+    expect(r.exitCode).toBe(1)
+    expect(String(r.stderr)).toMatch(/the cluster refuses these sbatch options \(.*--partition=nope.*\): sbatch: error: invalid partition specified: nope/)
+    expect(existsSync(join(dir, "refused"))).toBe(false)
+  }, 60_000)
 
   it("submits one task per planned run, in arrays no longer than MaxArraySize", async () => {
     const r = await cli(["slurm", "submit", "test/slurm/tiny.ts", "--dir", mainJob])

@@ -117,6 +117,7 @@ describe("status rows", () => {
 
   const slurm = (tasks: SlurmShapeTasks) => Slurm.layerTest({
     config: Effect.succeed({ maxArraySize: 1001, maxArrayTasks: null, accounting: "accounting_storage/none", minJobAgeS: 300 }),
+    check: () => Effect.die("not in this test"),
     submit: () => Effect.die("not in this test"),
     tasks
   })
