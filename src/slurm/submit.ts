@@ -67,7 +67,7 @@ export const submit = Effect.fnUntraced(function*(o: SubmitOptions) {
     : resolved.notes
   for (const p of [paths.plan, paths.runs, paths.logs]) mkdirSync(p, { recursive: true })
   const manifest = writePlan(loaded, paths.plan, o.tokenizerDir)
-  copyFileSync(resolve(paths.plan, "manifest.json"), resolve(paths.runs, "manifest.json")) // `tunegrid ingest runs/` works too
+  copyFileSync(resolve(paths.plan, "manifest.json"), resolve(paths.runs, "manifest.json")) // `tunegrid ingest runs/` works too, once no task runs
   writeFileSync(paths.script, batchScript({ gridName: loaded.def.name, repo: repoRoot, python: o.python, plan: paths.plan, runs: paths.runs, samplerMode: o.samplerMode }), { mode: 0o755 })
   const job: SlurmJob = {
     version: 1, grid: loaded.file, gridName: loaded.def.name, tasks: manifest.runs.length, python: o.python,

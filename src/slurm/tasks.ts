@@ -98,7 +98,9 @@ export const judgeFolder = (f: RunFolder, report: TaskReport | null, all: Readon
   if (f.key === null || report === null) return f.exit !== null && f.key === null ? { record: true } : { record: false }
   const requeuedLater = all.some((o) => o.jobId === f.jobId && o.restartCount > f.restartCount)
   const state = report.live.get(f.key) ?? report.ended.get(f.key) ?? null
-  const requeued = requeuedLater || (state?.restarts != null && state.restarts > f.restartCount)
+  // A task pending again after it wrote this folder was requeued: this execution is over.
+  const pendingAgain = report.live.get(f.key)?.state === "PENDING"
+  const requeued = requeuedLater || pendingAgain || (state?.restarts != null && state.restarts > f.restartCount)
   if (!requeued && report.live.has(f.key)) return { record: false }
   if (f.exit === null && f.quietS < settleS) return { record: false }
   const slurmState = requeued ? (state?.earlier[f.restartCount] ?? "REQUEUED") : (state?.state ?? null)
@@ -112,7 +114,7 @@ export const judgeFolder = (f: RunFolder, report: TaskReport | null, all: Readon
     record: true,
     killed: {
       kind: `slurm_${(slurmState ?? "ended").toLowerCase()}`,
-      message: `${said}${stop}; \`tunegrid slurm resubmit ${jobDir} --failed\` runs the cell again`,
+      message: `${said}${stop}; ${requeued ? "Slurm runs the task again" : `\`tunegrid slurm resubmit ${jobDir} --failed\` runs the cell again`}`,
       detail: JSON.stringify({ task: f.key, job_id: f.jobId, restart: f.restartCount, node: f.node, gpus: f.gpus, state: state ?? null })
     }
   }
@@ -124,7 +126,8 @@ export interface TaskRow {
   readonly spec: string
   /** The cell's label, else its axis values. */
   readonly cell: string
-  /** Latest array task that ran it ("<array job>_<task>"), its state and where that came from. */
+  /** Latest array task that ran it ("<array job>_<task>"), its state and where that came from;
+   * attempts: its executions (submissions, or run folders where Slurm requeued it). */
   readonly task: string | null
   readonly state: string
   readonly source: string | null
@@ -145,7 +148,8 @@ export const taskRows = (
   plan.map(({ spec, cell }, slot) => {
     const attempts = attemptsOf(job, slot)
     const key = attempts.at(-1)?.key ?? null
-    const folder = folders.filter((f) => f.index === slot).at(-1) ?? null
+    const own = folders.filter((f) => f.index === slot)
+    const folder = own.at(-1) ?? null
     const known = key === null ? null : report?.live.get(key) ?? report?.ended.get(key) ?? null
     const state = key === null
       ? "NOT SUBMITTED"
@@ -157,7 +161,7 @@ export const taskRows = (
             ? "ENDED"
             : "ENDED (no record left)"
     return {
-      slot, spec, cell, task: key, state, source: known?.source ?? (folder?.key === key && folder?.exit ? "run folder" : null), attempts: attempts.length,
+      slot, spec, cell, task: key, state, source: known?.source ?? (folder?.key === key && folder?.exit ? "run folder" : null), attempts: Math.max(attempts.length, own.length),
       node: known?.node ?? folder?.node ?? null, gpus: folder?.gpus ?? null, gpuUuid: folder?.gpuUuid ?? null,
       runId: folder?.name ?? null, progress: folder === null ? null : `${folder.progress}${folder.exit?.stoppedBy ? ` (stopped by ${folder.exit.stoppedBy})` : ""}`
     }

@@ -5,7 +5,8 @@
 #   test/slurm/cluster.sh stop <dir>    stops the daemons it started (by their PID files)
 # Needs Debian's slurm-wlm and munge (slurmctld, slurmd, munged on PATH or in /usr/sbin) and root
 # (slurmd starts each job as its user). Environment: TUNEGRID_SLURM_MAX_ARRAY_SIZE (default 1001,
-# Slurm's own default) sets MaxArraySize, so tests can make arrays split.
+# Slurm's own default) sets MaxArraySize, so tests can make arrays split; TUNEGRID_SLURM_ACCOUNTING=1
+# also starts a private MariaDB and slurmdbd (Debian's slurmdbd and mariadb-server), so sacct works.
 set -euo pipefail
 PATH="$PATH:/usr/sbin:/sbin"
 
@@ -23,8 +24,8 @@ stop() {
       sleep 0.5
     done
   fi
-  # Then slurmd (it may still be ending job steps), slurmctld, and munged.
-  for pidfile in "$dir/slurmd.pid" "$dir/slurmctld.pid" "$dir/munge/munged.pid"; do
+  # Then slurmd (it may still be ending job steps), slurmctld, slurmdbd and its database, and munged.
+  for pidfile in "$dir/slurmd.pid" "$dir/slurmctld.pid" "$dir/slurmdbd.pid" "$dir/db/mariadb.pid" "$dir/munge/munged.pid"; do
     [ -f "$pidfile" ] || continue
     pid=$(cat "$pidfile")
     if kill "$pid" 2>/dev/null; then
@@ -43,6 +44,45 @@ free_port() {
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
   done
   echo "no free TCP port found" >&2; exit 1
+}
+
+# A MariaDB on its own data folder and port, and slurmdbd in front of it; prints the slurm.conf lines.
+start_accounting() {
+  for tool in slurmdbd mariadbd mariadb-install-db mariadb; do
+    command -v "$tool" >/dev/null || { echo "$tool not found: accounting needs Debian's slurmdbd and mariadb-server" >&2; exit 3; }
+  done
+  local db_port dbd_port
+  db_port=$(free_port)
+  dbd_port=$(free_port)
+  while [ "$dbd_port" = "$db_port" ]; do dbd_port=$(free_port); done
+  mkdir -p "$dir/db"
+  [ -d "$dir/db/data/mysql" ] || mariadb-install-db --datadir="$dir/db/data" --user=root --auth-root-authentication-method=normal >"$dir/log/mariadb-install.log" 2>&1
+  mariadbd --datadir="$dir/db/data" --socket="$dir/db/mysql.sock" --port="$db_port" --bind-address=127.0.0.1 --user=root \
+    --pid-file="$dir/db/mariadb.pid" --log-error="$dir/log/mariadb.log" >/dev/null 2>&1 &
+  for _ in $(seq 1 60); do mariadb --socket="$dir/db/mysql.sock" -uroot -e "SELECT 1" >/dev/null 2>&1 && break; sleep 0.5; done
+  mariadb --socket="$dir/db/mysql.sock" -uroot -e "CREATE USER IF NOT EXISTS 'slurm'@'127.0.0.1' IDENTIFIED BY 'slurm';
+    GRANT ALL ON slurm_acct_db.* TO 'slurm'@'127.0.0.1';" >&2
+  cat >"$dir/slurmdbd.conf" <<CONF
+AuthType=auth/munge
+AuthInfo=socket=$dir/munge/munge.socket
+DbdHost=localhost
+DbdAddr=127.0.0.1
+DbdPort=$dbd_port
+SlurmUser=root
+PidFile=$dir/slurmdbd.pid
+LogFile=$dir/log/slurmdbd.log
+StorageType=accounting_storage/mysql
+StorageHost=127.0.0.1
+StoragePort=$db_port
+StorageUser=slurm
+StoragePass=slurm
+StorageLoc=slurm_acct_db
+CONF
+  chmod 600 "$dir/slurmdbd.conf"
+  SLURM_CONF="$dir/slurm.conf" slurmdbd >&2 # it reads slurmdbd.conf beside slurm.conf
+  for _ in $(seq 1 60); do (exec 3<>"/dev/tcp/127.0.0.1/$dbd_port") 2>/dev/null && break; sleep 0.5; done
+  # slurmctld reaches slurmdbd through the munged named by AccountingStoragePass (not AuthInfo)
+  printf 'AccountingStorageType=accounting_storage/slurmdbd\nAccountingStorageHost=127.0.0.1\nAccountingStoragePort=%s\nAccountingStoragePass=%s\n' "$dbd_port" "$dir/munge/munge.socket"
 }
 
 start() {
@@ -74,6 +114,12 @@ start() {
   slurmd_port=$(free_port)
   while [ "$slurmd_port" = "$ctld_port" ]; do slurmd_port=$(free_port); done
 
+  local accounting="AccountingStorageType=accounting_storage/none"
+  if [ "${TUNEGRID_SLURM_ACCOUNTING:-0}" = 1 ]; then
+    touch "$dir/slurm.conf" # slurmdbd finds its own config beside this one
+    accounting=$(start_accounting)
+  fi
+
   cat >"$dir/slurm.conf" <<EOF
 # one-node test cluster written by test/slurm/cluster.sh
 ClusterName=tunegridtest
@@ -96,7 +142,7 @@ TaskPlugin=task/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
+$accounting
 JobCompType=jobcomp/none
 MpiDefault=none
 ReturnToService=2

@@ -1,7 +1,8 @@
-// Slurm end to end on a real one-node cluster (test/slurm/cluster.sh: slurmctld + slurmd + munged,
-// MaxArraySize 3 so four runs need two arrays): the CPU grid test/slurm/tiny.ts submitted,
-// watched, collected while its tasks run, and the ledger compared with what `tunegrid run` records
-// for the same grid; then a task cancelled mid-run, recorded failed with Slurm's state, and
+// Slurm end to end on real one-node clusters (test/slurm/cluster.sh: slurmctld + slurmd + munged).
+// On one without accounting and with MaxArraySize 3 (four runs need two arrays): the CPU grid
+// test/slurm/tiny.ts submitted, watched, collected while its tasks run, and the ledger compared
+// with what `tunegrid run` records for the same grid. On a second one, with slurmdbd where it is
+// installed (so sacct answers): a task cancelled mid-run, recorded failed with Slurm's state, and
 // resubmitted until the grid is complete. Skipped only where Slurm is not installed.
 import { execa, execaSync } from "execa"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
@@ -9,19 +10,24 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { cli as runCli, noPython, query, root, tempDir } from "../faults/harness.ts"
 
-const dir = tempDir("slurm")
-const cluster = join(dir, "cluster")
-const env = { SLURM_CONF: join(cluster, "slurm.conf"), TUNEGRID_SLURM_MAX_ARRAY_SIZE: "3" }
-const cli = (args: Array<string>) => runCli(args, env, { timeout: 600_000 })
-
 const installed = (tool: string) => execaSync("bash", ["-c", `PATH="$PATH:/usr/sbin:/sbin" command -v ${tool}`], { reject: false }).exitCode === 0
+const accounting = installed("slurmdbd") && installed("mariadbd")
+
+const dir = tempDir("slurm")
+const cluster = (name: string, env: Record<string, string>) => ({ dir: join(dir, name), env: { SLURM_CONF: join(dir, name, "slurm.conf"), ...env } })
+type Cluster = ReturnType<typeof cluster>
+const main = cluster("cluster", { TUNEGRID_SLURM_MAX_ARRAY_SIZE: "3" })
+const acct = cluster("cluster-acct", { TUNEGRID_SLURM_ACCOUNTING: accounting ? "1" : "0" })
+const clusterSh = (action: "start" | "stop", c: Cluster) => execa("bash", [join(root, "test/slurm/cluster.sh"), action, c.dir], { reject: false, env: c.env })
+const cli = (args: Array<string>, c: Cluster = main) => runCli(args, c.env, { timeout: 600_000 })
+
 const missing = ["slurmctld", "slurmd", "munged", "sbatch"].filter((t) => !installed(t))
 const skip = missing.length > 0 ? `skipped: ${missing.join(", ")} not installed (apt-get install slurm-wlm munge; .ci/run does)`
   : noPython ? "skipped: no trainer Python (npm run setup:python)" : null
 
 type Status = { tasks: Array<{ slot: number; task: string | null; state: string; progress: string | null; runId: string | null }>; sources: string }
-const status = async (job: string): Promise<Status> => {
-  const r = await cli(["slurm", "status", job, "--json"])
+const status = async (job: string, c: Cluster = main): Promise<Status> => {
+  const r = await cli(["slurm", "status", job, "--json"], c)
   expect(r.exitCode, String(r.stderr)).toBe(0)
   return JSON.parse(String(r.stdout)) as Status
 }
@@ -30,11 +36,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Collect every 2 s until every task has ended and a last collect is done; whether any collect
  * had to leave a running task's folder for later. */
-const collectUntilDone = async (job: string, ledger: string) => {
+const collectUntilDone = async (job: string, ledger: string, c: Cluster = main) => {
   let sawWaiting = false
   for (let i = 0; i < 300; i++) {
-    const done = (await status(job)).tasks.every((t) => ended(t.state))
-    const r = await cli(["slurm", "collect", job, "--ledger", ledger])
+    const done = (await status(job, c)).tasks.every((t) => ended(t.state))
+    const r = await cli(["slurm", "collect", job, "--ledger", ledger], c)
     expect(r.exitCode, String(r.stderr)).toBe(0)
     if (/of running tasks left for later/.test(String(r.stdout))) sawWaiting = true
     if (done) return { sawWaiting, last: String(r.stdout) }
@@ -50,14 +56,15 @@ let live: ReturnType<typeof cli>
 
 describe.skipIf(skip !== null)(`tunegrid slurm on a real one-node Slurm${skip ? ` (${skip})` : ""}`, () => {
   beforeAll(async () => {
-    const up = await execa("bash", [join(root, "test/slurm/cluster.sh"), "start", cluster], { reject: false, env })
+    const up = await clusterSh("start", main)
     expect(up.exitCode, `${up.stdout}\n${up.stderr}`).toBe(0)
     // What `run` records for the same grid, on the same machine, while Slurm runs it.
     live = cli(["run", "test/slurm/tiny.ts", "--no-tui", "--ledger", liveLedger])
   }, 120_000)
 
   afterAll(async () => {
-    await execa("bash", [join(root, "test/slurm/cluster.sh"), "stop", cluster], { reject: false, env })
+    await clusterSh("stop", main)
+    await clusterSh("stop", acct)
   }, 120_000)
 
   it("names options the cluster refuses before it writes or submits anything", async () => {
@@ -119,42 +126,50 @@ describe.skipIf(skip !== null)(`tunegrid slurm on a real one-node Slurm${skip ? 
   }, 900_000)
 
   it("records a task cancelled mid-run as failed with Slurm's state, and resubmission completes the grid", async () => {
+    await clusterSh("stop", main) // its work is done: the CPUs go to the second cluster
+    const up = await clusterSh("start", acct)
+    expect(up.exitCode, `${up.stdout}\n${up.stderr}`).toBe(0)
+    const c = acct
     const job = join(dir, "killed")
     const ledger = join(dir, "killed.duckdb")
     // one run whose window is longer than its 25 s limit, so it is mid-run for a while and a rerun ends
     const r = await cli(["slurm", "submit", "test/slurm/tiny.ts", "--dir", job, "--set", "repeats=1", "--set", "axes.batchSize=[1]",
-      "--set", "measure.window=400 steps", "--set", "measure.maxDuration=25s"])
+      "--set", "measure.window=400 steps", "--set", "measure.maxDuration=25s"], c)
     expect(r.exitCode, String(r.stderr)).toBe(0)
     let task: Status["tasks"][number] | undefined
     for (let i = 0; i < 300 && !task?.progress?.endsWith("(window)"); i++) {
       await sleep(1000)
-      task = (await status(job)).tasks[0]
+      task = (await status(job, c)).tasks[0]
     }
     expect(task?.progress, "the task never reached its window").toMatch(/\(window\)$/)
-    await execa("scancel", [task!.task!], { env })
+    await execa("scancel", [task!.task!], { env: c.env })
 
-    const { last } = await collectUntilDone(job, ledger)
+    const { last } = await collectUntilDone(job, ledger, c)
     expect(last).toMatch(/recorded run \w+: failed|collected 0 runs \(1 already/)
     const [killed] = await query(ledger, `SELECT run_id, status, error_kind, error_message, finish_reason FROM runs`)
     expect(killed).toMatchObject({ run_id: task!.runId, status: "failed", error_kind: "slurm_cancelled", finish_reason: "stop_requested" })
     expect(String(killed!.error_message)).toContain(`Slurm ended array task ${task!.task} `)
     expect(String(killed!.error_message)).toContain("with state CANCELLED")
-    expect((await status(job)).tasks[0]).toMatchObject({ state: "CANCELLED", progress: "finished stop_requested (stopped by SIGTERM)" })
+    const after = await status(job, c)
+    expect(after.tasks[0]).toMatchObject({ state: "CANCELLED", progress: "finished stop_requested (stopped by SIGTERM)" })
+    // with accounting the state comes from sacct; without, from scontrol, and status says which
+    expect(after.sources).toMatch(accounting ? /^squeue \+ sacct$/ : /scontrol show job/)
+    expect(String(killed!.error_message)).toContain(accounting ? "(sacct)" : "(scontrol)")
     // plain `tunegrid ingest` of the same folders knows nothing of Slurm: a stopped run is interrupted
-    const plain = await cli(["ingest", join(job, "runs"), "--ledger", join(dir, "plain.duckdb")])
+    const plain = await cli(["ingest", join(job, "runs"), "--ledger", join(dir, "plain.duckdb")], c)
     expect(plain.exitCode, String(plain.stderr)).toBe(0)
     expect(await query(join(dir, "plain.duckdb"), `SELECT run_id, status FROM runs`)).toEqual([{ run_id: task!.runId, status: "interrupted" }])
 
-    const again = await cli(["slurm", "resubmit", job, "--failed", "--ledger", ledger])
+    const again = await cli(["slurm", "resubmit", job, "--failed", "--ledger", ledger], c)
     expect(again.exitCode, String(again.stderr)).toBe(0)
     expect(String(again.stdout)).toMatch(/resubmitted runs 0 as array job \d+/)
-    await collectUntilDone(job, ledger)
+    await collectUntilDone(job, ledger, c)
     const runs = await query(ledger, `SELECT status, error_kind, finish_reason FROM runs ORDER BY started_at`)
     expect(runs).toEqual([
       { status: "failed", error_kind: "slurm_cancelled", finish_reason: "stop_requested" },
       { status: "succeeded", error_kind: null, finish_reason: "max_seconds" }
     ])
-    const done = await cli(["slurm", "resubmit", job, "--failed", "--ledger", ledger])
+    const done = await cli(["slurm", "resubmit", job, "--failed", "--ledger", ledger], c)
     expect(String(done.stdout)).toContain("nothing to resubmit")
   }, 900_000)
 })

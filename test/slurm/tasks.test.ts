@@ -66,6 +66,11 @@ describe("which run folders the collector records", () => {
     const verdict = judgeFolder(first, requeued, [first, second], 60, "/j")
     expect(verdict.record && verdict.killed?.kind).toBe("slurm_requeued")
     expect(judgeFolder(second, requeued, [first, second], 60, "/j")).toEqual({ record: false })
+    // a task pending again after it wrote a folder was requeued, before its next execution starts
+    const stopped = folder({ exit: { exitCode: 0, stoppedBy: "SIGTERM" } })
+    const pending = judgeFolder(stopped, report([state({ state: "PENDING", reason: "BeginTime" })]), [stopped], 60, "/j")
+    expect(pending.record && pending.killed?.kind).toBe("slurm_requeued")
+    expect(pending.record && pending.killed?.message).toMatch(/Slurm runs the task again$/)
     // sacct --duplicates knows how the first execution ended
     const fromSacct = report([], [state({ state: "COMPLETED", restarts: 1, earlier: ["PREEMPTED"], source: "sacct" })])
     const v2 = judgeFolder(first, fromSacct, [first], 60, "/j")
