@@ -12,6 +12,7 @@ import { plotCommand } from "./commands/plot.ts"
 import { reportCommand, runsCommand } from "./commands/report.ts"
 import { rerunCommand } from "./commands/rerun.ts"
 import { runCommand } from "./commands/run.ts"
+import { slurmCommand } from "./commands/slurm.ts"
 import { sqlCommand } from "./commands/sql.ts"
 import { helpShown, usagePresenter } from "./commands/usage.ts"
 import { tunegridVersion } from "./env.ts"
@@ -19,7 +20,7 @@ import { explainIoError } from "./ioerror.ts"
 
 const cli = Command.make("tunegrid").pipe(
   Command.withDescription("Experiment-as-code grid runner with a reproducibility ledger for LoRA/QLoRA fine-tuning"),
-  Command.withSubcommands([runCommand, reportCommand, sqlCommand, runsCommand, doctorCommand, planCommand, ingestCommand, rerunCommand, exportCommand, plotCommand])
+  Command.withSubcommands([runCommand, reportCommand, sqlCommand, runsCommand, doctorCommand, planCommand, ingestCommand, rerunCommand, exportCommand, plotCommand, slurmCommand])
 )
 
 /** Known failures print their message; anything else prints the full cause. */

@@ -17,7 +17,7 @@ import { decideOutcome, tail, type Evidence } from "./trainer/outcome.ts"
 
 export class IngestError extends Schema.TaggedError<IngestError>()("IngestError", { message: Schema.String }) {}
 
-interface Manifest {
+export interface Manifest {
   readonly grid: GridRow
   readonly measure: Measure
   readonly cells: ReadonlyArray<HashedCell>
@@ -29,10 +29,13 @@ export const writePlan = (loaded: LoadedGrid, out: string, tokenizerDir: string 
   const prepared = prepareGrid(loaded)
   const byIndex = new Map(prepared.cells.map((c) => [c.index, c]))
   mkdirSync(out, { recursive: true })
+  const width = Math.max(3, String(loaded.expansion.runs.length - 1).length)
   const runs = loaded.expansion.runs.map((r, i) => {
     const cell = byIndex.get(r.cell.index)!
     const runId = randomUUID()
-    const file = `${String(i).padStart(3, "0")}-${cell.cellHash.slice(0, 12)}-r${r.repeat}.json`
+    // Zero-padded to the plan's size, so file-name order (the batch runner's, and a Slurm task's
+    // index) is plan order past 999 runs too.
+    const file = `${String(i).padStart(width, "0")}-${cell.cellHash.slice(0, 12)}-r${r.repeat}.json`
     const spec = toSpec(cell, loaded.expansion.measure, runId, { baseDir: dirname(loaded.file), tokenizerDir: tokenizerDir ?? offlineTokenizerDir() })
     writeFileSync(join(out, file), JSON.stringify(spec, null, 2))
     return { file, runId, cellHash: cell.cellHash, repeat: r.repeat, sentinel: r.sentinel ?? null }
@@ -41,6 +44,12 @@ export const writePlan = (loaded: LoadedGrid, out: string, tokenizerDir: string 
   writeFileSync(join(out, "manifest.json"), JSON.stringify(manifest, null, 2))
   return manifest
 }
+
+/** A caller's say on one run folder before it is recorded (the Slurm collector: has the task
+ * ended, and did Slurm end it?). `killed` records the run failed with that kind and message. */
+export type FolderVerdict =
+  | { readonly record: false }
+  | { readonly record: true; readonly killed?: { readonly kind: string; readonly message: string; readonly detail: string | null } }
 
 const readLines = (path: string) => (existsSync(path) ? readFileSync(path, "utf8").split("\n").filter((l) => l.trim().length > 0) : [])
 
@@ -51,7 +60,7 @@ const readJson = <A>(path: string, what: string): Effect.Effect<A, IngestError> 
   })
 
 /** Record every run folder under `dir` that the ledger does not have yet. */
-export const ingestDir = Effect.fnUntraced(function*(dir: string) {
+export const ingestDir = Effect.fnUntraced(function*(dir: string, judge?: (folder: string) => FolderVerdict) {
   const root = resolve(dir)
   const manifest = yield* readJson<Manifest>(join(root, "manifest.json"), "manifest (copied by tunegrid_trainer.batch from the plan folder)")
   const l = yield* Ledger
@@ -61,10 +70,19 @@ export const ingestDir = Effect.fnUntraced(function*(dir: string) {
   const known = new Set((yield* l.rows(`SELECT run_id FROM runs`)).map((r) => String(r.run_id)))
   yield* putGrid(manifest.grid)
   const recorded: Array<{ runId: string; status: string }> = []
+  let waiting = 0
   for (const folder of folders.map((d) => d.name).sort()) {
     const path = join(root, folder)
     const spec = yield* readJson<{ run_id: string; cell_hash: string }>(join(path, "cell.json"), "cell spec")
     if (known.has(spec.run_id)) continue
+    const verdict = judge?.(folder) ?? { record: true }
+    if (!verdict.record) {
+      waiting++
+      continue
+    }
+    // A Slurm task's run has its own id; task.json names the planned run it executes.
+    const task = existsSync(join(path, "task.json")) ? yield* readJson<{ planned_run_id: string }>(join(path, "task.json"), "task record") : null
+    const plannedRun = planned.get(spec.run_id) ?? (task ? planned.get(task.planned_run_id) : undefined)
     const cell = cellsByHash.get(spec.cell_hash)
     if (!cell) return yield* new IngestError({ message: `${path}: cell ${spec.cell_hash.slice(0, 12)} is not in the manifest; ingest the folder made from the same plan` })
 
@@ -80,7 +98,7 @@ export const ingestDir = Effect.fnUntraced(function*(dir: string) {
       events.push(d.success)
     }
     const started = events.find((e) => e.event === "started")
-    const envFile = join(root, "env.json")
+    const envFile = [join(path, "env.json"), join(root, "env.json")].find((f) => existsSync(f)) ?? join(root, "env.json")
     const facts = started?.event === "started"
       ? started.env
       : existsSync(envFile) ? Schema.decodeUnknownSync(EnvFacts)(JSON.parse(readFileSync(envFile, "utf8")), { onExcessProperty: "ignore" }) : null
@@ -89,13 +107,13 @@ export const ingestDir = Effect.fnUntraced(function*(dir: string) {
     yield* putEnvironment(env)
     yield* putCell(cellRow(cell, manifest.measure))
     const exit = existsSync(join(path, "exit.json"))
-      ? yield* readJson<{ exit_code: number | null; signal: string | null; t_end: number }>(join(path, "exit.json"), "exit record")
+      ? yield* readJson<{ exit_code: number | null; signal: string | null; t_end: number; stopped_by?: string | null }>(join(path, "exit.json"), "exit record")
       : { exit_code: null, signal: "unknown (no exit.json: the batch runner stopped during this run)", t_end: events.at(-1)?.t ?? Date.now() / 1000 }
     const firstT = events[0]?.t ?? exit.t_end
     yield* startRun({
       runId: spec.run_id, cellHash: cell.cellHash, envHash: env.envHash, gridHash: manifest.grid.gridHash, seed: cell.seed,
-      repeat: planned.get(spec.run_id)?.repeat ?? 0, origin: "ingest", startedAt: firstT, rerunOf: null,
-      sentinel: planned.get(spec.run_id)?.sentinel ?? null
+      repeat: plannedRun?.repeat ?? 0, origin: "ingest", startedAt: firstT, rerunOf: null,
+      sentinel: plannedRun?.sentinel ?? null
     })
     let terminal: Evidence["terminal"] = null
     for (const event of events) {
@@ -110,11 +128,14 @@ export const ingestDir = Effect.fnUntraced(function*(dir: string) {
       if (Result.isSuccess(d)) yield* recordSamplerEvent(spec.run_id, d.success)
     }
     const stderr = existsSync(join(path, "stderr.log")) ? readFileSync(join(path, "stderr.log"), "utf8") : ""
-    const end = decideOutcome({
-      terminal, protocolError, exitCode: exit.exit_code, signal: exit.signal, stderrTail: tail(stderr), stopCause: null, endedAt: exit.t_end
+    const decided = decideOutcome({
+      terminal, protocolError, exitCode: exit.exit_code, signal: exit.signal, stderrTail: tail(stderr),
+      stopCause: "stopped_by" in exit && exit.stopped_by ? "interrupt" : null, endedAt: exit.t_end
     })
+    const killed = verdict.killed
+    const end = killed ? { ...decided, status: "failed" as const, errorKind: killed.kind, errorMessage: killed.message, errorDetail: killed.detail } : decided
     yield* endRun(spec.run_id, end)
     recorded.push({ runId: spec.run_id, status: end.status })
   }
-  return { recorded, skipped: folders.length - recorded.length }
+  return { recorded, skipped: folders.length - recorded.length - waiting, waiting }
 })

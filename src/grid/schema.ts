@@ -1,6 +1,7 @@
 // The shapes a grid file may take and what a fully resolved cell looks like. Field names follow
 // HF Trainer / PEFT / bitsandbytes names in camelCase (r, loraAlpha, optim, bnb4bitQuantType).
 import { Schema, Struct } from "effect"
+import { SlurmGridOptions } from "../slurm/options.ts"
 
 const Positive = Schema.Number.pipe(Schema.check(Schema.isGreaterThan(0)))
 const PositiveInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))
@@ -128,7 +129,9 @@ export const GridDef = Schema.Struct({
   seeds: Schema.optionalKey(Schema.Array(NonNegativeInt).pipe(Schema.check(Schema.isMinLength(1)))),
   repeats: Schema.optionalKey(PositiveInt),
   order: Schema.optionalKey(Schema.Union([Schema.Literal("declared"), Schema.Struct({ randomized: NonNegativeInt })])),
-  measure: Schema.optionalKey(MeasureInput)
+  measure: Schema.optionalKey(MeasureInput),
+  /** sbatch options for `tunegrid slurm submit` (partition, account, time, gpus…); flags override them. */
+  slurm: Schema.optionalKey(SlurmGridOptions)
 })
 export type GridDef = typeof GridDef.Type
 
