@@ -1,5 +1,6 @@
 // Rendering query results: markdown, CSV, JSON or an aligned text table. Pure.
 import type { Row } from "./ledger/Ledger.ts"
+import { printable } from "./printable.ts"
 
 export type Format = "md" | "csv" | "json" | "table"
 
@@ -18,8 +19,11 @@ const csvField = (text: string) => (/[",\n]/.test(text) ? `"${text.replace(/"/g,
 
 export const render = (columns: ReadonlyArray<string>, rows: ReadonlyArray<Row>, format: Format): string => {
   if (format === "json") return JSON.stringify(rows, null, 2)
-  const table = rows.map((r) => columns.map((c) => cell(r[c])))
-  if (format === "csv") return [columns.map(csvField).join(","), ...table.map((r) => r.map(csvField).join(","))].join("\n")
+  const data = rows.map((r) => columns.map((c) => cell(r[c])))
+  if (format === "csv") return [columns.map(csvField).join(","), ...data.map((r) => r.map(csvField).join(","))].join("\n")
+  // on a terminal and in Markdown, a newline or an escape sequence in a value (a label) would
+  // break the row or rewrite the screen: shown escaped (CSV and JSON carry it as it is)
+  const table = data.map((r) => r.map(printable))
   if (format === "md") {
     const esc = (t: string) => t.replace(/\|/g, "\\|")
     return [

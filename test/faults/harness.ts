@@ -3,7 +3,7 @@
 // patches the real trainer through sitecustomize or stands in for it through --python.
 import { DuckDBInstance } from "@duckdb/node-api"
 import { execa, type Options } from "execa"
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { findPython, PythonNotFound } from "../../src/trainer/python.ts"
@@ -14,6 +14,12 @@ const found = findPython(null)
 export const noPython = found instanceof PythonNotFound
 export const realPython = found instanceof PythonNotFound ? "python3" : found.python
 export const fakePython = join(injectDir, "fake-python")
+/** Env for a CLI run whose runner SIGKILLs itself right after the n-th ledger statement matching
+ * `pattern` (test/fixtures/inject/runner-hook.ts). */
+export const killRunnerAfter = (pattern: string, nth = 1): Record<string, string> => ({
+  NODE_OPTIONS: `--import ${join(injectDir, "runner-hook.ts")}`,
+  TUNEGRID_RUNNER_KILL: `${pattern}@${nth}`
+})
 
 export const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `tunegrid-${name}-`))
 
@@ -63,12 +69,17 @@ export const waitFor = async (what: string, check: () => boolean, timeoutMs = 12
   }
 }
 
-/** Whether a process id is alive (signal 0 probes without sending anything). */
+/** Whether a process id is alive (signal 0 probes without sending anything); a zombie (dead,
+ * waiting for a parent that may never reap it: an orphan's new parent here is the VM's init) is not. */
 export const alive = (pid: number) => {
   try {
     process.kill(pid, 0)
-    return true
   } catch {
     return false
+  }
+  try {
+    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ").at(-1)!.split(" ")[0] !== "Z"
+  } catch {
+    return true // no /proc: signal 0 is all there is
   }
 }
