@@ -1,6 +1,8 @@
-// Bad grid files through the real CLI: each is refused with the file, the field and what was
-// expected, before any Python process starts or any run is written. (Loader details are in
-// test/grid/load.test.ts; these fill the gaps and check "before anything runs".)
+// Bad grid files and --set values through the real CLI: each is refused with the file, the field and
+// what was expected, before any Python process starts or any run is written (non-finite numbers,
+// seeds beyond the ledger's INTEGER column included). Labels with control characters run, and are
+// printed escaped. (Loader details are in test/grid/load.test.ts; these fill the gaps and check
+// "before anything runs".)
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"

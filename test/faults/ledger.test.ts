@@ -1,11 +1,12 @@
 // The ledger under hostile conditions, with real DuckDB files and the real CLI: a path that is not
-// writable or not a file, a disk that fills up mid-grid (a real tmpfs, when this user may mount
-// one), paths with spaces, quotes and `..`, writing statements given to `sql`, and config values
-// that look like shell commands.
+// writable or not a file, a data file (JSON, CSV) given as the ledger, an export onto the ledger, a
+// disk that fills up mid-grid (a real tmpfs, when this user may mount one), paths with spaces,
+// quotes and `..`, writing statements given to `sql`, the interactive prompt's statement splitting
+// and the runner's refusal naming an idle prompt, and config values that look like shell commands.
 import { execa } from "execa"
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
-import { describe, expect, it } from "vitest"
+import { beforeAll, describe, expect, it } from "vitest"
 import { cli, fakePython, injected, query, realPython, root, tempDir, tinyGrid } from "./harness.ts"
 
 const isRoot = process.getuid?.() === 0
@@ -44,13 +45,19 @@ describe("a ledger that cannot be written", () => {
   })
 })
 
-describe("a data file given as the ledger", () => {
-  const dir = tempDir("data-ledger")
+/** A one-cell grid and a ledger holding its one succeeded run (the fake trainer's four steps). */
+const ledgerWithOneRun = async (name: string, ledgerName = "l.duckdb") => {
+  const dir = tempDir(name)
   const grid = tinyGrid(dir, [1])
+  const ledger = join(dir, ledgerName)
+  const r = await cli(["run", grid, "--no-tui", "--ledger", ledger, "--python", fakePython], injected(dir, { TUNEGRID_FAKE: "1:steps" }))
+  expect(r.exitCode, String(r.stderr)).toBe(0)
+  return { dir, grid, ledger }
+}
 
+describe("a data file given as the ledger", () => {
   it("refuses report output given back as --ledger, naming it, before any trainer starts, and leaves it as it was", async () => {
-    const first = join(dir, "l.duckdb")
-    expect((await cli(["run", grid, "--no-tui", "--ledger", first, "--python", fakePython], injected(dir, { TUNEGRID_FAKE: "1:steps" }))).exitCode).toBe(0)
+    const { dir, grid, ledger: first } = await ledgerWithOneRun("data-ledger")
     const report = await cli(["report", "--format", "json", "--ledger", first])
     const json = join(dir, "report.json")
     writeFileSync(json, String(report.stdout))
@@ -72,12 +79,8 @@ describe("a data file given as the ledger", () => {
 })
 
 describe("export onto the ledger", () => {
-  const dir = tempDir("export-self")
-  const grid = tinyGrid(dir, [1])
-  const ledger = join(dir, "self.duckdb")
-
   it("refuses --out naming the ledger, its WAL or (through a link) the same file, and the ledger stays whole", async () => {
-    expect((await cli(["run", grid, "--no-tui", "--ledger", ledger, "--python", fakePython], injected(dir, { TUNEGRID_FAKE: "1:steps" }))).exitCode).toBe(0)
+    const { dir, ledger } = await ledgerWithOneRun("export-self", "self.duckdb")
     const before = readFileSync(ledger)
     symlinkSync(ledger, join(dir, "link.duckdb"))
     for (const [out, extra] of [[ledger, ["--query", "SELECT 1"]], [ledger, []], [`${ledger}.wal`, ["--query", "SELECT 1"]],
@@ -97,12 +100,13 @@ describe("export onto the ledger", () => {
 })
 
 describe("the interactive sql prompt", () => {
-  const dir = tempDir("sql-prompt")
-  const grid = tinyGrid(dir, [1])
-  const ledger = join(dir, "l.duckdb")
+  let at: Awaited<ReturnType<typeof ledgerWithOneRun>>
+  beforeAll(async () => {
+    at = await ledgerWithOneRun("sql-prompt")
+  }, 120_000)
 
   it("splits statements right around a `--` comment with an apostrophe and a $$ body with a ;, and prints INTERVALs", async () => {
-    expect((await cli(["run", grid, "--no-tui", "--ledger", ledger, "--python", fakePython], injected(dir, { TUNEGRID_FAKE: "1:steps" }))).exitCode).toBe(0)
+    const { ledger } = at
     const input = "SELECT 41 + 1 AS answer -- it's the answer; really\n;\nSELECT $$a;b$$ AS body;\n/* it's; */ SELECT INTERVAL 90 MINUTE AS span;\n"
     const r = await cli(["sql", "--ledger", ledger, "--format", "csv"], {}, { input })
     expect(r.exitCode, String(r.stderr)).toBe(0)
@@ -110,6 +114,7 @@ describe("the interactive sql prompt", () => {
   }, 120_000)
 
   it("names an idle prompt as what holds the ledger when a run is refused, and the run goes once it has left", async () => {
+    const { dir, grid, ledger } = at
     const prompt = execa(process.execPath, [join(root, "src/cli.ts"), "sql", "--ledger", ledger], { cwd: root, reject: false, env: { NO_COLOR: "1" } })
     let seen = ""
     prompt.stdout!.on("data", (chunk: Buffer) => (seen += chunk.toString()))

@@ -1,7 +1,9 @@
-// The runner stopped from outside, for real: SIGTERM and SIGINT stop its children and mark the
-// current run interrupted (what was written stays, the next run resumes); a SIGKILL leaves an
-// orphaned `running` row that the next run marks interrupted before resuming the grid; a second
-// runner on a ledger in use is refused with a message naming the ledger and its holder.
+// The runner stopped from outside, for real: SIGTERM, SIGINT and SIGHUP stop its children and mark
+// the current run interrupted (what was written stays, the next run resumes); a SIGKILL leaves an
+// orphaned `running` row that the next run marks interrupted before resuming the grid, and its
+// children die with it (or, where they could not, the next runner stops them first); a closed
+// stdout does not stop the grid; a second runner on a ledger in use is refused with a message
+// naming the ledger and its holder.
 import { execa } from "execa"
 import { existsSync, readdirSync } from "node:fs"
 import { hostname } from "node:os"
