@@ -114,7 +114,7 @@ for (const view of ["run_summary", "table1", "table2", "failures"]) await query(
 
 // the chatty trainer's 120 MB stayed in its file; the run kept a bounded tail and succeeded
 const chatty = await query(`SELECT r.run_id, r.status, length(r.stderr_tail) AS tail FROM runs r JOIN cells c USING (cell_hash)
-  WHERE c.seed = 44 AND c.config->>'$.batchSize' = '4' AND c.config->>'$.learningRate' = '0.003' AND r.status IN ('succeeded', 'failed')`)
+  WHERE c.seed = 44 AND (c.config->>'$.batchSize') = '4' AND (c.config->>'$.learningRate') = '0.003' AND r.status IN ('succeeded', 'failed')`)
 if (chatty.length === 0) problems.push("the chatty-stderr cell has no finished run")
 for (const c of chatty) {
   const size = statSync(join(dir, ".tunegrid", "runs", String(c.run_id), "stderr.log")).size

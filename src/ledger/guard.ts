@@ -2,9 +2,9 @@
 // or Parquet file given as a database as a temporary in-memory database with a view over it (so a
 // grid would run, print and save nothing), and its lock error names only a PID: these checks turn
 // both into messages naming the file or the process. Pure reads of the file system; no DuckDB.
-import { execFileSync } from "node:child_process"
 import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs"
 import { resolve } from "node:path"
+import { commandLine } from "../proc.ts"
 
 /** Beside the ledger while a runner writes it: who holds it (DuckDB's lock error names only a PID). */
 export const writerFile = (file: string) => `${file}.writer`
@@ -43,21 +43,6 @@ export const refuseNonLedger = (path: string): string | null => {
   if (head.length >= 12 && head.subarray(8, 12).toString("latin1") === "DUCK") return null
   return `${path} is ${looksLike(head)}, not a tunegrid ledger (a DuckDB database): DuckDB would open it as a temporary ` +
     `in-memory database and nothing would be saved. Pass --ledger with a .duckdb file, or a new path to create one`
-}
-
-/** The command line of a local process, or null (gone, another host, or not readable). */
-const commandLine = (pid: string): string | null => {
-  try {
-    const raw = readFileSync(`/proc/${pid}/cmdline`, "utf8")
-    if (raw) return raw.split("\0").filter(Boolean).join(" ")
-  } catch {
-    // no /proc (macOS) or no such process: ask ps
-  }
-  try {
-    return execFileSync("ps", ["-o", "args=", "-p", pid], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() || null
-  } catch {
-    return null
-  }
 }
 
 const tunegridCommand = (cmd: string): string | null => {

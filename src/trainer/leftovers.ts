@@ -6,6 +6,7 @@
 import { Effect } from "effect"
 import { appendFileSync, existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
+import { commandLine, running, startTime } from "../proc.ts"
 
 export interface ChildRecord {
   readonly role: "trainer" | "sampler"
@@ -15,36 +16,6 @@ export interface ChildRecord {
 }
 
 const processesFile = (runDir: string) => join(runDir, "processes.jsonl")
-
-/** /proc/<pid>/stat after the command name (which is in parentheses and may hold spaces):
- * [0] is the state (Z: a zombie, already dead), [19] the start time (field 22 of the line). */
-const stat = (pid: number): Array<string> | null => {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ").at(-1)!.split(" ")
-  } catch {
-    return null
-  }
-}
-
-/** The start time of a live process (Linux), or null where /proc does not say. */
-const startTime = (pid: number): string | null => stat(pid)?.[19] ?? null
-
-const commandLine = (pid: number): string => {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ")
-  } catch {
-    return ""
-  }
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-  } catch {
-    return false
-  }
-  return stat(pid)?.[0] !== "Z"
-}
 
 /** Note a child the moment it is spawned (before anything can kill this runner unannounced). */
 export const recordChild = (runDir: string, role: ChildRecord["role"], pid: number | undefined) => {
@@ -56,14 +27,13 @@ export const recordChild = (runDir: string, role: ChildRecord["role"], pid: numb
   }
 }
 
-/** Whether the process with this record's PID is still that child (same start time; a tunegrid
- * Python module on its command line where /proc shows one). */
+/** Whether the process with this record's PID is still that child: the same start time where
+ * /proc gives one, else a tunegrid Python module on its command line. In doubt, it is not. */
 const stillThere = (c: ChildRecord): boolean => {
-  if (!alive(c.pid)) return false
+  if (!running(c.pid)) return false
   const start = startTime(c.pid)
   if (c.start !== null && start !== null) return start === c.start
-  const cmd = commandLine(c.pid)
-  return cmd === "" ? c.start === null : cmd.includes("tunegrid_trainer")
+  return commandLine(c.pid)?.includes("tunegrid_trainer") ?? false
 }
 
 /** SIGKILL the children recorded in these run folders that are still running; waits up to 5 s
@@ -89,6 +59,6 @@ export const stopLeftovers = (runDirs: ReadonlyArray<string>) =>
         // gone in the meantime
       }
     }
-    for (let waited = 0; waited < 5000 && found.some((c) => alive(c.pid)); waited += 50) yield* Effect.sleep(50)
+    for (let waited = 0; waited < 5000 && found.some((c) => running(c.pid)); waited += 50) yield* Effect.sleep(50)
     return found
   })

@@ -3,9 +3,10 @@
 // patches the real trainer through sitecustomize or stands in for it through --python.
 import { DuckDBInstance } from "@duckdb/node-api"
 import { execa, type Options } from "execa"
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
+import { running } from "../../src/proc.ts"
 import { findPython, PythonNotFound } from "../../src/trainer/python.ts"
 
 export const root = resolve(import.meta.dirname, "../..")
@@ -69,17 +70,6 @@ export const waitFor = async (what: string, check: () => boolean, timeoutMs = 12
   }
 }
 
-/** Whether a process id is alive (signal 0 probes without sending anything); a zombie (dead,
- * waiting for a parent that may never reap it: an orphan's new parent here is the VM's init) is not. */
-export const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-  } catch {
-    return false
-  }
-  try {
-    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ").at(-1)!.split(" ")[0] !== "Z"
-  } catch {
-    return true // no /proc: signal 0 is all there is
-  }
-}
+/** Whether a process id is alive; a zombie (dead, waiting for a parent that may never collect it:
+ * an orphan's new parent here is the VM's init) is not. */
+export const alive = running
