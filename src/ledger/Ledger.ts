@@ -1,7 +1,7 @@
 // The DuckDB ledger file: opening it (one writer at a time, readers read-only), applying
 // ledger/schema.sql and views.sql idempotently, and running statements. Domain writes live in
 // records.ts; this file only owns the connection.
-import { DuckDBConnection, DuckDBInstance, DuckDBTypeId, type DuckDBValue } from "@duckdb/node-api"
+import { DuckDBConnection, DuckDBDataChunkWriter, DuckDBInstance, DuckDBTypeId, JSToDuckDBValueConverter, type DuckDBValue, type JS } from "@duckdb/node-api"
 import { Context, Effect, Layer, Schema, Semaphore } from "effect"
 import { readFileSync, rmSync, writeFileSync } from "node:fs"
 import { hostname } from "node:os"
@@ -18,11 +18,11 @@ export class LedgerError extends Schema.TaggedError<LedgerError>()("LedgerError"
 
 export type Row = Record<string, unknown>
 export type Param = DuckDBValue
-/** One statement of a transaction (`batch`). */
-export interface Statement {
-  readonly sql: string
-  readonly params?: ReadonlyArray<Param>
-}
+/** One statement of a transaction (`batch`), or rows for a TEMP table it created (through
+ * DuckDB's appender: no SQL to parse or parameters to bind per row). */
+export type Statement =
+  | { readonly sql: string; readonly params?: ReadonlyArray<Param> }
+  | { readonly appendTo: string; readonly rows: ReadonlyArray<ReadonlyArray<JS>> }
 
 const sqlFile = (name: string) => readFileSync(new URL(`../../ledger/${name}`, import.meta.url), "utf8")
 
@@ -138,14 +138,24 @@ const open = Effect.fnUntraced(function*(path: string, readOnly: boolean, fileAc
       try: async () => {
         await conn.run("BEGIN TRANSACTION")
         try {
-          for (const s of statements) await conn.run(s.sql, [...(s.params ?? [])])
+          for (const s of statements) {
+            if ("sql" in s) {
+              await conn.run(s.sql, [...(s.params ?? [])])
+              continue
+            }
+            const appender = await conn.createAppender(s.appendTo, "main", "temp")
+            const writer = DuckDBDataChunkWriter.forAppender(appender, { converter: JSToDuckDBValueConverter })
+            for (const row of s.rows) writer.appendRow([...row])
+            writer.flush()
+            appender.closeSync()
+          }
           await conn.run("COMMIT")
         } catch (cause) {
           await conn.run("ROLLBACK").catch(() => undefined)
           throw cause
         }
       },
-      catch: fail(statements.map((s) => s.sql.trim().split("\n")[0]).join(" / "))
+      catch: fail(statements.map((s) => ("sql" in s ? s.sql.trim().split("\n")[0] : `(rows for ${s.appendTo})`)).join(" / "))
     }))
   // Timestamps the ledger writes itself (DEFAULT current_timestamp, ended_at of orphans) in UTC,
   // like the ones the runner writes, whatever the machine's TZ; and `now()` in queries agrees.

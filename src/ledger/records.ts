@@ -10,14 +10,14 @@ import { Ledger, type LedgerError, resultsSql, sentinelSql, type Param, type Sta
 const json = (value: unknown) => JSON.stringify(value ?? null)
 const iso = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString()
 
-export const environmentInsert = (env: Environment): Statement => ({
+export const environmentInsert = (env: Environment) => ({
   sql: `INSERT OR IGNORE INTO environments (env_hash, hashed, facts, gpu_name, gpu_memory_mib, driver, cuda, torch, python, hostname, git_commit, git_dirty)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
   params: [env.envHash, json(env.hashed), json(env.facts), env.facts.gpu_name, env.facts.gpu_memory_mib, env.facts.driver, env.facts.cuda,
     env.facts.torch, env.facts.python, env.facts.hostname, env.facts.git_commit, env.facts.git_dirty]
 })
 
-const execute = (s: Statement) => Effect.flatMap(Ledger, (l) => l.exec(s.sql, s.params))
+const execute = (s: { readonly sql: string; readonly params: ReadonlyArray<Param> }) => Effect.flatMap(Ledger, (l) => l.exec(s.sql, s.params))
 
 export const putEnvironment = (env: Environment) => execute(environmentInsert(env))
 
@@ -33,7 +33,7 @@ export interface GridRow {
   readonly measure: unknown
 }
 
-export const gridInsert = (g: GridRow): Statement => ({
+export const gridInsert = (g: GridRow) => ({
   sql: `INSERT OR IGNORE INTO grids (grid_hash, name, description, source_path, source_text, source_hash, definition, overrides, measure)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
   params: [g.gridHash, g.name, g.description, g.sourcePath, g.sourceText, g.sourceHash, json(g.definition), json(g.overrides), json(g.measure)]
@@ -53,24 +53,23 @@ export interface CellRow {
 }
 
 const cellColumns = `cell_hash, label, config, seed, measure, axis_values, trainer_digest, dataset_digest`
-const cellParams = (c: CellRow): Array<Param> =>
+const cellValues = (c: CellRow) =>
   [c.cellHash, c.label, json(c.config), c.seed, json(c.measure), json(c.axisValues), c.trainerDigest, c.datasetDigest]
 
-/** Rows per multi-row INSERT: one statement per row cost ~3 ms each (30 s for a 10,000-cell grid). */
-const cellsPerStatement = 500
+/** Statements (for `batch`) that add cells not yet in the ledger: appended into a TEMP table,
+ * then copied with INSERT OR IGNORE. One INSERT per cell took 30 s for a 10,000-cell grid;
+ * bench/grid-start.ts times this. */
+export const cellInserts = (cells: ReadonlyArray<CellRow>): Array<Statement> => [
+  {
+    sql: `CREATE OR REPLACE TEMP TABLE new_cells (cell_hash VARCHAR, label VARCHAR, config VARCHAR, seed INTEGER, measure VARCHAR,
+      axis_values VARCHAR, trainer_digest VARCHAR, dataset_digest VARCHAR)`
+  },
+  { appendTo: "new_cells", rows: cells.map(cellValues) },
+  { sql: `INSERT OR IGNORE INTO cells (${cellColumns}) SELECT ${cellColumns} FROM new_cells` },
+  { sql: `DROP TABLE new_cells` }
+]
 
-/** INSERT OR IGNORE statements for many cells, a few hundred rows each (for `batch`). */
-export const cellInserts = (cells: ReadonlyArray<CellRow>): Array<Statement> => {
-  const out: Array<Statement> = []
-  for (let i = 0; i < cells.length; i += cellsPerStatement) {
-    const chunk = cells.slice(i, i + cellsPerStatement)
-    const values = chunk.map((_, j) => `(${Array.from({ length: 8 }, (_, k) => `$${j * 8 + k + 1}`).join(", ")})`).join(",\n")
-    out.push({ sql: `INSERT OR IGNORE INTO cells (${cellColumns}) VALUES ${values}`, params: chunk.flatMap(cellParams) })
-  }
-  return out
-}
-
-export const putCell = (c: CellRow) => execute(cellInserts([c])[0]!)
+export const putCell = (c: CellRow) => Effect.flatMap(Ledger, (l) => l.batch(cellInserts([c])))
 
 export interface RunStart {
   readonly runId: string

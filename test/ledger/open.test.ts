@@ -133,17 +133,22 @@ describe("cells written in bulk", () => {
     trainerDigest: "t", datasetDigest: "d"
   })
 
-  it("inserts 1,201 cells in three statements, and ignores those already there", async () => {
-    const cells = Array.from({ length: 1201 }, (_, i) => cell(i))
-    expect(cellInserts(cells)).toHaveLength(3)
+  it("appends 3,001 cells in one transaction, ignoring those already there, and rolls back whole", async () => {
+    const cells = Array.from({ length: 3001 }, (_, i) => cell(i))
     const path = join(dir(), "l.duckdb")
-    const n = await withLedger(path, Effect.gen(function*() {
+    const out = await withLedger(path, Effect.gen(function*() {
       const l = yield* Ledger
       yield* l.batch(cellInserts(cells.slice(0, 700)))
-      yield* l.batch(cellInserts(cells)) // the first 700 again
-      return yield* l.rows(`SELECT count(*)::INT AS n, count(label)::INT AS labelled, max(seed) AS top FROM cells`)
+      yield* l.batch(cellInserts([...cells, cells[5]!])) // the first 700 again, and one twice
+      const stored = yield* l.rows(`SELECT count(*)::INT AS n, count(label)::INT AS labelled, max(seed) AS top,
+        max((config->>'$.r')::INT) AS r FROM cells`)
+      // a batch that fails after its cells (here: a statement that cannot run) leaves none of them
+      const failed = yield* Effect.flip(l.batch([...cellInserts([cell(5000)]), { sql: `SELECT * FROM no_such_table` }]))
+      return { stored, failed: failed.message, after: yield* l.rows(`SELECT count(*)::INT AS n FROM cells`) }
     }))
-    expect(n).toEqual([{ n: 1201, labelled: 600, top: 1200 }])
+    expect(out.stored).toEqual([{ n: 3001, labelled: 1500, top: 3000, r: 3000 }])
+    expect(out.failed).toMatch(/no_such_table/)
+    expect(out.after).toEqual([{ n: 3001 }])
   })
 })
 
