@@ -1,6 +1,7 @@
-// The DuckDB ledger file: opening it (one writer at a time, readers read-only), applying
-// ledger/schema.sql and views.sql idempotently, and running statements. Domain writes live in
-// records.ts; this file only owns the connection.
+// The DuckDB ledger file: opening it (one writer at a time, readers read-only; only a DuckDB
+// database or a new path, see guard.ts), applying ledger/schema.sql and views.sql idempotently,
+// completing runs an older runner left without results, and running statements, alone or as one
+// transaction. Domain writes live in records.ts; this file only owns the connection.
 import { DuckDBConnection, DuckDBDataChunkWriter, DuckDBInstance, DuckDBTypeId, JSToDuckDBValueConverter, type DuckDBValue, type JS } from "@duckdb/node-api"
 import { Context, Effect, Layer, Schema, Semaphore } from "effect"
 import { readFileSync, rmSync, writeFileSync } from "node:fs"
@@ -8,8 +9,6 @@ import { hostname } from "node:os"
 import { resolve } from "node:path"
 import { explainIoError } from "../ioerror.ts"
 import { holderOf, refuseNonLedger, writerFile } from "./guard.ts"
-
-export { writerFile }
 
 export class LedgerError extends Schema.TaggedError<LedgerError>()("LedgerError", {
   path: Schema.String,

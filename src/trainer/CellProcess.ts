@@ -7,7 +7,7 @@ import { Deferred, Effect, Fiber, Schema, Stream } from "effect"
 import { execa } from "execa"
 import { closeSync, openSync } from "node:fs"
 import { trainerDir } from "../cells.ts"
-import { decodeTrainerLine, decodeSamplerLine, trainerSequence, type SamplerEvent, type TrainerEvent } from "../protocol.ts"
+import { decodeSamplerLine, decodeTrainerLine, trainerSequence, type SamplerEvent, type TrainerEvent } from "../protocol.ts"
 import { pythonEnv } from "./python.ts"
 import { tail, tailOfFile, type Evidence, type StopCause } from "./outcome.ts"
 
