@@ -12,6 +12,7 @@ import { execa } from "execa"
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
+import { running as stillRunning, startTime } from "../src/proc.ts"
 
 const root = resolve(import.meta.dirname, "..")
 const dir = process.argv[2] ?? mkdtempSync(join(tmpdir(), "tunegrid-soak-"))
@@ -46,15 +47,18 @@ const query = async (sql: string) => {
   }
 }
 
-/** Live processes started for this soak's runs (their command line names a spec under `dir`). */
-const soakProcesses = () =>
-  readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(dir) && !readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.startsWith("Z")
-    } catch {
-      return false
-    }
+/** Trainers and samplers of this soak's runs still running (each run folder's processes.jsonl
+ * lists them, with their start times against PID reuse). */
+const soakProcesses = () => {
+  const runs = join(dir, ".tunegrid", "runs")
+  if (!existsSync(runs)) return []
+  return readdirSync(runs).flatMap((run) => {
+    const file = join(runs, run, "processes.jsonl")
+    if (!existsSync(file)) return []
+    return readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { role: string; pid: number; start: string | null })
+      .filter((c) => stillRunning(c.pid) && startTime(c.pid) === c.start).map((c) => `${c.role} ${c.pid}`)
   })
+}
 
 const problems: Array<string> = []
 const started = Date.now()
