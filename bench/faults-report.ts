@@ -20,7 +20,7 @@ const issue15: Array<[string, RegExp]> = [
   ["9 non-finite numbers refused by name", /infinite learning rate|overflow to Infinity/],
   ["10 labels with control characters escaped for display, stored as given", /labels with control characters|printable/],
   ["11 an idle sql prompt named as the holder; statements split right", /interactive sql prompt|takeStatements/],
-  ["12 cells written a few hundred to a statement (bench/grid-start.ts times it)", /cells written in bulk/]
+  ["12 a grid's cells appended in one transaction, not one INSERT each (bench/grid-start.ts times it)", /cells written in bulk/]
 ]
 
 if (existsSync(vitestJson)) {
