@@ -36,6 +36,17 @@ const reportFailure = (cause: Cause.Cause<unknown>) =>
     else console.error(known ? `error: ${error.message}` : Cause.pretty(cause))
   })
 
+// An ssh disconnect (SIGHUP) stops a run as SIGTERM does: the current run is recorded interrupted
+// and its trainer stopped (Node's default for SIGHUP is to die on the spot, leaving a `running` row).
+process.on("SIGHUP", () => process.kill(process.pid, "SIGTERM"))
+// `run … | head`, or a terminal gone with the ssh session: once nothing reads stdout/stderr, writes
+// fail (EPIPE, EIO). The grid goes on and records every run; there is just nobody to print to.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE" && e.code !== "EIO" && e.code !== "ERR_STREAM_DESTROYED") throw e
+  })
+}
+
 Command.run(cli, { version: tunegridVersion }).pipe(
   Effect.tapCause(reportFailure),
   // help with nothing wrong (bare `tunegrid`) is a success

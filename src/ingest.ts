@@ -11,9 +11,9 @@ import type { LoadedGrid } from "./grid/load.ts"
 import type { Measure } from "./grid/schema.ts"
 import { Ledger } from "./ledger/Ledger.ts"
 import { endRun, putCell, putEnvironment, putGrid, recordSamplerEvent, recordTrainerEvent, startRun, type GridRow } from "./ledger/records.ts"
-import { decodeSamplerLine, decodeTrainerLine, EnvFacts, type TrainerEvent } from "./protocol.ts"
+import { decodeSamplerLine, decodeTrainerLine, EnvFacts, trainerSequence, type TrainerEvent } from "./protocol.ts"
 import { cellRow, prepareGrid } from "./recorder.ts"
-import { decideOutcome, tail, type Evidence } from "./trainer/outcome.ts"
+import { decideOutcome, tail, tailOfFile, type Evidence } from "./trainer/outcome.ts"
 
 export class IngestError extends Schema.TaggedError<IngestError>()("IngestError", { message: Schema.String }) {}
 
@@ -89,13 +89,15 @@ export const ingestDir = Effect.fnUntraced(function*(dir: string, judge?: (folde
     const trainerLines = readLines(join(path, "trainer.jsonl"))
     const events: Array<TrainerEvent> = []
     let protocolError: string | null = null
+    const sequence = trainerSequence()
     for (const [i, line] of trainerLines.entries()) {
       const d = decodeTrainerLine(line)
-      if (Result.isFailure(d)) {
-        protocolError = `${join(folder, "trainer.jsonl")} line ${i + 1} is not a protocol event (${d.failure.split("\n")[0]})`
+      const problem = Result.isFailure(d) ? `is not a protocol event (${d.failure.split("\n")[0]})` : sequence(d.success)
+      if (problem !== null) {
+        protocolError = `${join(folder, "trainer.jsonl")} line ${i + 1}: ${problem}`
         break
       }
-      events.push(d.success)
+      if (Result.isSuccess(d)) events.push(d.success)
     }
     const started = events.find((e) => e.event === "started")
     const envFile = [join(path, "env.json"), join(root, "env.json")].find((f) => existsSync(f)) ?? join(root, "env.json")
@@ -127,9 +129,8 @@ export const ingestDir = Effect.fnUntraced(function*(dir: string, judge?: (folde
       const d = decodeSamplerLine(line)
       if (Result.isSuccess(d)) yield* recordSamplerEvent(spec.run_id, d.success)
     }
-    const stderr = existsSync(join(path, "stderr.log")) ? readFileSync(join(path, "stderr.log"), "utf8") : ""
     const decided = decideOutcome({
-      terminal, protocolError, exitCode: exit.exit_code, signal: exit.signal, stderrTail: tail(stderr),
+      terminal, protocolError, exitCode: exit.exit_code, signal: exit.signal, stderrTail: tail(tailOfFile(join(path, "stderr.log"))),
       stopCause: "stopped_by" in exit && exit.stopped_by ? "interrupt" : null, endedAt: exit.t_end
     })
     const killed = verdict.killed

@@ -4,6 +4,7 @@
 import { Deferred, Effect } from "effect"
 import type { HashedCell } from "./cells.ts"
 import { short } from "./hash.ts"
+import { printable } from "./printable.ts"
 import type { RunEnd } from "./ledger/records.ts"
 import type { SamplerEvent, TrainerEvent } from "./protocol.ts"
 import { CI_SANITY_BOUND, unreliable } from "./report/noise.ts"
@@ -65,7 +66,7 @@ const fmt = (n: number | null | undefined, digits = 1) => (n === null || n === u
 
 export const describeCell = (cell: HashedCell) => {
   const values = Object.entries(cell.axisValues).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join("+") : String(v)}`)
-  return [cell.label, ...values].filter(Boolean).join(" ") || "(single cell)"
+  return printable([cell.label, ...values].filter(Boolean).join(" ")) || "(single cell)"
 }
 
 export const plainProgress = (write: (line: string) => void): Progress => {

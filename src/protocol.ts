@@ -3,9 +3,17 @@
 // test/contract.test.ts checks the two agree.
 import { Result, Schema } from "effect"
 
-const Num = Schema.Number
-const NullNum = Schema.NullOr(Schema.Number)
+// Every number is finite (the trainer writes NaN/Infinity as null; `1e400` would parse as
+// Infinity). Numbers stored in the ledger's INTEGER and BIGINT columns (ledger/schema.sql) are
+// integers in that column's range, so an event the ledger could not hold fails its run as
+// `protocol` here, before any write, rather than as a DuckDB error in the middle of a grid.
+const Num = Schema.Finite
+const NullNum = Schema.NullOr(Schema.Finite)
 const NullStr = Schema.NullOr(Schema.String)
+/** INTEGER columns (steps.step, steps.samples, runs.error_step). */
+const Int32 = Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 2 ** 31 - 1 })))
+/** BIGINT columns (token counts, the throttle bitmask): Schema.Int already stops at 2^53. */
+const Count = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
 
 export const ModelFacts = Schema.Struct({
   name: Schema.String,
@@ -79,12 +87,12 @@ export const Started = Schema.Struct({
 export const Step = Schema.Struct({
   event: Schema.Literal("step"),
   t: Num,
-  step: Num,
+  step: Int32,
   t_start: Num,
   t_end: Num,
-  tokens: Num,
-  padded_tokens: Num,
-  samples: Num,
+  tokens: Count,
+  padded_tokens: Count,
+  samples: Int32,
   loss: Num,
   lr: Num,
   grad_norm: NullNum,
@@ -115,7 +123,7 @@ export const Failed = Schema.Struct({
   t: Num,
   kind: FailureKind,
   message: Schema.String,
-  step: NullNum,
+  step: Schema.NullOr(Int32),
   memory_mib: NullNum,
   detail: NullStr
 })
@@ -147,7 +155,7 @@ export const Sample = Schema.Struct({
   util_pct: NullNum,
   sm_clock_mhz: NullNum,
   temp_c: NullNum,
-  throttle: NullNum,
+  throttle: Schema.NullOr(Count),
   host_rss_mib: NullNum,
   host_cpu_pct: NullNum
 })
@@ -173,6 +181,18 @@ const decodeSampler = Schema.decodeUnknownResult(Schema.fromJsonString(SamplerEv
 /** Decode one stdout line; the failure is a message naming what was wrong. */
 export const decodeTrainerLine = (line: string): Result.Result<TrainerEvent, string> =>
   Result.mapError(decodeTrainer(line, options), (e) => e.message)
+
+/** What a single line's schema cannot check: step numbers increase from one event to the next
+ * (a repeated step would also collide in the ledger's steps table). A checker per trainer run. */
+export const trainerSequence = () => {
+  let last: number | null = null
+  return (event: TrainerEvent): string | null => {
+    if (event.event !== "step") return null
+    if (last !== null && event.step <= last) return `step ${event.step} after step ${last} (step numbers must increase)`
+    last = event.step
+    return null
+  }
+}
 
 export const decodeSamplerLine = (line: string): Result.Result<SamplerEvent, string> =>
   Result.mapError(decodeSampler(line, options), (e) => e.message)

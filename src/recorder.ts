@@ -6,7 +6,8 @@ import { datasetDigest, hashCell, scriptInput, trainerDigest, type HashedCell } 
 import type { Environment } from "./env.ts"
 import type { LoadedGrid } from "./grid/load.ts"
 import { hashJson, sha256 } from "./hash.ts"
-import { putCell, putEnvironment, putGrid, type GridRow } from "./ledger/records.ts"
+import { Ledger } from "./ledger/Ledger.ts"
+import { cellInserts, environmentInsert, gridInsert, type GridRow } from "./ledger/records.ts"
 
 export interface PreparedGrid {
   readonly grid: GridRow
@@ -45,9 +46,8 @@ export const cellRow = (cell: HashedCell, measure: unknown) => ({
   script: cell.script ?? null
 })
 
+/** The environment, the grid and its cells in one transaction (a grid row never lacks its cells),
+ * the cells a few hundred to a statement. */
 export const recordGrid = (env: Environment, prepared: PreparedGrid) =>
-  Effect.gen(function*() {
-    yield* putEnvironment(env)
-    yield* putGrid(prepared.grid)
-    yield* Effect.forEach(prepared.cells, (cell) => putCell(cellRow(cell, prepared.grid.measure)), { discard: true })
-  })
+  Effect.flatMap(Ledger, (l) =>
+    l.batch([environmentInsert(env), gridInsert(prepared.grid), ...cellInserts(prepared.cells.map((cell) => cellRow(cell, prepared.grid.measure)))]))

@@ -11,11 +11,12 @@ import { gridInvalid, loadGrid } from "./grid/load.ts"
 import { missingLibraries } from "./grid/libraries.ts"
 import { checkDevice } from "./grid/validate.ts"
 import { Ledger } from "./ledger/Ledger.ts"
-import { endRun, markOrphansInterrupted, recordSamplerEvent, recordTrainerEvent, startRun, succeededKeys } from "./ledger/records.ts"
+import { endRun, markOrphansInterrupted, recordSamplerEvent, recordTrainerEvent, refusedEvent, startRun, succeededKeys } from "./ledger/records.ts"
 import type { Progress, RunControl, RunFigures } from "./progress.ts"
 import { prepareGrid, recordGrid } from "./recorder.ts"
 import { runCellProcesses } from "./trainer/CellProcess.ts"
 import { checkDatasets } from "./trainer/datacheck.ts"
+import { recordChild, stopLeftovers } from "./trainer/leftovers.ts"
 import { decideOutcome } from "./trainer/outcome.ts"
 import { probeEnvironment } from "./trainer/probe.ts"
 
@@ -32,21 +33,29 @@ export interface RunOptions {
   readonly control?: RunControl
 }
 
+const plainRow = (row: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === "bigint" ? Number(v) : v])) as unknown as RunFigures
+
 // SELECT * so that columns added to results later (the tok/s CI) reach the watchers when present.
 const figuresOf = (runId: string) =>
   Effect.flatMap(Ledger, (l) => l.rows(`SELECT * FROM results WHERE run_id = $1`, [runId])).pipe(
-    Effect.map((rows) => {
-      if (rows[0] === undefined) return null
-      const plain = Object.fromEntries(Object.entries(rows[0]).map(([k, v]) => [k, typeof v === "bigint" ? Number(v) : v]))
-      return plain as unknown as RunFigures
-    })
+    Effect.map((rows) => (rows[0] === undefined ? null : plainRow(rows[0])))
   )
 
-/** The latest succeeded run's figures for a cell that is already done (shown by the TUI's table). */
-const priorFigures = (cellHash: string, repeat: number, envHash: string) =>
+/** The latest succeeded run's figures for each cell already done in this environment, by
+ * `${cell_hash}#${repeat}` (shown by the TUI's table): one query, however many cells are done. */
+const priorFigures = (envHash: string) =>
   Effect.flatMap(Ledger, (l) =>
-    l.rows(`SELECT run_id FROM runs WHERE cell_hash = $1 AND repeat = $2 AND env_hash = $3 AND status = 'succeeded' ORDER BY ended_at DESC LIMIT 1`,
-      [cellHash, repeat, envHash])).pipe(Effect.flatMap((rows) => (rows[0] ? figuresOf(String(rows[0].run_id)) : Effect.succeed(null))))
+    l.rows(`SELECT k.key AS _key, x.* FROM (
+        SELECT cell_hash || '#' || repeat AS key, arg_max(run_id, ended_at) AS run_id FROM runs
+        WHERE env_hash = $1 AND status = 'succeeded' GROUP BY cell_hash, repeat
+      ) k JOIN results x USING (run_id)`, [envHash])).pipe(
+    Effect.map((rows) => new Map(rows.map(({ _key, ...row }) => [String(_key), plainRow(row)])))
+  )
+
+/** Stop what a killed runner left of its runs (their processes.jsonl) before any cell starts. */
+export const stopLeftoversOf = (orphanRunIds: ReadonlyArray<string>, artifacts: string) =>
+  stopLeftovers(orphanRunIds.map((id) => join(artifacts, id)))
 
 export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
   const loaded = yield* loadGrid(o.gridPath, o.overrides)
@@ -61,11 +70,16 @@ export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
   const prepared = prepareGrid(loaded)
   yield* checkDatasets(o.python, o.gridPath, dirname(loaded.file), loaded.expansion.cells) // every row read once, before any trainer starts
   const ledger = yield* Ledger
+  const artifacts = resolve(dirname(resolve(ledger.path)), ".tunegrid", "runs")
   const orphans = yield* markOrphansInterrupted
   if (orphans.length > 0) o.progress.summary({ "orphaned runs marked interrupted": orphans.length })
+  const leftovers = yield* stopLeftoversOf(orphans, artifacts)
+  if (leftovers.length > 0) o.progress.summary({ "leftover processes of a killed runner stopped": leftovers.length })
+  if (ledger.repaired.length > 0) o.progress.summary({ "succeeded runs without results: results computed": ledger.repaired.length })
   yield* recordGrid(env, prepared)
 
   const done = o.fresh ? new Set<string>() : yield* succeededKeys(env.envHash)
+  const prior = done.size > 0 ? yield* priorFigures(env.envHash) : new Map<string, RunFigures>()
   const byIndex = new Map(prepared.cells.map((c) => [c.index, c]))
   const runs = loaded.expansion.runs.map((r) => ({ cell: byIndex.get(r.cell.index)!, repeat: r.repeat, sentinel: r.sentinel ?? null }))
   const toRun = runs.filter((r) => !done.has(`${r.cell.cellHash}#${r.repeat}`)).length
@@ -75,12 +89,11 @@ export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
     rows: runs.map((r, i) => ({ position: `${i + 1}/${runs.length}`, cellHash: r.cell.cellHash, repeat: r.repeat, label: r.cell.label, axisValues: r.cell.axisValues }))
   })
 
-  const artifacts = resolve(dirname(resolve(ledger.path)), ".tunegrid", "runs")
   const counts: Record<string, number> = { succeeded: 0, failed: 0, skipped: 0, "already done": 0, interrupted: 0 }
   // runs already done are announced first, so the watchers show them done from the start
   for (const [i, { cell, repeat }] of runs.entries()) {
     if (!done.has(`${cell.cellHash}#${repeat}`)) continue
-    o.progress.skip(`${i + 1}/${runs.length}`, cell, repeat, yield* priorFigures(cell.cellHash, repeat, env.envHash))
+    o.progress.skip(`${i + 1}/${runs.length}`, cell, repeat, prior.get(`${cell.cellHash}#${repeat}`) ?? null)
     counts["already done"]! += 1
   }
   for (const [i, { cell, repeat, sentinel }] of runs.entries()) {
@@ -123,6 +136,8 @@ export const runOne = (
       idleMs: o.samplerMode === "none" ? 0 : 3000,
       stallTimeoutMs: o.stallTimeoutMs ?? 600_000,
       stop,
+      refused: refusedEvent,
+      onSpawn: (role, pid) => recordChild(dir, role, pid),
       onTrainer: (event) => {
         appendFileSync(join(dir, "trainer.jsonl"), JSON.stringify(event) + "\n")
         o.progress.event(position, cell, event)

@@ -10,6 +10,21 @@ describe("takeStatements", () => {
   it("a lone ; is no statement", () => {
     expect(takeStatements(" ;\n")).toEqual({ statements: [], rest: "\n" })
   })
+  it("ignores quotes and ; inside -- and /* */ comments", () => {
+    expect(takeStatements("SELECT 1 -- it's one; really\n, 2;\n").statements).toEqual(["SELECT 1 -- it's one; really\n, 2"])
+    expect(takeStatements("/* it's; */ SELECT 3;").statements).toEqual(["/* it's; */ SELECT 3"])
+  })
+  it("keeps a ; inside $$ and $tag$ bodies, and a $1 parameter is no body", () => {
+    expect(takeStatements("SELECT $$a;b$$; SELECT $f$ ; $$ $f$; SELECT $1;").statements).toEqual(["SELECT $$a;b$$", "SELECT $f$ ; $$ $f$", "SELECT $1"])
+  })
+  it("reads doubled quotes and E'' backslash escapes as part of their string or name", () => {
+    expect(takeStatements(`SELECT 'it''s;'; SELECT E'a\\';b'; SELECT "x"";y" FROM t;`).statements)
+      .toEqual(["SELECT 'it''s;'", "SELECT E'a\\';b'", `SELECT "x"";y" FROM t`])
+  })
+  it("waits for more input inside an open string, comment or body, and a statement of comments only is none", () => {
+    for (const open of ["SELECT 'a;", "SELECT $$ ;", "/* ;", "SELECT 1 -- ;"]) expect(takeStatements(open)).toEqual({ statements: [], rest: open })
+    expect(takeStatements("-- nothing\n;/* still nothing */;SELECT 1;")).toEqual({ statements: ["SELECT 1"], rest: "" })
+  })
 })
 
 describe("friendlySqlError", () => {

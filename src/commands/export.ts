@@ -2,14 +2,40 @@
 // DuckDB's own COPY, for pandas, R, spreadsheets or another DuckDB. Format rules: exportFormat.ts.
 import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { mkdirSync } from "node:fs"
-import { dirname, join, resolve } from "node:path"
+import { mkdirSync, realpathSync, statSync } from "node:fs"
+import { basename, dirname, join, resolve } from "node:path"
 import { Ledger, type Param } from "../ledger/Ledger.ts"
 import { copyOptions, exportFormat, exportFormats, gridRows } from "./exportFormat.ts"
 import { gridFilter, gridFlag, withReadOnly } from "./report.ts"
 import { ledgerFlag, UserError } from "./shared.ts"
 
 const quote = (path: string) => `'${path.replace(/'/g, "''")}'`
+/** A path with its folder's symlinks resolved, for comparing paths that may not exist yet. */
+const canonical = (path: string) => {
+  try {
+    return join(realpathSync(dirname(resolve(path))), basename(path))
+  } catch {
+    return resolve(path)
+  }
+}
+
+/** Whether two paths name the same file: the same inode when both exist, else the same path. */
+const sameFile = (a: string, b: string) => {
+  try {
+    const [x, y] = [statSync(a), statSync(b)]
+    return x.dev === y.dev && x.ino === y.ino
+  } catch {
+    return canonical(a) === canonical(b)
+  }
+}
+
+/** An export must never write over the ledger it reads, its write-ahead log or its writer note. */
+const refuseLedgerTarget = (ledger: string, out: string) => {
+  const target = [ledger, `${ledger}.wal`, `${ledger}.writer`].find((p) => sameFile(out, p))
+  return target === undefined
+    ? Effect.void
+    : Effect.fail(new UserError({ message: `export --out ${out} would overwrite ${target === ledger ? "the ledger itself" : target} (the ledger being exported is ${ledger}); choose another file or folder` }))
+}
 
 export const exportCommand = Command.make("export", {
   out: Flag.String("out").pipe(Flag.withDescription("Folder for one file per table, or the file for --query (its extension picks the format)")),
@@ -23,10 +49,11 @@ export const exportCommand = Command.make("export", {
     const chosen = exportFormat(o.out, Option.getOrNull(o.format), Option.isSome(o.query))
     if ("problem" in chosen) return yield* new UserError({ message: chosen.problem })
     const filter = yield* gridFilter(o.grid)
+    yield* refuseLedgerTarget(o.ledger, o.out)
     const copy = (source: string, file: string, params: ReadonlyArray<Param> = []) =>
-      l.exec(`COPY (${source}) TO ${quote(file)} ${copyOptions(chosen.format)}`, params).pipe(
+      refuseLedgerTarget(o.ledger, file).pipe(Effect.andThen(l.exec(`COPY (${source}) TO ${quote(file)} ${copyOptions(chosen.format)}`, params).pipe(
         Effect.mapError((e) => new UserError({ message: `export to ${file} failed: ${e.message.replace(/\n {2}in: .*$/s, "")}` }))
-      )
+      )))
     if (Option.isSome(o.query)) {
       if (filter.grid !== null) return yield* new UserError({ message: "--grid filters the exported tables; with --query, put the condition in the query (e.g. WHERE grid = '…')" })
       const file = resolve(o.out)

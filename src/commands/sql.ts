@@ -46,22 +46,62 @@ const runQuery = (l: LedgerShape, query: string, format: Format) =>
     Effect.catch((e) => Effect.flatMap(catalog(l), (items) => Effect.fail(new UserError({ message: friendlySqlError(e.message, items) }))))
   )
 
-/** Split accumulated input into complete statements (ending with `;` outside quotes) and the rest. */
+/** The index just past a quoted string, comment or dollar-quoted body opening at `i`, `i` when
+ * none opens there, or -1 when it is not closed yet (more input to come). */
+const skipLiteral = (text: string, i: number): number => {
+  const ch = text[i]!
+  const next = text[i + 1]
+  if (ch === "-" && next === "-") {
+    const end = text.indexOf("\n", i)
+    return end < 0 ? -1 : end + 1
+  }
+  if (ch === "/" && next === "*") {
+    const end = text.indexOf("*/", i + 2)
+    return end < 0 ? -1 : end + 2
+  }
+  if (ch === "'" || ch === '"') {
+    // E'…' strings take backslash escapes; in all others a doubled quote is the quote itself
+    const escapes = ch === "'" && /[eE]/.test(text[i - 1] ?? "") && !/[\w$]/.test(text[i - 2] ?? "")
+    for (let j = i + 1; j < text.length; j++) {
+      if (escapes && text[j] === "\\") j += 1
+      else if (text[j] === ch) {
+        if (text[j + 1] !== ch) return j + 1
+        j += 1
+      }
+    }
+    return -1
+  }
+  if (ch === "$" && !/[\w$]/.test(text[i - 1] ?? "")) {
+    // $$…$$ or $tag$…$tag$ (not a $1 parameter)
+    const tag = /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.exec(text.slice(i, i + 64))?.[0]
+    if (tag === undefined) return i
+    const end = text.indexOf(tag, i + tag.length)
+    return end < 0 ? -1 : end + tag.length
+  }
+  return i
+}
+
+/** Split accumulated input into complete statements (ending with `;` outside strings, quoted
+ * names, comments and $$-bodies) and the unfinished rest. A statement of comments only is none. */
 export const takeStatements = (buffer: string): { statements: Array<string>; rest: string } => {
   const statements: Array<string> = []
-  let quote: string | null = null
   let start = 0
-  for (let i = 0; i < buffer.length; i++) {
+  let code = false // anything but comments and blanks since `start`
+  for (let i = 0; i < buffer.length;) {
     const ch = buffer[i]!
-    if (quote) {
-      if (ch === quote) quote = null
-    } else if (ch === "'" || ch === '"') {
-      quote = ch
-    } else if (ch === ";") {
-      const statement = buffer.slice(start, i).trim()
-      if (statement) statements.push(statement)
-      start = i + 1
+    const after = skipLiteral(buffer, i)
+    if (after < 0) break // an open string or comment: the rest waits for more input
+    if (after > i) {
+      if (ch !== "-" && ch !== "/") code = true
+      i = after
+      continue
     }
+    if (ch === ";") {
+      if (code) statements.push(buffer.slice(start, i).trim())
+      start = i + 1
+      code = false
+    } else if (!/\s/.test(ch)) code = true
+    i += 1
   }
   return { statements, rest: buffer.slice(start) }
 }
@@ -120,7 +160,10 @@ const interactive = (l: LedgerShape, format: Format) =>
     }
     if (tty) saveHistory(historyFile(), (rl as unknown as { history: Array<string> }).history)
     rl.close()
-    if (buffer.trim() !== "") await execute(buffer.trim())
+    // input ended without a last `;`: run what is left unless it is only comments; an open string
+    // or comment goes to DuckDB as it is, to say what is unterminated
+    const end = takeStatements(buffer + "\n;")
+    for (const statement of [...end.statements, ...(end.rest.trim() === "" ? [] : [buffer.trim()])]) await execute(statement)
     return failures
   })
 

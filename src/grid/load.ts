@@ -35,12 +35,24 @@ export interface LoadedGrid {
 }
 
 const show = (value: unknown): string => {
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value) // JSON would say null
   try {
-    const text = JSON.stringify(value)
+    const text = JSON.stringify(value, (_, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v))
     return text === undefined ? String(value) : text.length > 120 ? text.slice(0, 117) + "..." : text
   } catch {
     return String(value)
   }
+}
+
+/** The first NaN/±Infinity inside a parsed value, as text, or null. */
+const firstNonFinite = (value: unknown): string | null => {
+  if (typeof value === "number") return Number.isFinite(value) ? null : String(value)
+  if (value === null || typeof value !== "object") return null
+  for (const v of Object.values(value)) {
+    const found = firstNonFinite(v)
+    if (found !== null) return found
+  }
+  return null
 }
 
 /** `a.b.c=value`: the value is JSON when it parses as JSON, else a plain string. */
@@ -55,6 +67,8 @@ export const applyOverride = (target: Record<string, unknown>, assignment: strin
   } catch {
     value = raw
   }
+  const nonFinite = firstNonFinite(value)
+  if (nonFinite !== null) return `expected a finite number, got ${raw} (${nonFinite} once parsed: beyond ±1.8e308)`
   let node: Record<string, unknown> = target
   for (const key of path.slice(0, -1)) {
     const next = node[key]

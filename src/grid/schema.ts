@@ -3,10 +3,14 @@
 import { Schema, Struct } from "effect"
 import { SlurmGridOptions } from "../slurm/options.ts"
 
-const Positive = Schema.Number.pipe(Schema.check(Schema.isGreaterThan(0)))
+// Finite: `--set x=1e400` parses as Infinity, which no trainer, hash or ledger column can hold.
+const Positive = Schema.Finite.pipe(Schema.check(Schema.isGreaterThan(0)))
 const PositiveInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))
-const NonNegative = Schema.Number.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
+const NonNegative = Schema.Finite.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
 const NonNegativeInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
+/** Seeds and repeat counts are stored in INTEGER columns (cells.seed, runs.seed, runs.repeat). */
+const Int32Max = 2 ** 31 - 1
+const Seed = NonNegativeInt.pipe(Schema.check(Schema.isLessThanOrEqualTo(Int32Max)))
 
 export const Precision = Schema.Literals(["fp32", "fp16", "bf16"])
 export const Optim = Schema.Literals(["adamw_torch", "adamw_8bit", "paged_adamw_8bit", "paged_adamw_32bit"])
@@ -24,7 +28,7 @@ export const CellConfig = Schema.Struct({
   method: Schema.Literals(["lora", "qlora"]),
   r: PositiveInt,
   loraAlpha: Positive,
-  loraDropout: Schema.Number.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
+  loraDropout: Schema.Finite.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
   targetModules: Schema.Array(Schema.NonEmptyString).pipe(Schema.check(Schema.isMinLength(1))),
   bnb4bitQuantType: Schema.Literals(["nf4", "fp4"]),
   bnb4bitUseDoubleQuant: Schema.Boolean,
@@ -126,8 +130,8 @@ export const GridDef = Schema.Struct({
   axes: Schema.optionalKey(Axes),
   cells: Schema.optionalKey(Schema.Array(Schema.Struct({ label: Schema.optionalKey(Schema.String), ...PartialCell.fields }))),
   exclude: Schema.optionalKey(Schema.Array(PartialCell)),
-  seeds: Schema.optionalKey(Schema.Array(NonNegativeInt).pipe(Schema.check(Schema.isMinLength(1)))),
-  repeats: Schema.optionalKey(PositiveInt),
+  seeds: Schema.optionalKey(Schema.Array(Seed).pipe(Schema.check(Schema.isMinLength(1)))),
+  repeats: Schema.optionalKey(PositiveInt.pipe(Schema.check(Schema.isLessThanOrEqualTo(Int32Max)))),
   order: Schema.optionalKey(Schema.Union([Schema.Literal("declared"), Schema.Struct({ randomized: NonNegativeInt })])),
   measure: Schema.optionalKey(MeasureInput),
   /** sbatch options for `tunegrid slurm submit` (partition, account, time, gpus…); flags override them. */

@@ -1,12 +1,14 @@
-// The DuckDB ledger file: opening it (one writer at a time, readers read-only), applying
-// ledger/schema.sql and views.sql idempotently, and running statements. Domain writes live in
-// records.ts; this file only owns the connection.
-import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from "@duckdb/node-api"
+// The DuckDB ledger file: opening it (one writer at a time, readers read-only; only a DuckDB
+// database or a new path, see guard.ts), applying ledger/schema.sql and views.sql idempotently,
+// completing runs an older runner left without results, and running statements, alone or as one
+// transaction. Domain writes live in records.ts; this file only owns the connection.
+import { DuckDBConnection, DuckDBDataChunkWriter, DuckDBInstance, DuckDBTypeId, JSToDuckDBValueConverter, type DuckDBValue, type JS } from "@duckdb/node-api"
 import { Context, Effect, Layer, Schema, Semaphore } from "effect"
 import { readFileSync, rmSync, writeFileSync } from "node:fs"
 import { hostname } from "node:os"
 import { resolve } from "node:path"
 import { explainIoError } from "../ioerror.ts"
+import { holderOf, refuseNonLedger, writerFile } from "./guard.ts"
 
 export class LedgerError extends Schema.TaggedError<LedgerError>()("LedgerError", {
   path: Schema.String,
@@ -15,31 +17,26 @@ export class LedgerError extends Schema.TaggedError<LedgerError>()("LedgerError"
 
 export type Row = Record<string, unknown>
 export type Param = DuckDBValue
+/** One statement of a transaction (`batch`), or rows for a TEMP table it created (through
+ * DuckDB's appender: no SQL to parse or parameters to bind per row). */
+export type Statement =
+  | { readonly sql: string; readonly params?: ReadonlyArray<Param> }
+  | { readonly appendTo: string; readonly rows: ReadonlyArray<ReadonlyArray<JS>> }
 
 const sqlFile = (name: string) => readFileSync(new URL(`../../ledger/${name}`, import.meta.url), "utf8")
-
-/** Beside the ledger while a runner writes it: who holds it (DuckDB's lock error names only a PID). */
-export const writerFile = (file: string) => `${file}.writer`
-
-const holder = (path: string, pid: string | undefined): string => {
-  try {
-    const w = JSON.parse(readFileSync(writerFile(resolve(path)), "utf8")) as { pid: number; host: string; since: string }
-    if (pid === undefined || String(w.pid) === pid) return ` (PID ${w.pid} on host ${w.host}, writing since ${w.since})`
-  } catch {
-    // no note (or an unreadable one): DuckDB's PID is all there is
-  }
-  return pid ? ` (PID ${pid})` : ""
-}
 
 /** Turn DuckDB's lock and I/O errors into a message a person can act on. */
 const explain = (path: string, readOnly: boolean, cause: unknown): LedgerError => {
   const text = cause instanceof Error ? cause.message : String(cause)
   const lock = /Conflicting lock is held in (.*?)(?: \(PID (\d+)\))?[.\n]/.exec(text)
   if (/Could not set lock/.test(text)) {
-    const pid = holder(path, lock?.[2])
+    const holder = holderOf(path, lock?.[2])
     const message = readOnly
-      ? `ledger ${path} is being written by another tunegrid process${pid}; read it when that run ends`
-      : `ledger ${path} is already open in another process${pid}; only one runner writes a ledger at a time`
+      ? `ledger ${path} is being written by another ${holder.command === null ? "process" : "tunegrid process"}${holder.detail}; read it when that run ends`
+      : holder.command === "run"
+      ? `ledger ${path} is already open in another process${holder.detail}; only one runner writes a ledger at a time`
+      : `ledger ${path} is open in ${holder.command === null ? "another process" : `\`tunegrid ${holder.command}\``}${holder.detail}; ` +
+        `a runner needs the ledger to itself: ${holder.command === "sql" ? "leave that prompt (.quit)" : "let that process end"}, then run again`
     return new LedgerError({ path, message })
   }
   const io = explainIoError(text)
@@ -53,6 +50,12 @@ export interface LedgerShape {
   readonly rows: (sql: string, params?: ReadonlyArray<Param>) => Effect.Effect<Array<Row>, LedgerError>
   /** Rows as JSON-safe values (bigints and timestamps as strings), for printing. */
   readonly rowsJson: (sql: string, params?: ReadonlyArray<Param>) => Effect.Effect<{ columns: Array<string>; rows: Array<Row> }, LedgerError>
+  /** Statements as one transaction: all of them or none (rolled back on failure, and a process
+   * killed half-way leaves none). Nothing else runs on the connection in between. */
+  readonly batch: (statements: ReadonlyArray<Statement>) => Effect.Effect<void, LedgerError>
+  /** Runs found `succeeded` without a results row when this writer opened the ledger (a runner
+   * killed between the two by an older tunegrid), whose results were computed then. */
+  readonly repaired: ReadonlyArray<string>
 }
 
 export class Ledger extends Context.Service<Ledger, LedgerShape>()("tunegrid/Ledger") {
@@ -66,6 +69,8 @@ export class Ledger extends Context.Service<Ledger, LedgerShape>()("tunegrid/Led
 
 const open = Effect.fnUntraced(function*(path: string, readOnly: boolean, fileAccess = true) {
   const file = resolve(path)
+  const refused = refuseNonLedger(path)
+  if (refused !== null) return yield* new LedgerError({ path, message: refused })
   const instance = yield* Effect.acquireRelease(
     Effect.tryPromise({
       try: () => DuckDBInstance.create(file, readOnly ? { access_mode: "READ_ONLY", ...(fileAccess ? {} : { enable_external_access: "false" }) } : {}),
@@ -113,21 +118,72 @@ const open = Effect.fnUntraced(function*(path: string, readOnly: boolean, fileAc
     serial(Effect.tryPromise({
       try: async () => {
         const reader = await conn.runAndReadAll(sql, [...params])
-        return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() as Array<Row> }
+        const columns = reader.columnNames()
+        const rows = reader.getRowObjectsJson() as Array<Row>
+        // INTERVALs as DuckDB writes them ("01:30:00", "2 days 03:00:00"), not {months, days, micros}
+        const intervals = columns.filter((_, i) => reader.columnTypeId(i) === DuckDBTypeId.INTERVAL)
+        if (intervals.length > 0) {
+          const values = reader.getRowObjects()
+          rows.forEach((row, i) => {
+            for (const c of intervals) row[c] = values[i]![c] === null ? null : String(values[i]![c])
+          })
+        }
+        return { columns, rows }
       },
       catch: fail(sql)
     }))
+  const batch = (statements: ReadonlyArray<Statement>) =>
+    serial(Effect.tryPromise({
+      try: async () => {
+        await conn.run("BEGIN TRANSACTION")
+        try {
+          for (const s of statements) {
+            if ("sql" in s) {
+              await conn.run(s.sql, [...(s.params ?? [])])
+              continue
+            }
+            const appender = await conn.createAppender(s.appendTo, "main", "temp")
+            const writer = DuckDBDataChunkWriter.forAppender(appender, { converter: JSToDuckDBValueConverter })
+            for (const row of s.rows) writer.appendRow([...row])
+            writer.flush()
+            appender.closeSync()
+          }
+          await conn.run("COMMIT")
+        } catch (cause) {
+          await conn.run("ROLLBACK").catch(() => undefined)
+          throw cause
+        }
+      },
+      catch: fail(statements.map((s) => ("sql" in s ? s.sql.trim().split("\n")[0] : `(rows for ${s.appendTo})`)).join(" / "))
+    }))
+  // Timestamps the ledger writes itself (DEFAULT current_timestamp, ended_at of orphans) in UTC,
+  // like the ones the runner writes, whatever the machine's TZ; and `now()` in queries agrees.
+  yield* exec("SET TimeZone = 'UTC'")
+  // DuckDB opens some non-database files as an in-memory database: a ledger must be a file.
+  const [db] = yield* rows(`SELECT path FROM duckdb_databases() WHERE database_name = current_database()`)
+  if (db?.path === null || db?.path === undefined) {
+    return yield* new LedgerError({ path, message: `${path} did not open as a DuckDB database file; pass --ledger with a .duckdb file` })
+  }
+  let repaired: ReadonlyArray<string> = []
   if (!readOnly) {
     yield* exec(sqlFile("schema.sql"))
     yield* exec(sqlFile("views.sql"))
     yield* exec("CHECKPOINT") // schema changes into the file now, not left for a WAL replay (see schema.sql)
+    // A run's status and its results row are one transaction (records.ts endRun); a ledger written
+    // by an older tunegrid may hold a run killed between the two: compute its results now, from
+    // its steps and samples as endRun would have.
+    repaired = (yield* rows(`SELECT run_id FROM runs r WHERE status = 'succeeded' AND NOT EXISTS (SELECT 1 FROM results x WHERE x.run_id = r.run_id)`))
+      .map((r) => String(r.run_id))
+    if (repaired.length > 0) {
+      yield* batch([...repaired.map((runId) => ({ sql: resultsSql(), params: [runId] })), { sql: sentinelSql() }])
+    }
   } else {
     // A ledger last written by an older tunegrid lacks newer views and macros: this session gets
     // the current ones as temporary objects (they shadow the stored ones; the file is untouched).
     // Where its tables lack a column they need, the stored views stay as they were.
     yield* exec(sqlFile("views.sql").replace(/CREATE OR REPLACE (VIEW|MACRO)/g, "CREATE OR REPLACE TEMP $1")).pipe(Effect.ignore)
   }
-  return Ledger.of({ path, readOnly, exec, rows, rowsJson })
+  return Ledger.of({ path, readOnly, exec, rows, rowsJson, batch, repaired })
 })
 
 export const resultsSql = () => sqlFile("results.sql")

@@ -2,6 +2,7 @@
 // numbers rounded to what a reader can use) or for programs (CSV and JSON with every digit and
 // native types: one valid document each). Pure.
 import type { Row } from "../ledger/Ledger.ts"
+import { printable } from "../printable.ts"
 import { csvText, nativeRows } from "./values.ts"
 
 export type Format = "md" | "csv" | "json" | "table"
@@ -16,8 +17,11 @@ export const human = (value: number): string => {
   return String(Number(value.toPrecision(4)))
 }
 
-/** One value as text for people. */
-export const text = (value: unknown): string => {
+/** One value as text for people: a newline or an escape sequence in a value (a label) would
+ * break the row or rewrite the screen, so it is shown escaped (CSV and JSON carry it as it is). */
+export const text = (value: unknown): string => printable(rawText(value))
+
+const rawText = (value: unknown): string => {
   if (value === null || value === undefined) return ""
   if (typeof value === "number") return human(value)
   if (typeof value === "bigint") return value.toString()

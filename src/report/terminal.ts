@@ -2,6 +2,7 @@
 // it, tok/s ± 95% CI, T10k, VRAM, J/token (measured only), steady — sized to the terminal's width
 // (long names are shortened, then the least needed columns dropped), then warnings for noisy
 // results, the failures, and the hyperfine-style closing lines. Pure: rows and a width in, text out.
+import { printable } from "../printable.ts"
 import type { Row } from "../ledger/Ledger.ts"
 import { aligned, human } from "./format.ts"
 import { CI_SANITY_BOUND } from "./noise.ts"
@@ -99,9 +100,9 @@ export const renderTerminal = (report: TerminalReport, width: number): string =>
   for (const grid of grids) {
     const rows = report.cells.filter((r) => String(r.grid ?? "(no grid)") === grid)
     const gpu = [...new Set(rows.map((r) => (r.gpu_name ? String(r.gpu_name) : "cpu")))].join(", ")
-    out.push(...wrap(`grid ${grid} · ${rows.length} cell${rows.length === 1 ? "" : "s"} · ${gpu}`, width))
+    out.push(...wrap(`grid ${printable(grid)} · ${rows.length} cell${rows.length === 1 ? "" : "s"} · ${gpu}`, width))
     const columns: Array<Column> = [
-      { head: "cell", values: rows.map((r) => String(r.cell ?? r.cell_hash ?? "")), numeric: false },
+      { head: "cell", values: rows.map((r) => printable(String(r.cell ?? r.cell_hash ?? ""))), numeric: false },
       { head: "status", values: rows.map(statusText), numeric: false },
       { head: "n", values: rows.map((r) => String(num(r.n) ?? 0)), numeric: true, dropOrder: 2 },
       { head: "tok/s ±95% CI", values: rows.map(tokSText), numeric: true },
@@ -125,9 +126,9 @@ export const renderTerminal = (report: TerminalReport, width: number): string =>
     out.push(...wrap(`warning: ${noisy.length} of ${report.cells.filter((r) => num(r.n)! > 0).length} measured cells have a tok/s CI wider than ±${Math.round(CI_SANITY_BOUND * 100)}% (noisy: not a measurement to compare). More window steps or repeats, or a quieter machine, narrow it.`, width))
   }
   const unsteady = report.cells.filter((r) => r.reliable !== false && r.steady === false)
-  for (const r of unsteady) out.push(...wrap(`not steady: ${String(r.cell)}: ${String(r.unsteady_reasons ?? "")}`, width))
+  for (const r of unsteady) out.push(...wrap(`not steady: ${printable(String(r.cell))}: ${String(r.unsteady_reasons ?? "")}`, width))
   const failed = report.cells.filter((r) => (num(r.failed) ?? 0) > 0)
-  for (const r of failed) out.push(...wrap(`failed: ${String(r.cell)} (${String(r.error_kinds)}): ${String(r.last_error ?? "").split("\n")[0]}`, width))
+  for (const r of failed) out.push(...wrap(`failed: ${printable(String(r.cell))} (${String(r.error_kinds)}): ${printable(String(r.last_error ?? "").split("\n")[0]!)}`, width))
   if (report.sections && report.sections.length > 0) out.push("", ...report.sections.flatMap((s) => s.split("\n").flatMap((l) => wrap(l, width))))
   const summary = summaryLines(report.comparisons)
   if (summary.length > 0) out.push("", "Summary", ...summary.flatMap((l) => wrap(l, width, 4)))

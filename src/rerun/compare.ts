@@ -1,6 +1,7 @@
 // The judgement of a rerun, pure: which run a prefix names, the environment diff field by field,
 // the loss trajectory step by step, throughput and energy against a stated tolerance (or the two
 // runs' confidence intervals when the ledger has them), and the verdict with its exit code.
+import { printable } from "../printable.ts"
 
 /** Exit codes of `tunegrid rerun` (1 stays "the command itself failed": bad prefix, no ledger). */
 export const rerunExitCodes = {
@@ -26,7 +27,7 @@ export type Resolution =
   | { readonly _tag: "Run"; readonly run: Match; readonly via: "run id" | "cell hash" }
   | { readonly _tag: "Problem"; readonly message: string }
 
-const describe = (m: Match) => `${m.runId.slice(0, 8)}  cell ${m.cellHash.slice(0, 12)}  ${m.status.padEnd(11)} ${m.startedAt.slice(0, 19)}  ${m.label}`
+const describe = (m: Match) => `${m.runId.slice(0, 8)}  cell ${m.cellHash.slice(0, 12)}  ${m.status.padEnd(11)} ${m.startedAt.slice(0, 19)}  ${printable(m.label)}`
 
 /** A rerun starts a trainer: a one- or two-character prefix that happens to match is too easy to type by mistake. */
 export const MIN_PREFIX = 4

@@ -1,5 +1,6 @@
 // The rerun report as text a person reads top to bottom: what was rerun, the environment field
 // by field, each check with its method, and the verdict with its exit code. Pure.
+import { printable } from "../printable.ts"
 import type { FieldChange } from "./compare.ts"
 import type { RerunReport } from "./rerun.ts"
 
@@ -7,7 +8,7 @@ const show = (v: unknown) => (v === null || v === undefined ? "—" : typeof v =
 const change = (c: FieldChange) => `${c.field}: ${show(c.before)} → ${show(c.after)}`
 
 export const renderHeader = (r: Pick<RerunReport, "source">) =>
-  `rerun of run ${r.source.runId.slice(0, 8)} (by ${r.source.via}) · cell ${r.source.cellHash.slice(0, 12)} ${r.source.label} · seed ${r.source.seed}` +
+  `rerun of run ${r.source.runId.slice(0, 8)} (by ${r.source.via}) · cell ${r.source.cellHash.slice(0, 12)} ${printable(r.source.label)} · seed ${r.source.seed}` +
   ` · deterministic ${r.source.deterministic ? "on" : "off"}`
 
 export const renderEnvironment = (r: Pick<RerunReport, "environment" | "inputs">) => {

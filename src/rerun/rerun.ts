@@ -13,7 +13,7 @@ import { Ledger, type LedgerShape, type Row } from "../ledger/Ledger.ts"
 import { markOrphansInterrupted, putCell, putEnvironment } from "../ledger/records.ts"
 import type { Progress, RunControl } from "../progress.ts"
 import { cellRow } from "../recorder.ts"
-import { runOne } from "../scheduler.ts"
+import { runOne, stopLeftoversOf } from "../scheduler.ts"
 import { renderEnvironment, renderHeader } from "./render.ts"
 import { probeEnvironment } from "../trainer/probe.ts"
 import { compareFigure, compareLoss, decide, diffFields, resolvePrefix, type Check, type FieldChange, type Match, type Verdict } from "./compare.ts"
@@ -91,7 +91,7 @@ const figure = (row: Row, name: string) => {
 
 export const rerun = Effect.fnUntraced(function*(o: RerunOptions) {
   const l = yield* Ledger
-  yield* markOrphansInterrupted
+  yield* stopLeftoversOf(yield* markOrphansInterrupted, resolve(dirname(resolve(l.path)), ".tunegrid", "runs"))
   const matches = yield* l.rows(
     `SELECT r.run_id, r.cell_hash, r.status, strftime(r.started_at, '%Y-%m-%d %H:%M:%S') AS started_at, coalesce(c.label, CAST(c.axis_values AS VARCHAR), '') AS label
      FROM runs r LEFT JOIN cells c USING (cell_hash) WHERE starts_with(lower(r.run_id), $1) OR starts_with(lower(r.cell_hash), $1)`,

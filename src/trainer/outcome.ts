@@ -1,5 +1,7 @@
 // How a run ended, decided from what the trainer said last and how its process exited. Pure,
-// shared by live runs and ingest so both record the same status for the same evidence.
+// shared by live runs and ingest so both record the same status for the same evidence (plus
+// reading the bounded tail of a stderr file, which both keep with the run).
+import { closeSync, fstatSync, openSync, readSync } from "node:fs"
 import type { RunEnd } from "../ledger/records.ts"
 
 export type StopCause = "skip" | "interrupt" | null
@@ -67,6 +69,10 @@ export const decideOutcome = (e: Evidence): RunEnd => {
     // Ctrl-C in a terminal reaches the whole process group: the trainer may see it first.
     return { ...base, status: "interrupted", errorMessage: "the trainer was interrupted (SIGINT) before it finished" }
   }
+  if (e.signal === "SIGHUP") {
+    // so does a terminal's hang-up (an ssh disconnect), which stops the runner as SIGTERM does
+    return { ...base, status: "interrupted", errorMessage: "the trainer was stopped by SIGHUP (its terminal closed) before it finished" }
+  }
   const how = e.signal ? `was killed by ${e.signal}` : `exited with code ${e.exitCode}`
   return {
     ...base,
@@ -77,3 +83,22 @@ export const decideOutcome = (e: Evidence): RunEnd => {
 }
 
 export const tail = (text: string, lines = 20): string => text.trimEnd().split("\n").slice(-lines).join("\n")
+
+/** The last `bytes` of a file as text ("" when it cannot be read): a trainer may write gigabytes
+ * to stderr, and only its tail is kept with the run. */
+export const tailOfFile = (path: string, bytes = 64 * 1024): string => {
+  let fd: number | null = null
+  try {
+    fd = openSync(path, "r")
+    const size = fstatSync(fd).size
+    const buffer = Buffer.alloc(Math.min(size, bytes))
+    readSync(fd, buffer, 0, buffer.length, size - buffer.length)
+    const text = buffer.toString("utf8")
+    // cut mid-file: drop the partial first line
+    return buffer.length < size ? text.slice(text.indexOf("\n") + 1) : text
+  } catch {
+    return ""
+  } finally {
+    if (fd !== null) closeSync(fd)
+  }
+}

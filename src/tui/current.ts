@@ -4,7 +4,7 @@
 import { Box, Text } from "ink"
 import { createElement as h, type ReactNode } from "react"
 import { short } from "../hash.ts"
-import { bar, duration, energySoFar, liveCiHalfWidth, num, sparkline, spanText } from "./live.ts"
+import { axisText, bar, duration, energySoFar, liveCiHalfWidth, num, sparkline, spanText } from "./live.ts"
 import type { Current, Row } from "./state.ts"
 
 /** The stop rule's parts this panel shows; a grid without a CI target has `ciTarget` null (or none). */
@@ -90,7 +90,7 @@ export const CurrentPanel = ({ current: c, row, measure, now }: {
   /** Epoch ms, for the elapsed time. */
   readonly now: number
 }): ReactNode => {
-  const what = row ? [short(row.cellHash), ...Object.entries(row.axisValues).map(([k, v]) => `${k}=${String(v)}`)].join(" ") : ""
+  const what = row ? [short(row.cellHash), ...Object.entries(row.axisValues).map(([k, v]) => `${k}=${axisText(v)}`)].join(" ") : ""
   const lossText = c.loss === null ? "—" : `${num(c.loss, 3)}${c.firstLoss === null ? "" : ` (first ${num(c.firstLoss, 3)})`}`
   return h(Box, { flexDirection: "column", borderStyle: "round", paddingX: 1 },
     h(Text, { bold: true, wrap: "truncate-end" }, `▶ ${c.position} ${what} · ${c.model ?? "…"}${c.device ? ` on ${c.device}` : ""} · ${duration((now - c.startedAt) / 1000)}`),

@@ -1,6 +1,7 @@
 // Pure arithmetic and text for the live display: a live CI estimate of the token rate, energy so
 // far from sampler readings, ETA, sparklines and bars. The figures recorded in the ledger come from
 // ledger/results.sql only; these are previews while a cell runs.
+import { printable } from "../printable.ts"
 
 /** Two-sided 95% Student t quantiles by degrees of freedom (1..30); 1.96 beyond. */
 const T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101,
@@ -90,7 +91,7 @@ export const num = (n: number | null | undefined, digits = 1): string =>
   n === null || n === undefined || !Number.isFinite(n) ? "—" : n.toFixed(digits)
 
 /** Compact axis value: lists joined with +, numbers as written. */
-export const axisText = (v: unknown): string => (Array.isArray(v) ? v.join("+") : String(v))
+export const axisText = (v: unknown): string => printable(Array.isArray(v) ? v.join("+") : String(v))
 
 /** "12 steps" / "60 s" for a resolved span ({steps} | {seconds}), or its JSON when it has another shape. */
 export const spanText = (span: unknown): string => {

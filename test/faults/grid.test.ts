@@ -1,11 +1,37 @@
-// Bad grid files through the real CLI: each is refused with the file, the field and what was
-// expected, before any Python process starts or any run is written. (Loader details are in
-// test/grid/load.test.ts; these fill the gaps and check "before anything runs".)
+// Bad grid files and --set values through the real CLI: each is refused with the file, the field and
+// what was expected, before any Python process starts or any run is written (non-finite numbers,
+// seeds beyond the ledger's INTEGER column included). Labels with control characters run, and are
+// printed escaped. (Loader details are in test/grid/load.test.ts; these fill the gaps and check
+// "before anything runs".)
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { execaSync } from "execa"
 import { cli, fakePython, injected, query, realPython, tempDir } from "./harness.ts"
+
+describe("labels with control characters", () => {
+  it("are printed escaped in progress lines and the Markdown report, and stored as given", async () => {
+    const sub = tempDir("labels")
+    const label = "evil\nline\u001b[31mred\u001b[0m\u202eright\u0007"
+    const grid = join(sub, "g.ts")
+    writeFileSync(grid, `export default { name: "labels", base: { model: "preset:tiny", device: "cpu", precision: "fp32" },
+  cells: [{ label: ${JSON.stringify(label)}, r: 8 }], seeds: [1] }`)
+    const ledger = join(sub, "l.duckdb")
+    const r = await cli(["run", grid, "--no-tui", "--sampler", "none", "--ledger", ledger, "--python", fakePython], injected(sub, { TUNEGRID_FAKE: "1:steps" }))
+    expect(r.exitCode, String(r.stderr)).toBe(0)
+    const shown = "evil\\nline\\x1b[31mred\\x1b[0m\\u202eright\\x07"
+    const report = await cli(["report", "--ledger", ledger])
+    for (const out of [String(r.stdout), String(report.stdout)]) {
+      expect(out).toContain(shown)
+      expect(out).not.toMatch(/[\u001b\u0007\u202e]/)
+    }
+    // every Markdown table row is one line: the label's newline did not split its row
+    const rows = String(report.stdout).split("\n").filter((l) => l.includes("evil"))
+    expect(rows.length).toBeGreaterThan(0)
+    for (const row of rows) expect(row).toMatch(/^\|.*\|$/)
+    expect(await query(ledger, `SELECT label FROM cells`)).toEqual([{ label }])
+  }, 120_000)
+})
 
 const dir = tempDir("bad-grids")
 const base = `base: { model: "preset:tiny", device: "cpu", precision: "fp32" }`
@@ -15,6 +41,8 @@ const cases: Array<[string, string, RegExp]> = [
   ["unknown axis", `export default { name: "u", ${base}, axes: { learning_rate: [1e-4] } }`, /axes\.learning_rate.*unknown field/s],
   ["empty axis", `export default { name: "e", ${base}, axes: { r: [] } }`, /axes\.r.*at least 1/s],
   ["duplicate cells", `export default { name: "d", ${base}, cells: [{ label: "a", r: 8 }, { label: "b", r: 8 }] }`, /cells\[1\].*different from cells\[0\].*identical/s],
+  ["an infinite learning rate", `export default { name: "i", ${base}, axes: { learningRate: [1e-4, Infinity] } }`, /axes\.learningRate\[1\].*Expected a finite number, got Infinity/s],
+  ["a seed beyond the ledger's INTEGER column", `export default { name: "s", ${base}, seeds: [1, 3000000000] }`, /seeds\[1\].*less than or equal to 2147483647, got 3000000000/s],
   ["QLoRA on CPU", `export default { name: "q", ${base}, axes: { method: ["lora", "qlora"] } }`, /axes combination 1.*qlora needs a CUDA device/s],
   ["a grid that throws", `const rows = () => { throw new Error("cannot read sweep.csv") }\nexport default { name: "t", axes: { r: rows() } }`, /throws\.ts.*cannot read sweep\.csv/s],
   ["an Effect that fails", `import { Effect } from "effect"\nexport default Effect.fail(new Error("sweep service down"))`, /fails\.ts.*sweep service down/s],
@@ -48,6 +76,29 @@ describe("bad grid files are refused before anything runs", () => {
       if (existsSync(ledger)) expect(await query(ledger, `SELECT count(*)::INT AS n FROM runs`)).toEqual([{ n: 0 }])
     }, 60_000)
   }
+
+  it("refuses --set values that overflow to Infinity or beyond a ledger column, naming the override, and writes no grid row", async () => {
+    for (const [set, expected] of [
+      ["base.learningRate=1e400", /--set base\.learningRate=1e400: expected a finite number, got 1e400 \(Infinity once parsed/],
+      ["base.batchSize=1e400", /--set base\.batchSize=1e400: expected a finite number, got 1e400 \(Infinity once parsed/],
+      ["base.loraAlpha=-1e999", /--set base\.loraAlpha=-1e999: expected a finite number, got -1e999 \(-Infinity once parsed/],
+      ["seeds=[1,1e400]", /--set seeds=\[1,1e400\]: expected a finite number/],
+      ["seeds=[3000000000]", /seeds\[0\]: Expected a value less than or equal to 2147483647, got 3000000000/],
+      ["repeats=3000000000", /repeats: Expected a value less than or equal to 2147483647, got 3000000000/]
+    ] as const) {
+      const sub = tempDir("bad-set")
+      const grid = join(sub, "g.ts")
+      writeFileSync(grid, `export default { name: "g", ${base}, seeds: [1] }`)
+      const ledger = join(sub, "l.duckdb")
+      const r = await cli(["run", grid, "--no-tui", "--ledger", ledger, "--python", fakePython, "--set", set], injected(sub))
+      expect(r.exitCode, set).toBe(1)
+      expect(r.stderr, set).toMatch(expected)
+      expect(r.stderr).not.toMatch(/\n\s+at /)
+      expect(r.stderr).not.toMatch(/got null/)
+      expect(existsSync(join(sub, "python-calls.log")) ? readFileSync(join(sub, "python-calls.log"), "utf8") : "").toBe("")
+      if (existsSync(ledger)) expect(await query(ledger, `SELECT (SELECT count(*) FROM grids)::INT AS grids, (SELECT count(*) FROM cells)::INT AS cells`)).toEqual([{ grids: 0, cells: 0 }])
+    }
+  }, 120_000)
 
   it("refuses a data file that is not there, naming it, before any trainer starts", async () => {
     const grid = join(dir, "nodata.ts")

@@ -6,6 +6,7 @@ import { execa, type Options } from "execa"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
+import { running } from "../../src/proc.ts"
 import { findPython, PythonNotFound } from "../../src/trainer/python.ts"
 
 export const root = resolve(import.meta.dirname, "../..")
@@ -14,6 +15,12 @@ const found = findPython(null)
 export const noPython = found instanceof PythonNotFound
 export const realPython = found instanceof PythonNotFound ? "python3" : found.python
 export const fakePython = join(injectDir, "fake-python")
+/** Env for a CLI run whose runner SIGKILLs itself right after the n-th ledger statement matching
+ * `pattern` (test/fixtures/inject/runner-hook.ts). */
+export const killRunnerAfter = (pattern: string, nth = 1): Record<string, string> => ({
+  NODE_OPTIONS: `--import ${join(injectDir, "runner-hook.ts")}`,
+  TUNEGRID_RUNNER_KILL: `${pattern}@${nth}`
+})
 
 export const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `tunegrid-${name}-`))
 
@@ -63,12 +70,6 @@ export const waitFor = async (what: string, check: () => boolean, timeoutMs = 12
   }
 }
 
-/** Whether a process id is alive (signal 0 probes without sending anything). */
-export const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
+/** Whether a process id is alive; a zombie (dead, waiting for a parent that may never collect it:
+ * an orphan's new parent here is the VM's init) is not. */
+export const alive = running

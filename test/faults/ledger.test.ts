@@ -1,11 +1,12 @@
 // The ledger under hostile conditions, with real DuckDB files and the real CLI: a path that is not
-// writable or not a file, a disk that fills up mid-grid (a real tmpfs, when this user may mount
-// one), paths with spaces, quotes and `..`, writing statements given to `sql`, and config values
-// that look like shell commands.
+// writable or not a file, a data file (JSON, CSV) given as the ledger, an export onto the ledger, a
+// disk that fills up mid-grid (a real tmpfs, when this user may mount one), paths with spaces,
+// quotes and `..`, writing statements given to `sql`, the interactive prompt's statement splitting
+// and the runner's refusal naming an idle prompt, and config values that look like shell commands.
 import { execa } from "execa"
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
-import { describe, expect, it } from "vitest"
+import { beforeAll, describe, expect, it } from "vitest"
 import { cli, fakePython, injected, query, realPython, root, tempDir, tinyGrid } from "./harness.ts"
 
 const isRoot = process.getuid?.() === 0
@@ -42,6 +43,94 @@ describe("a ledger that cannot be written", () => {
     expect(r.stderr).toContain(`cannot open ledger ${ledger}: not writable by this user`)
     expect(readdirSync(locked)).toEqual([])
   })
+})
+
+/** A one-cell grid and a ledger holding its one succeeded run (the fake trainer's four steps). */
+const ledgerWithOneRun = async (name: string, ledgerName = "l.duckdb") => {
+  const dir = tempDir(name)
+  const grid = tinyGrid(dir, [1])
+  const ledger = join(dir, ledgerName)
+  const r = await cli(["run", grid, "--no-tui", "--ledger", ledger, "--python", fakePython], injected(dir, { TUNEGRID_FAKE: "1:steps" }))
+  expect(r.exitCode, String(r.stderr)).toBe(0)
+  return { dir, grid, ledger }
+}
+
+describe("a data file given as the ledger", () => {
+  it("refuses report output given back as --ledger, naming it, before any trainer starts, and leaves it as it was", async () => {
+    const { dir, grid, ledger: first } = await ledgerWithOneRun("data-ledger")
+    const report = await cli(["report", "--format", "json", "--ledger", first])
+    const json = join(dir, "report.json")
+    writeFileSync(json, String(report.stdout))
+    const csv = join(dir, "table1.csv")
+    writeFileSync(csv, String((await cli(["sql", "SELECT * FROM table1", "--format", "csv", "--ledger", first])).stdout))
+    const sub = tempDir("data-ledger-calls")
+    for (const file of [json, csv]) {
+      const before = readFileSync(file)
+      for (const args of [["run", grid, "--no-tui", "--python", fakePython], ["report"], ["sql", "SELECT 1"]]) {
+        const r = await cli([...args, "--ledger", file], injected(sub, { TUNEGRID_FAKE: "1:steps" }))
+        expect(r.exitCode, args[0]).toBe(1)
+        expect(r.stderr).toContain(`${file} is a ${file.endsWith(".json") ? "JSON or JSON-lines" : "CSV/TSV"} file, not a tunegrid ledger`)
+        expect(r.stderr).toMatch(/nothing would be saved/)
+      }
+      expect(readFileSync(file)).toEqual(before)
+    }
+    expect(existsSync(join(sub, "python-calls.log"))).toBe(false) // refused before even the environment probe
+  }, 120_000)
+})
+
+describe("export onto the ledger", () => {
+  it("refuses --out naming the ledger, its WAL or (through a link) the same file, and the ledger stays whole", async () => {
+    const { dir, ledger } = await ledgerWithOneRun("export-self", "self.duckdb")
+    const before = readFileSync(ledger)
+    symlinkSync(ledger, join(dir, "link.duckdb"))
+    for (const [out, extra] of [[ledger, ["--query", "SELECT 1"]], [ledger, []], [`${ledger}.wal`, ["--query", "SELECT 1"]],
+      [join(dir, "link.duckdb"), ["--query", "SELECT 1", "--format", "csv"]], [join(dir, ".", "self.duckdb"), ["--query", "SELECT 1"]]] as const) {
+      const r = await cli(["export", "--ledger", ledger, "--out", out, ...extra])
+      expect(r.exitCode, out).toBe(1)
+      expect(r.stderr, out).toMatch(/would overwrite (the ledger itself|.*\.wal)/)
+      expect(r.stderr).not.toMatch(/\n\s+at /)
+    }
+    expect(existsSync(`${ledger}.wal`)).toBe(false)
+    expect(readFileSync(ledger)).toEqual(before)
+    expect(await query(ledger, `SELECT count(*)::INT AS n FROM runs`)).toEqual([{ n: 1 }])
+    const ok = await cli(["export", "--ledger", ledger, "--out", join(dir, "out.csv"), "--query", "SELECT status FROM runs", "--format", "csv"])
+    expect(ok.exitCode, String(ok.stderr)).toBe(0)
+    expect(readFileSync(join(dir, "out.csv"), "utf8")).toBe("status\nsucceeded\n")
+  }, 120_000)
+})
+
+describe("the interactive sql prompt", () => {
+  let at: Awaited<ReturnType<typeof ledgerWithOneRun>>
+  beforeAll(async () => {
+    at = await ledgerWithOneRun("sql-prompt")
+  }, 120_000)
+
+  it("splits statements right around a `--` comment with an apostrophe and a $$ body with a ;, and prints INTERVALs", async () => {
+    const { ledger } = at
+    const input = "SELECT 41 + 1 AS answer -- it's the answer; really\n;\nSELECT $$a;b$$ AS body;\n/* it's; */ SELECT INTERVAL 90 MINUTE AS span;\n"
+    const r = await cli(["sql", "--ledger", ledger, "--format", "csv"], {}, { input })
+    expect(r.exitCode, String(r.stderr)).toBe(0)
+    expect(r.stdout).toBe("answer\n42\nbody\na;b\nspan\n01:30:00")
+  }, 120_000)
+
+  it("names an idle prompt as what holds the ledger when a run is refused, and the run goes once it has left", async () => {
+    const { dir, grid, ledger } = at
+    const prompt = execa(process.execPath, [join(root, "src/cli.ts"), "sql", "--ledger", ledger], { cwd: root, reject: false, env: { NO_COLOR: "1" } })
+    let seen = ""
+    prompt.stdout!.on("data", (chunk: Buffer) => (seen += chunk.toString()))
+    prompt.stdin!.write("SELECT 'open' AS state;\n")
+    const until = Date.now() + 60_000
+    while (!seen.includes("open") && Date.now() < until) await new Promise((r) => setTimeout(r, 100))
+    const refused = await cli(["run", grid, "--no-tui", "--ledger", ledger, "--python", fakePython], injected(dir, { TUNEGRID_FAKE: "1:steps" }))
+    prompt.stdin!.end(".quit\n")
+    await prompt
+    expect(refused.exitCode).toBe(1)
+    expect(refused.stderr).toContain(`ledger ${ledger} is open in \`tunegrid sql\` (PID ${prompt.pid}: `)
+    expect(refused.stderr).toMatch(/a runner needs the ledger to itself: leave that prompt \(\.quit\), then run again/)
+    expect(refused.stderr).not.toMatch(/another runner|only one runner writes/)
+    const after = await cli(["run", grid, "--no-tui", "--ledger", ledger, "--python", fakePython], injected(dir, { TUNEGRID_FAKE: "1:steps" }))
+    expect(after.exitCode, String(after.stderr)).toBe(0)
+  }, 120_000)
 })
 
 describe.skipIf(!canMount)("the disk fills up (a real 256 KiB tmpfs)", () => {

@@ -29,6 +29,10 @@ describe("decideOutcome for faults", () => {
     expect(decideOutcome(evidence({ exitCode: null, signal: "SIGTERM" })).errorKind).toBe("crash")
   })
 
+  it("treats a trainer that died of SIGHUP (its terminal closed, the runner stopping too) as interrupted, not crashed", () => {
+    expect(decideOutcome(evidence({ exitCode: null, signal: "SIGHUP" }))).toMatchObject({ status: "interrupted", errorKind: null })
+  })
+
   it("carries a failure's step and memory at failure", () => {
     const end = decideOutcome(evidence({ exitCode: 3, terminal: { event: "failed", kind: "oom", message: "m", detail: null, step: 12, memoryMib: 7012.5 } }))
     expect(end).toMatchObject({ status: "failed", errorKind: "oom", errorStep: 12, errorMemoryMib: 7012.5 })

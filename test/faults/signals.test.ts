@@ -1,7 +1,9 @@
-// The runner stopped from outside, for real: SIGTERM and SIGINT stop its children and mark the
-// current run interrupted (what was written stays, the next run resumes); a SIGKILL leaves an
-// orphaned `running` row that the next run marks interrupted before resuming the grid; a second
-// runner on a ledger in use is refused with a message naming the ledger and its holder.
+// The runner stopped from outside, for real: SIGTERM, SIGINT and SIGHUP stop its children and mark
+// the current run interrupted (what was written stays, the next run resumes); a SIGKILL leaves an
+// orphaned `running` row that the next run marks interrupted before resuming the grid, and its
+// children die with it (or, where they could not, the next runner stops them first); a closed
+// stdout does not stop the grid; a second runner on a ledger in use is refused with a message
+// naming the ledger and its holder.
 import { execa } from "execa"
 import { existsSync, readdirSync } from "node:fs"
 import { hostname } from "node:os"
@@ -133,4 +135,77 @@ describe.skipIf(noPython)("SIGKILL of the runner mid-cell", () => {
       (SELECT count(*) FROM run_summary)::INT AS summary, (SELECT count(*) FROM runs WHERE status = 'running')::INT AS running`)
     expect(c).toEqual({ results: 1, t1: 1, t2: 1, failures: 1, summary: 2, running: 0 })
   })
+})
+
+describe.skipIf(noPython)("children of a runner killed with SIGKILL", () => {
+  it("a silent trainer (stalled, ignoring SIGTERM) and its sampler die with the runner", async () => {
+    const dir = tempDir("orphans")
+    const grid = tinyGrid(dir, [1], 3, "orphans")
+    const { sub } = await startSlowRun(dir, join(dir, "l.duckdb"), grid, { TUNEGRID_INJECT: "1:stall@0" })
+    await waitFor("the trainer to stall", () => readdirSync(dir).some((f) => f.startsWith("stalled-")))
+    const kids = await children(sub.pid!)
+    expect(kids.length).toBe(2)
+    process.kill(sub.pid!, "SIGKILL")
+    await sub
+    try {
+      await waitFor("the trainer and sampler to die with their runner", () => kids.every((pid) => !alive(pid)), 5_000)
+    } finally {
+      for (const pid of kids.filter(alive)) process.kill(pid, "SIGKILL")
+    }
+  }, 180_000)
+
+  it("the next runner stops a leftover that outlived it before it starts any cell", async () => {
+    const dir = tempDir("leftover")
+    const ledger = join(dir, "l.duckdb")
+    const grid = tinyGrid(dir, [1], 3, "leftover")
+    // the fake trainer has no lifeline (as on an OS without a parent-death signal): it outlives the runner
+    const { sub } = await startSlowRun(dir, ledger, grid, { TUNEGRID_FAKE: "1:sleep" })
+    await waitFor("the fake trainer to start", () => readdirSync(dir).some((f) => f.startsWith("sleeper-")))
+    const sleeper = Number(readdirSync(dir).find((f) => f.startsWith("sleeper-"))!.slice("sleeper-".length))
+    process.kill(sub.pid!, "SIGKILL")
+    await sub
+    try {
+      await new Promise((r) => setTimeout(r, 1000))
+      expect(alive(sleeper)).toBe(true)
+      const again = await cli(["run", grid, "--no-tui", "--ledger", ledger, "--python", fakePython], injected(dir, { TUNEGRID_FAKE: "1:steps" }))
+      expect(again.exitCode, String(again.stderr)).toBe(0)
+      expect(alive(sleeper)).toBe(false)
+      const lines = String(again.stdout).split("\n")
+      const stopped = lines.findIndex((l) => /1 leftover processes of a killed runner stopped/.test(l))
+      expect(stopped).toBeGreaterThanOrEqual(0)
+      expect(stopped).toBeLessThan(lines.findIndex((l) => /\[1\/1\] run /.test(l)))
+    } finally {
+      if (alive(sleeper)) process.kill(sleeper, "SIGKILL")
+    }
+  }, 180_000)
+})
+
+describe.skipIf(noPython)("SIGHUP (an ssh disconnect) and a closed stdout (`run … | head`)", () => {
+  it("handles SIGHUP as SIGTERM: the run is recorded interrupted and its children stopped", async () => {
+    const dir = tempDir("sighup")
+    const ledger = join(dir, "l.duckdb")
+    const started = await startSlowRun(dir, ledger, tinyGrid(dir, [1], 10, "hup"), { TUNEGRID_INJECT: "1:slow@0" })
+    await waitFor("step 0", () => /step 0 /.test(started.output()))
+    const kids = await children(started.sub.pid!)
+    process.kill(started.sub.pid!, "SIGHUP")
+    const r = await started.sub
+    expect(r.exitCode).not.toBe(0)
+    expect(started.output()).not.toMatch(/\n\s+at /)
+    for (const pid of kids) expect(alive(pid), `child ${pid} still running`).toBe(false)
+    const [run] = await query(ledger, `SELECT status, error_message FROM runs`)
+    expect(run).toMatchObject({ status: "interrupted", error_message: expect.stringMatching(/SIGINT\/SIGTERM/) })
+  }, 180_000)
+
+  it("goes on with the grid when stdout is closed, recording every run", async () => {
+    const dir = tempDir("epipe")
+    const ledger = join(dir, "l.duckdb")
+    const sub = execa(process.execPath, [join(root, "src/cli.ts"), "run", tinyGrid(dir, [1, 2, 3], 3, "pipe"), "--no-tui", "--ledger", ledger,
+      "--python", fakePython], { cwd: root, reject: false, env: injected(dir, { TUNEGRID_FAKE: "1:steps,2:steps,3:steps" }) })
+    await new Promise<void>((done) => sub.stdout!.once("data", () => done()))
+    sub.stdout!.destroy() // what `| head -1` does once it has its line
+    const r = await sub
+    expect(r.stderr).not.toMatch(/EPIPE|\n\s+at /)
+    expect(r.exitCode).toBe(0)
+    expect(await query(ledger, `SELECT status, count(*)::INT AS n FROM runs GROUP BY status`)).toEqual([{ status: "succeeded", n: 3 }])
+  }, 180_000)
 })

@@ -8,6 +8,7 @@ import os
 import sys
 
 from .errors import Progress, run_guarded
+from .lifeline import die_with_parent
 from .protocol import claim_stdout
 
 
@@ -15,6 +16,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tunegrid_trainer", description=__doc__)
     parser.add_argument("--spec", required=True, help="path to the fully resolved cell.json")
     args = parser.parse_args(argv)
+    die_with_parent()  # a killed runner must not leave this trainer holding the GPU
     claim_stdout()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # no fork warnings from the data threads
 

@@ -16,6 +16,7 @@ import threading
 import time
 from typing import Optional
 
+from .lifeline import die_with_parent
 from .protocol import Sample, SamplerInfo, claim_stdout, emit, stdin_lines
 
 SMI_FIELDS = "power.draw,memory.used,utilization.gpu,clocks.sm,temperature.gpu,clocks_throttle_reasons.active"
@@ -208,6 +209,7 @@ def main(argv=None) -> int:
     parser.add_argument("--idle-ms", type=int, default=0,
                         help="measure idle power this long before the `sampler` event (start the trainer after it)")
     args = parser.parse_args(argv)
+    die_with_parent()
     claim_stdout()
 
     done = threading.Event()
