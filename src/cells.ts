@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url"
 import { canonicalJson, digestFile, digestTree, hashJson, sha256 } from "./hash.ts"
 import type { ExpandedCell } from "./grid/expand.ts"
 import type { CellConfig, Measure } from "./grid/schema.ts"
+import { specBudget } from "./vram/budget.ts"
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..")
 export const trainerDir = resolve(repoRoot, "trainer")
@@ -107,7 +108,11 @@ export const toSpec = (cell: HashedCell, measure: Measure, runId: string, paths:
     device: c.device,
     data,
     template: c.template,
-    measure: specMeasure(measure)
+    measure: specMeasure(measure),
+    torch_dtype: c.torchDtype,
+    vram_budget: specBudget(c.vramBudget),
+    // the fit command's probes set it: every micro-batch the largest shape the data produces
+    probe: false
   }
 }
 

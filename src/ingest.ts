@@ -13,6 +13,7 @@ import { Ledger } from "./ledger/Ledger.ts"
 import { endRun, putCell, putEnvironment, putGrid, recordSamplerEvent, recordTrainerEvent, startRun, type GridRow } from "./ledger/records.ts"
 import { decodeSamplerLine, decodeTrainerLine, EnvFacts, type TrainerEvent } from "./protocol.ts"
 import { cellRow, prepareGrid } from "./recorder.ts"
+import { putReferences } from "./references/record.ts"
 import { decideOutcome, tail, type Evidence } from "./trainer/outcome.ts"
 
 export class IngestError extends Schema.TaggedError<IngestError>()("IngestError", { message: Schema.String }) {}
@@ -60,6 +61,7 @@ export const ingestDir = Effect.fnUntraced(function*(dir: string) {
   const folders = readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(root, d.name, "cell.json")))
   const known = new Set((yield* l.rows(`SELECT run_id FROM runs`)).map((r) => String(r.run_id)))
   yield* putGrid(manifest.grid)
+  yield* putReferences(manifest.grid.gridHash, manifest.cells)
   const recorded: Array<{ runId: string; status: string }> = []
   for (const folder of folders.map((d) => d.name).sort()) {
     const path = join(root, folder)

@@ -7,6 +7,7 @@ import type { Environment } from "./env.ts"
 import type { LoadedGrid } from "./grid/load.ts"
 import { hashJson, sha256 } from "./hash.ts"
 import { putCell, putEnvironment, putGrid, type GridRow } from "./ledger/records.ts"
+import { putReferences } from "./references/record.ts"
 
 export interface PreparedGrid {
   readonly grid: GridRow
@@ -48,4 +49,5 @@ export const recordGrid = (env: Environment, prepared: PreparedGrid) =>
     yield* putEnvironment(env)
     yield* putGrid(prepared.grid)
     yield* Effect.forEach(prepared.cells, (cell) => putCell(cellRow(cell, prepared.grid.measure)), { discard: true })
+    yield* putReferences(prepared.grid.gridHash, prepared.cells)
   })

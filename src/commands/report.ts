@@ -4,6 +4,7 @@ import { Command, Flag } from "effect/cli"
 import { existsSync } from "node:fs"
 import { Ledger, type LedgerError } from "../ledger/Ledger.ts"
 import { render, type Format } from "../report.ts"
+import { extraSections } from "../reportSections.ts"
 import { ledgerFlag, UserError } from "./shared.ts"
 
 export const printReport = (format: Format) =>
@@ -12,8 +13,10 @@ export const printReport = (format: Format) =>
     const t1 = yield* l.rowsJson(`SELECT * FROM table1`)
     const t2 = yield* l.rowsJson(`SELECT * FROM table2`)
     const failures = yield* l.rowsJson(`SELECT left(run_id, 8) AS run, grid, left(cell_hash, 12) AS cell, status, error_kind, error_message FROM failures`)
+    const extra = yield* extraSections
     if (format === "json") {
-      return yield* Console.log(JSON.stringify({ table1: t1.rows, table2: t2.rows, failures: failures.rows }, null, 2))
+      const more = Object.fromEntries(extra.map((s) => [s.key, s.table.rows]))
+      return yield* Console.log(JSON.stringify({ table1: t1.rows, table2: t2.rows, failures: failures.rows, ...more }, null, 2))
     }
     const section = (title: string, t: { columns: Array<string>; rows: Array<Record<string, unknown>> }) =>
       format === "csv" ? render(t.columns, t.rows, "csv") : `## ${title}\n\n${t.rows.length ? render(t.columns, t.rows, format) : "(none)"}`
@@ -30,6 +33,7 @@ export const printReport = (format: Format) =>
       yield* Console.log("")
       yield* Console.log(section("Failed or interrupted runs", failures))
     }
+    for (const s of extra) yield* Console.log(`\n${section(s.title, s.table)}`)
   })
 
 /** Provide a read-only ledger, failing clearly when the file does not exist yet. */

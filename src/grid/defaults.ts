@@ -34,7 +34,9 @@ export const defaultCell: CellConfig = {
   dataset: "synthetic",
   datasetSamples: 5000,
   datasetSeed: 0,
-  template: "alpaca"
+  template: "alpaca",
+  torchDtype: null,
+  vramBudget: null
 }
 
 export const defaultSeeds: ReadonlyArray<number> = [42]

@@ -1,6 +1,8 @@
 // The shapes a grid file may take and what a fully resolved cell looks like. Field names follow
 // HF Trainer / PEFT / bitsandbytes names in camelCase (r, loraAlpha, optim, bnb4bitQuantType).
 import { Schema, Struct } from "effect"
+import { Reference } from "./reference.ts"
+import { VramBudgetInput } from "../vram/budget.ts"
 
 const Positive = Schema.Number.pipe(Schema.check(Schema.isGreaterThan(0)))
 const PositiveInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))
@@ -48,7 +50,16 @@ export const CellConfig = Schema.Struct({
   dataset: Schema.String.pipe(Schema.check(Schema.isPattern(/^(synthetic|file:.+|hub:.+)$/))),
   datasetSamples: Schema.NullOr(PositiveInt),
   datasetSeed: NonNegativeInt,
-  template: Schema.Literals(["alpaca", "chat"])
+  template: Schema.Literals(["alpaca", "chat"]),
+  /** The dtype the frozen base weights are loaded in (HF `torch_dtype`): null = the training
+   * precision's (what tunegrid always did); "auto" = the checkpoint's own; fp32 under fp16/bf16
+   * autocast is what transformers 4.x loaded unless told. QLoRA: the 4-bit config decides the
+   * quantized weights; null keeps the rest (embeddings, norms, LM head) in the compute dtype, "fp32"
+   * upcasts them as PEFT's prepare_model_for_kbit_training does. */
+  torchDtype: Schema.NullOr(Schema.Literals(["auto", "fp32", "fp16", "bf16"])),
+  /** Hold PyTorch's allocator to a smaller card's memory: a card name ("rtx4060", see
+   * src/vram/budget.ts) or a size ("8GiB", "7800MiB"); null = no budget. Over it is a real CUDA OOM. */
+  vramBudget: Schema.NullOr(VramBudgetInput)
 })
 export type CellConfig = typeof CellConfig.Type
 export type CellKey = keyof CellConfig
@@ -103,7 +114,12 @@ export const GridDef = Schema.Struct({
   description: Schema.optionalKey(Schema.String),
   base: Schema.optionalKey(PartialCell),
   axes: Schema.optionalKey(Axes),
-  cells: Schema.optionalKey(Schema.Array(Schema.Struct({ label: Schema.optionalKey(Schema.String), ...PartialCell.fields }))),
+  cells: Schema.optionalKey(Schema.Array(Schema.Struct({
+    label: Schema.optionalKey(Schema.String),
+    /** Published figures for this configuration, shown beside tunegrid's (not part of the cell hash). */
+    reference: Schema.optionalKey(Reference),
+    ...PartialCell.fields
+  }))),
   exclude: Schema.optionalKey(Schema.Array(PartialCell)),
   seeds: Schema.optionalKey(Schema.Array(NonNegativeInt).pipe(Schema.check(Schema.isMinLength(1)))),
   repeats: Schema.optionalKey(PositiveInt),

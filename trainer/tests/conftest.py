@@ -73,6 +73,9 @@ BASE_SPEC = {
     "data": {"source": "synthetic", "samples": 64, "seed": 0},
     "template": "alpaca",
     "measure": {"warmup": {"steps": 2}, "window": {"steps": 3}, "max_steps": 50, "max_seconds": 300},
+    "torch_dtype": None,
+    "vram_budget": None,
+    "probe": False,
 }
 
 

@@ -85,8 +85,11 @@ def to_failed(exc: BaseException, progress: Progress) -> tuple[Failed, int]:
     oom_type = _cuda_oom_type()
     cuda_oom = oom_type is not None and isinstance(exc, oom_type)
     if cuda_oom or _host_oom(exc):
+        from .vram import oom_note  # lazily: vram imports this module
+
         message = (
-            f"{'CUDA' if cuda_oom else 'host (CPU)'} out of memory{'' if step is None else f' at step {step}'}; "
+            f"{'CUDA' if cuda_oom else 'host (CPU)'} out of memory{'' if step is None else f' at step {step}'}"
+            f"{oom_note() if cuda_oom else ''}; "
             "lower batch_size or max_seq_len, enable gradient_checkpointing, or use qlora"
         )
         return Failed("oom", message, step, _memory_at_failure_mib(), _traceback_tail(exc, lines=3)), EXIT_FAILED
