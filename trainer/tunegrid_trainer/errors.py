@@ -46,8 +46,13 @@ def _traceback_tail(exc: BaseException, lines: int = 12, chars: int = 2000) -> s
 
 
 def _memory_at_failure_mib() -> Optional[float]:
-    """Memory in use when the failure happened (MiB): torch.cuda allocated on a GPU cell, else
-    this process's resident set (the memory a CPU cell runs out of)."""
+    """Memory in use when the failure happened (MiB): what the VRAM budget's allocator held, or
+    torch.cuda allocated on a GPU cell, else this process's resident set (the memory a CPU cell
+    runs out of)."""
+    from .vram import held_mib  # lazily: vram imports this module
+
+    if held_mib() is not None:
+        return held_mib()
     try:
         import torch
 

@@ -119,6 +119,11 @@ def hold(budget: Optional[VramBudget], device: str) -> Optional[Guard]:
     return _active
 
 
+def held_mib() -> Optional[float]:
+    """What the budget's allocator holds now (MiB), or None without a budget."""
+    return None if _active is None else _active.allocator.allocated_bytes() / MIB
+
+
 def oom_note() -> str:
     """Appended to an OOM's message when a budget was held: the budget it hit."""
     return "" if _active is None else _active.oom_note()
