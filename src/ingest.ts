@@ -43,9 +43,9 @@ export const writePlan = (loaded: LoadedGrid, out: string, tokenizerDir: string 
   return manifest
 }
 
-const readLines = (path: string) => (existsSync(path) ? readFileSync(path, "utf8").split("\n").filter((l) => l.trim().length > 0) : [])
+export const readLines = (path: string) => (existsSync(path) ? readFileSync(path, "utf8").split("\n").filter((l) => l.trim().length > 0) : [])
 
-const readJson = <A>(path: string, what: string): Effect.Effect<A, IngestError> =>
+export const readJson = <A>(path: string, what: string): Effect.Effect<A, IngestError> =>
   Effect.try({
     try: () => JSON.parse(readFileSync(path, "utf8")) as A,
     catch: (e) => new IngestError({ message: `${what} ${path} could not be read: ${e instanceof Error ? e.message : String(e)}` })
@@ -69,54 +69,74 @@ export const ingestDir = Effect.fnUntraced(function*(dir: string) {
     if (known.has(spec.run_id)) continue
     const cell = cellsByHash.get(spec.cell_hash)
     if (!cell) return yield* new IngestError({ message: `${path}: cell ${spec.cell_hash.slice(0, 12)} is not in the manifest; ingest the folder made from the same plan` })
-
-    const trainerLines = readLines(join(path, "trainer.jsonl"))
-    const events: Array<TrainerEvent> = []
-    let protocolError: string | null = null
-    for (const [i, line] of trainerLines.entries()) {
-      const d = decodeTrainerLine(line)
-      if (Result.isFailure(d)) {
-        protocolError = `${join(folder, "trainer.jsonl")} line ${i + 1} is not a protocol event (${d.failure.split("\n")[0]})`
-        break
-      }
-      events.push(d.success)
-    }
-    const started = events.find((e) => e.event === "started")
-    const envFile = join(root, "env.json")
-    const facts = started?.event === "started"
-      ? started.env
-      : existsSync(envFile) ? Schema.decodeUnknownSync(EnvFacts)(JSON.parse(readFileSync(envFile, "utf8")), { onExcessProperty: "ignore" }) : null
-    if (facts === null) return yield* new IngestError({ message: `${path}: no environment facts (no started event and no env.json in ${root})` })
-    const env = makeEnvironment(facts, gitState(repoRoot))
-    yield* putEnvironment(env)
-    yield* putCell(cellRow(cell, manifest.measure))
-    const exit = existsSync(join(path, "exit.json"))
-      ? yield* readJson<{ exit_code: number | null; signal: string | null; t_end: number }>(join(path, "exit.json"), "exit record")
-      : { exit_code: null, signal: "unknown (no exit.json: the batch runner stopped during this run)", t_end: events.at(-1)?.t ?? Date.now() / 1000 }
-    const firstT = events[0]?.t ?? exit.t_end
-    yield* startRun({
-      runId: spec.run_id, cellHash: cell.cellHash, envHash: env.envHash, gridHash: manifest.grid.gridHash, seed: cell.seed,
-      repeat: planned.get(spec.run_id)?.repeat ?? 0, origin: "ingest", startedAt: firstT, rerunOf: null,
-      sentinel: planned.get(spec.run_id)?.sentinel ?? null
+    const status = yield* ingestRunFolder(root, folder, cell, manifest.measure, {
+      runId: spec.run_id, gridHash: manifest.grid.gridHash, repeat: planned.get(spec.run_id)?.repeat ?? 0, sentinel: planned.get(spec.run_id)?.sentinel ?? null
     })
-    let terminal: Evidence["terminal"] = null
-    for (const event of events) {
-      if (event.event === "finished") terminal = { event: "finished", reason: event.reason }
-      if (event.event === "failed") {
-        terminal = { event: "failed", kind: event.kind, message: event.message, detail: event.detail, step: event.step, memoryMib: event.memory_mib }
-      }
-      yield* recordTrainerEvent(spec.run_id, event)
-    }
-    for (const line of readLines(join(path, "sampler.jsonl"))) {
-      const d = decodeSamplerLine(line)
-      if (Result.isSuccess(d)) yield* recordSamplerEvent(spec.run_id, d.success)
-    }
-    const stderr = existsSync(join(path, "stderr.log")) ? readFileSync(join(path, "stderr.log"), "utf8") : ""
-    const end = decideOutcome({
-      terminal, protocolError, exitCode: exit.exit_code, signal: exit.signal, stderrTail: tail(stderr), stopCause: null, endedAt: exit.t_end
-    })
-    yield* endRun(spec.run_id, end)
-    recorded.push({ runId: spec.run_id, status: end.status })
+    recorded.push({ runId: spec.run_id, status })
   }
   return { recorded, skipped: folders.length - recorded.length }
+})
+
+/** The environment a run folder ran in (its `started` event's facts, else the batch's env.json), recorded. */
+export const environmentOf = Effect.fnUntraced(function*(root: string, folder: string, events: ReadonlyArray<TrainerEvent>) {
+  const started = events.find((e) => e.event === "started")
+  const envFile = join(root, "env.json")
+  const facts = started?.event === "started"
+    ? started.env
+    : existsSync(envFile) ? Schema.decodeUnknownSync(EnvFacts)(JSON.parse(readFileSync(envFile, "utf8")), { onExcessProperty: "ignore" }) : null
+  if (facts === null) return yield* new IngestError({ message: `${join(root, folder)}: no environment facts (no started event and no env.json in ${root})` })
+  const env = makeEnvironment(facts, gitState(repoRoot))
+  yield* putEnvironment(env)
+  return env
+})
+
+/** A run folder's trainer events, up to the first line that is not one (named in protocolError). */
+export const folderEvents = (root: string, folder: string) => {
+  const events: Array<TrainerEvent> = []
+  let protocolError: string | null = null
+  for (const [i, line] of readLines(join(root, folder, "trainer.jsonl")).entries()) {
+    const d = decodeTrainerLine(line)
+    if (Result.isFailure(d)) {
+      protocolError = `${join(folder, "trainer.jsonl")} line ${i + 1} is not a protocol event (${d.failure.split("\n")[0]})`
+      break
+    }
+    events.push(d.success)
+  }
+  return { events, protocolError }
+}
+
+/** Record one run folder under `root` (its trainer and sampler events, its exit) as a run of `cell`,
+ * exactly as a live run would have been recorded; → its status. */
+export const ingestRunFolder = Effect.fnUntraced(function*(root: string, folder: string, cell: HashedCell, measure: Measure,
+  run: { readonly runId: string; readonly gridHash: string | null; readonly repeat: number; readonly sentinel: number | null }) {
+  const path = join(root, folder)
+  const { events, protocolError } = folderEvents(root, folder)
+  const env = yield* environmentOf(root, folder, events)
+  yield* putCell(cellRow(cell, measure))
+  const exit = existsSync(join(path, "exit.json"))
+    ? yield* readJson<{ exit_code: number | null; signal: string | null; t_end: number }>(join(path, "exit.json"), "exit record")
+    : { exit_code: null, signal: "unknown (no exit.json: the batch runner stopped during this run)", t_end: events.at(-1)?.t ?? Date.now() / 1000 }
+  const firstT = events[0]?.t ?? exit.t_end
+  yield* startRun({
+    runId: run.runId, cellHash: cell.cellHash, envHash: env.envHash, gridHash: run.gridHash, seed: cell.seed,
+    repeat: run.repeat, origin: "ingest", startedAt: firstT, rerunOf: null, sentinel: run.sentinel
+  })
+  let terminal: Evidence["terminal"] = null
+  for (const event of events) {
+    if (event.event === "finished") terminal = { event: "finished", reason: event.reason }
+    if (event.event === "failed") {
+      terminal = { event: "failed", kind: event.kind, message: event.message, detail: event.detail, step: event.step, memoryMib: event.memory_mib }
+    }
+    yield* recordTrainerEvent(run.runId, event)
+  }
+  for (const line of readLines(join(path, "sampler.jsonl"))) {
+    const d = decodeSamplerLine(line)
+    if (Result.isSuccess(d)) yield* recordSamplerEvent(run.runId, d.success)
+  }
+  const stderr = existsSync(join(path, "stderr.log")) ? readFileSync(join(path, "stderr.log"), "utf8") : ""
+  const end = decideOutcome({
+    terminal, protocolError, exitCode: exit.exit_code, signal: exit.signal, stderrTail: tail(stderr), stopCause: null, endedAt: exit.t_end
+  })
+  yield* endRun(run.runId, end)
+  return end.status
 })

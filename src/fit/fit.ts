@@ -7,7 +7,7 @@ import { dirname, resolve } from "node:path"
 import { hashCell, repoRoot, type HashedCell } from "../cells.ts"
 import { gitState, makeEnvironment } from "../env.ts"
 import { loadGrid } from "../grid/load.ts"
-import type { CellConfig } from "../grid/schema.ts"
+import type { CellConfig, Measure } from "../grid/schema.ts"
 import { hashJson } from "../hash.ts"
 import { Ledger } from "../ledger/Ledger.ts"
 import { markOrphansInterrupted, putCell, succeededKeys } from "../ledger/records.ts"
@@ -24,12 +24,8 @@ export class FitError extends Schema.TaggedError<FitError>()("FitError", { messa
 
 export type FitField = "batchSize" | "tokensPerStep"
 
-export interface FitOptions {
-  readonly gridPath: string
-  readonly overrides: ReadonlyArray<string>
-  readonly python: string
-  readonly samplerMode: "auto" | "nvml" | "smi" | "none"
-  readonly stallTimeoutMs: number
+/** What decides a search (and its id): the budget, the field, the fits rule, the probes' length, the bounds. */
+export interface SearchOptions {
   /** Overrides every cell's vramBudget; null: each cell's own. */
   readonly budget: VramBudgetInput | null
   /** The micro-batch searched; null: tokensPerStep for packed cells, batchSize otherwise. */
@@ -40,13 +36,21 @@ export interface FitOptions {
   readonly max: number | null
   /** Lattice step of a tokensPerStep search (tokens). */
   readonly granularity: number
+}
+
+export interface FitOptions extends SearchOptions {
+  readonly gridPath: string
+  readonly overrides: ReadonlyArray<string>
+  readonly python: string
+  readonly samplerMode: "auto" | "nvml" | "smi" | "none"
+  readonly stallTimeoutMs: number
   /** Run the normal measured run at each frontier. */
   readonly measure: boolean
   readonly log: (line: string) => void
   readonly progress: Progress
 }
 
-interface Search {
+export interface Search {
   readonly cell: HashedCell
   readonly config: CellConfig
   readonly field: FitField
@@ -57,7 +61,7 @@ interface Search {
 }
 
 /** What to search for one cell, or what is wrong with it (before anything runs). */
-const planSearch = (cell: HashedCell, o: FitOptions): Search | string => {
+export const planSearch = (cell: HashedCell, o: SearchOptions): Search | string => {
   const name = cell.label ?? (Object.keys(cell.axisValues).length > 0 ? JSON.stringify(cell.axisValues) : `cell ${cell.index}`)
   const input = o.budget ?? cell.config.vramBudget
   if (input === null) return `cell ${name}: no VRAM budget; pass --budget (a card such as rtx4060, or a size such as 8GiB) or set vramBudget`
@@ -80,13 +84,28 @@ const planSearch = (cell: HashedCell, o: FitOptions): Search | string => {
   return { cell, config, field, budget, bounds, searchId, name }
 }
 
+/** Every cell's search, or what is wrong with the cells, before anything runs. */
+export const planSearches = (cells: ReadonlyArray<HashedCell>, o: SearchOptions, gridPath: string) => {
+  const planned = cells.map((cell) => planSearch(cell, o))
+  const problems = planned.filter((p): p is string => typeof p === "string")
+  if (problems.length > 0) return Effect.fail(new FitError({ message: `cannot fit ${gridPath}:\n  ${problems.join("\n  ")}` }))
+  // cells that differ only in the searched field are one search
+  const seen = new Set<string>()
+  return Effect.succeed((planned as Array<Search>).filter((s) => !seen.has(s.searchId) && seen.add(s.searchId)))
+}
+
+/** The normal measured cell at a frontier value (the grid's stop rule). */
+export const frontierCell = (s: Search, frontier: number, measure: Measure): HashedCell => {
+  const config = { ...s.config, [s.field]: frontier }
+  const axisValues = { ...s.cell.axisValues, [s.field]: frontier, budget: s.budget.name }
+  return hashCell({ ...s.cell, config, axisValues, label: `${s.cell.label ?? s.name} @ ${s.field} ${frontier} on ${s.budget.name}` },
+    measure, s.cell.trainerDigest, s.cell.datasetDigest)
+}
+
 export const fitGrid = Effect.fnUntraced(function*(o: FitOptions) {
   const loaded = yield* loadGrid(o.gridPath, o.overrides)
   const prepared = prepareGrid(loaded)
-  const planned = prepared.cells.map((cell) => planSearch(cell, o))
-  const problems = planned.filter((p): p is string => typeof p === "string")
-  if (problems.length > 0) return yield* new FitError({ message: `cannot fit ${o.gridPath}:\n  ${problems.join("\n  ")}` })
-  const searches = planned as Array<Search>
+  const searches = yield* planSearches(prepared.cells, o, o.gridPath)
 
   const facts = yield* probeEnvironment(o.python)
   const env = makeEnvironment(facts, gitState(repoRoot))
@@ -112,11 +131,11 @@ export const fitGrid = Effect.fnUntraced(function*(o: FitOptions) {
         const next = nextProbe(outcomes, s.bounds)
         if ("done" in next) {
           frontier = next.frontier
-          const frontierCell = frontier === null ? null : hashCell({ ...s.cell, config: { ...s.config, [s.field]: frontier } }, loaded.expansion.measure, s.cell.trainerDigest, s.cell.datasetDigest)
+          const measured = frontier === null ? null : frontierCell(s, frontier, loaded.expansion.measure)
           yield* putFrontier({
             searchId: s.searchId, envHash: env.envHash, gridHash, label: s.name, config: s.config, field: s.field, budget: s.budget,
             headroom: o.headroom, frontier, reason: next.reason, probes: outcomes.size,
-            frontierProbeId: frontier === null ? null : probeIds.get(frontier) ?? null, frontierCellHash: frontierCell?.cellHash ?? null
+            frontierProbeId: frontier === null ? null : probeIds.get(frontier) ?? null, frontierCellHash: measured?.cellHash ?? null
           })
           o.log(`${s.name}: largest ${s.field} that fits on ${s.budget.name}: ${frontier ?? "none"} (${next.reason}; ${outcomes.size} probes)`)
           break
@@ -168,12 +187,10 @@ const describe = (r: Answer, fits: boolean, b: VramBudget, headroom: number) => 
 }
 
 /** The normal measured run at the frontier (the grid's own stop rule), unless done in this environment. */
-const measureAt = (o: FitOptions, s: Search, frontier: number, envHash: string, gridHash: string, measure: Parameters<typeof hashCell>[1],
+const measureAt = (o: FitOptions, s: Search, frontier: number, envHash: string, gridHash: string, measure: Measure,
   baseDir: string, artifacts: string) =>
   Effect.gen(function*() {
-    const config = { ...s.config, [s.field]: frontier }
-    const axisValues = { ...s.cell.axisValues, [s.field]: frontier, budget: s.budget.name }
-    const cell = hashCell({ ...s.cell, config, axisValues, label: `${s.cell.label ?? s.name} @ ${s.field} ${frontier} on ${s.budget.name}` }, measure, s.cell.trainerDigest, s.cell.datasetDigest)
+    const cell = frontierCell(s, frontier, measure)
     yield* putCell(cellRow(cell, measure))
     if ((yield* succeededKeys(envHash)).has(`${cell.cellHash}#0`)) {
       o.log(`${s.name}: the run at ${s.field} ${frontier} on ${s.budget.name} is already measured`)

@@ -3,30 +3,20 @@
 import { Effect } from "effect"
 import { Ledger } from "../ledger/Ledger.ts"
 import type { VramBudget } from "../vram/budget.ts"
+import type { ProbeResult } from "./probe.ts"
 
 export type ProbeOutcome = "completed" | "oom" | "failed" | "interrupted"
 
-export interface ProbeRow {
-  readonly probeId: string
+/** A probe as recorded: what it answered (src/fit/probe.ts) and which search and value it served. */
+export interface ProbeRow extends ProbeResult {
   readonly probeHash: string
   readonly searchId: string
   readonly envHash: string
   readonly gridHash: string | null
   readonly field: string
   readonly value: number
-  readonly outcome: ProbeOutcome
-  readonly steps: number | null
   readonly capMib: number
-  readonly torchPeakAllocatedMib: number | null
-  readonly torchPeakReservedMib: number | null
-  readonly outsideTorchMib: number | null
-  readonly pagedMib: number | null
-  readonly devicePeakMib: number | null
-  readonly errorKind: string | null
-  readonly message: string | null
   readonly config: unknown
-  readonly startedAt: number
-  readonly endedAt: number
 }
 
 const iso = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString()

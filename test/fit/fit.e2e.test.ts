@@ -2,6 +2,7 @@
 // replaced (in tests only) by test/fixtures/fake-allocator, whose accounting is the trainer's own
 // tensors. An over-budget cell fails `oom` with the budget in its message and the grid goes on;
 // `tunegrid fit` probes, finds the frontier, measures there, reports it, and resumes.
+import { execa } from "execa"
 import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
@@ -70,5 +71,29 @@ describe.skipIf(noPython)("VRAM budgets on the CPU (test allocator)", () => {
     expect(again.stdout).toMatch(/already decided on 430MiB \(context 10MiB\): batchSize 3/)
     expect(again.stdout).toMatch(/already measured/)
     expect(await query(ledger, `SELECT count(*)::INT AS probes, (SELECT count(*)::INT FROM runs) AS runs FROM fit_probes`)).toEqual([{ probes: 3, runs: 1 }])
+  }, 1_500_000)
+
+  it("fit where the runner is not: the plan's searches run by python -m tunegrid_trainer.fit, ingested, are the searches tunegrid fit resumes", async () => {
+    const dir = tempDir("fit-py")
+    const ledger = join(dir, "l.duckdb")
+    const file = grid(dir, "fitpy", 430, `[{ label: "tiny", batchSize: 2 }]`)
+    const plan = await cli(["fit", file, "--plan", join(dir, "plan"), "--no-measure"], env)
+    expect(plan.exitCode, String(plan.stderr)).toBe(0)
+    expect(plan.stdout).toMatch(/wrote 1 fit searches to .*plan\/fit\.json/)
+    const py = await execa(realPython, ["-m", "tunegrid_trainer.fit", join(dir, "plan"), "--out", join(dir, "runs"), "--sampler-mode", "none", "--no-measure"],
+      { cwd: join(root, "trainer"), env: { ...env, PYTHONPATH: `${env.PYTHONPATH}:${join(root, "trainer")}` }, reject: false, timeout: 900_000 })
+    expect(py.exitCode, String(py.stderr)).toBe(0)
+    expect(py.stderr).toMatch(/largest batchSize that fits on 430MiB \(context 10MiB\): 3 \(3 fits and 4 does not\)/)
+    const ingest = await cli(["ingest", join(dir, "runs"), "--ledger", ledger], env)
+    expect(ingest.stdout).toMatch(/ingested a fit: 3 probes, 1 frontiers, 0 measured runs/)
+    expect(await query(ledger, `SELECT value, outcome FROM fit_probes ORDER BY started_at`)).toEqual([
+      { value: 2, outcome: "completed" }, { value: 4, outcome: "oom" }, { value: 3, outcome: "completed" }
+    ])
+    // the live command finds the same search decided (same hashes, same environment) and measures the frontier
+    const live = await cli(["fit", file, ...args(ledger)], env, { timeout: 600_000 })
+    expect(live.exitCode, String(live.stderr)).toBe(0)
+    expect(live.stdout).toMatch(/already decided on 430MiB \(context 10MiB\): batchSize 3/)
+    expect(live.stdout).not.toMatch(/probe batchSize/)
+    expect(await query(ledger, `SELECT frontier, probes, tok_s > 0 AS measured FROM fit_frontier`)).toEqual([{ frontier: 3, probes: 3, measured: true }])
   }, 1_500_000)
 })

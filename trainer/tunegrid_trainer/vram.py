@@ -48,8 +48,10 @@ class CudaAllocator:
 
 
 def _nvml_process_used_bytes() -> Optional[int]:
-    """Device memory NVML attributes to this process (falls back to None: a PID namespace can hide
-    it, and device-wide use would count other processes)."""
+    """Device memory NVML attributes to this process. In a container NVML may list processes by
+    the host's PIDs: then the one compute process on the GPU is taken as this one (it has a CUDA
+    context, so it is listed). None when NVML cannot say; never device-wide use, which would count
+    other processes."""
     import os
 
     try:
@@ -58,10 +60,9 @@ def _nvml_process_used_bytes() -> Optional[int]:
         pynvml.nvmlInit()
         try:
             handle = pynvml.nvmlDeviceGetHandleByIndex(torch.cuda.current_device())
-            for p in pynvml.nvmlDeviceGetComputeRunningProcesses(handle):
-                if p.pid == os.getpid() and p.usedGpuMemory is not None:
-                    return int(p.usedGpuMemory)
-            return None
+            procs = [p for p in pynvml.nvmlDeviceGetComputeRunningProcesses(handle) if p.usedGpuMemory is not None]
+            mine = [p for p in procs if p.pid == os.getpid()] or (procs if len(procs) == 1 else [])
+            return int(mine[0].usedGpuMemory) if mine else None
         finally:
             pynvml.nvmlShutdown()
     except Exception:
