@@ -4,6 +4,8 @@
 import { Effect } from "effect"
 import { resolve } from "node:path"
 import { describe, expect, it } from "vitest"
+import { hashCell } from "../../src/cells.ts"
+import { expandGrid } from "../../src/grid/expand.ts"
 import { loadGrid } from "../../src/grid/load.ts"
 
 const experiments = resolve(import.meta.dirname, "../../experiments")
@@ -84,5 +86,16 @@ describe("the playbook and the guide as grids", () => {
     const c = grid.expansion.cells[0]!.config
     expect([c.r, c.loraAlpha, c.targetModules, c.batchSize, c.gradientAccumulationSteps]).toEqual([16, 32, ["q_proj", "k_proj", "v_proj", "o_proj"], 2, 4])
     expect([c.precision, c.bnb4bitComputeDtype, c.learningRate, c.maxSeqLength, c.vramBudget]).toEqual(["fp16", "bf16", 2e-4, 1024, "rtx4090"])
+  })
+})
+
+describe("references", () => {
+  it("ride with the grid and not in the cell hash: correcting a published figure re-measures nothing", () => {
+    const cell = (tokS: number) => {
+      const { expansion } = expandGrid({ name: "g", cells: [{ label: "a", reference: { source: "paper", tokS } }] })
+      return { hashed: hashCell(expansion.cells[0]!, expansion.measure, "trainer", "data"), reference: expansion.cells[0]!.reference }
+    }
+    expect(cell(500.3).hashed.cellHash).toBe(cell(491.7).hashed.cellHash)
+    expect(cell(491.7).reference).toEqual({ source: "paper", tokS: 491.7 })
   })
 })
