@@ -68,6 +68,7 @@ export const planSearch = (cell: HashedCell, o: SearchOptions): Search | string 
   const budget = resolveBudget(input)
   if (typeof budget === "string") return `--budget ${JSON.stringify(input)}: expected ${budget}`
   const config = { ...cell.config, vramBudget: input }
+  if (config.device === "cpu") return `cell ${name}: device cpu; a VRAM budget holds PyTorch's CUDA allocator (device auto or cuda)`
   const field = o.field ?? (config.padding === "packed" ? "tokensPerStep" : "batchSize")
   if (field === "batchSize" && config.tokensPerStep !== null) {
     return `cell ${name}: batchSize does not size its micro-batches (tokensPerStep ${config.tokensPerStep} does); search tokensPerStep`
