@@ -159,21 +159,28 @@ SELECT
   r.run_id,
   r.cell_hash,
   r.env_hash,
+  -- steady: the window ran to its end with a CI within the target, and never wider than the
+  -- sanity bound (views.sql ci_sanity_bound(), ±25%) even when the grid sets no target
   coalesce(r.finish_reason = 'window_complete', false)
+    AND coalesce(f.rel <= ci_sanity_bound(), false)
     AND (cfg.ci_target IS NULL OR coalesce(f.rel <= cfg.ci_target, false)) AS steady,
   CASE
-    WHEN r.finish_reason = 'window_complete' AND cfg.ci_target IS NULL THEN 'window complete (no CI target set)'
     WHEN r.finish_reason = 'window_complete' AND f.rel IS NULL THEN 'window too short for a confidence interval'
-    WHEN r.finish_reason = 'window_complete' AND f.rel <= cfg.ci_target
-      THEN printf('CI ±%.2f%% within the ±%.2f%% target', 100 * f.rel, 100 * cfg.ci_target)
-    WHEN r.finish_reason = 'window_complete'
+    WHEN r.finish_reason = 'window_complete' AND f.rel > cfg.ci_target
       THEN printf('CI ±%.2f%% wider than the ±%.2f%% target: the window was too short to be steady', 100 * f.rel, 100 * cfg.ci_target)
+    WHEN r.finish_reason = 'window_complete' AND f.rel > ci_sanity_bound()
+      THEN printf('unreliable: CI ±%.1f%% is wider than the ±%.0f%% sanity bound', 100 * f.rel, 100 * ci_sanity_bound())
+    WHEN r.finish_reason = 'window_complete' AND cfg.ci_target IS NULL
+      THEN printf('window complete (no CI target set; CI ±%.2f%%)', 100 * f.rel)
+    WHEN r.finish_reason = 'window_complete'
+      THEN printf('CI ±%.2f%% within the ±%.2f%% target', 100 * f.rel, 100 * cfg.ci_target)
     WHEN r.finish_reason IN ('max_steps', 'max_seconds')
       THEN printf('limit %s reached before the window was steady (CI %s)', r.finish_reason,
                   coalesce(printf('±%.2f%%', 100 * f.rel), 'none'))
     WHEN r.finish_reason = 'stop_requested' THEN 'stopped on request before the window was complete'
     ELSE coalesce(r.finish_reason, 'no finish reason')
-  END AS steady_reason,
+  END || CASE WHEN f.rel > ci_sanity_bound() AND NOT (r.finish_reason = 'window_complete' AND coalesce(f.rel <= cfg.ci_target, true))
+    THEN printf('; unreliable: wider than the ±%.0f%% sanity bound', 100 * ci_sanity_bound()) ELSE '' END AS steady_reason,
   cfg.warmup_method,
   cfg.window_method,
   cfg.ci_target,

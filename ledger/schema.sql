@@ -49,6 +49,14 @@ CREATE TABLE IF NOT EXISTS cells (
   created_at     TIMESTAMP DEFAULT current_timestamp
 );
 
+-- A trainer "script" cell's script (the user's training script): its path and the sha256 of its
+-- content, hashed into the cell hash; rerun diffs it like the trainer sources and the dataset.
+CREATE TABLE IF NOT EXISTS cell_scripts (
+  cell_hash VARCHAR PRIMARY KEY,
+  path      VARCHAR NOT NULL,
+  digest    VARCHAR NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS runs (
   run_id          VARCHAR PRIMARY KEY,
   cell_hash       VARCHAR NOT NULL,

@@ -1,9 +1,31 @@
 -- Views over the ledger. Applied on every open (CREATE OR REPLACE), after schema.sql.
 
--- Every run with its cell, grid, environment and result in one row.
+-- A result is unreliable when its tok/s 95% CI half-width exceeds this fraction of tok/s (±25%),
+-- whatever the grid's CI target: two such intervals overlap for any ratio below 1.25 / 0.75 =
+-- 1.67×, so the figure cannot settle the 10–25% effects grids are built to compare (the study's
+-- paged-AdamW claim was +25%). results.sql marks such runs not steady; src/report/noise.ts holds
+-- the same number for the log and the report (test/report/noise.test.ts checks they agree).
+CREATE OR REPLACE MACRO ci_sanity_bound() AS 0.25;
+
+-- A lower bound of a positive quantity's interval: never below 0 (NULL stays NULL).
+CREATE OR REPLACE MACRO nonneg(x) AS CASE WHEN x < 0 THEN 0 ELSE x END;
+
+-- An axis value as text: lists joined with +, strings unquoted, numbers as written.
+CREATE OR REPLACE MACRO axis_text(v) AS CASE json_type(v)
+  WHEN 'ARRAY' THEN array_to_string(CAST(v AS VARCHAR[]), '+') WHEN 'VARCHAR' THEN v->>'$' ELSE CAST(v AS VARCHAR) END;
+
+-- A cell's name for people: its label, else the grid's varying fields as axis=value pairs, else
+-- (a grid of one cell) the model, method, precision and batch × sequence length. Never JSON.
+CREATE OR REPLACE MACRO cell_label(label, axis_values, config) AS coalesce(
+  label,
+  nullif(array_to_string(list_transform(json_keys(axis_values), k -> k || '=' || axis_text(json_extract(axis_values, '$."' || k || '"'))), ' '), ''),
+  concat_ws(' ', config->>'$.model', config->>'$.method', config->>'$.precision',
+    'batch ' || (config->>'$.batchSize') || ' × ' || (config->>'$.maxSeqLength')));
+
+-- Every run with its cell, grid, environment and result in one row (cell: its name for people).
 CREATE OR REPLACE VIEW run_summary AS
 SELECT
-  r.run_id, r.cell_hash, r.env_hash, r.grid_hash, g.name AS grid, c.label, c.axis_values,
+  r.run_id, r.cell_hash, r.env_hash, r.grid_hash, g.name AS grid, c.label, c.axis_values, cell_label(c.label, c.axis_values, c.config) AS cell,
   r.seed, r.repeat, r.status, r.origin, r.finish_reason, r.error_kind, r.error_message,
   r.started_at, r.ended_at, r.rerun_of, r.sampler_mode,
   c.config->>'$.model' AS model, c.config->>'$.method' AS method, c.config->>'$.precision' AS precision,
@@ -17,47 +39,48 @@ LEFT JOIN environments e USING (env_hash)
 LEFT JOIN results res USING (run_id);
 
 -- The reference study's Table 1: time, tokens, throughput, T10k and VRAM peak per run, with
--- the 95% CI of tok/s (and the T10k interval it gives), memory three ways and the headroom,
--- MFU/HFU, the warm-up cut and how it was found, and whether the window was steady (and why not).
+-- the 95% CI of tok/s (and the T10k interval it gives; high NULL = unbounded), memory three ways
+-- and the headroom, MFU/HFU, the warm-up cut and how it was found, and whether the window was
+-- steady (and why not). Full precision: renderers round for people, csv/json keep every digit.
 CREATE OR REPLACE VIEW table1 AS
 SELECT
-  grid, coalesce(label, CAST(axis_values AS VARCHAR)) AS cell, left(run_id, 8) AS run,
-  status, round(wall_seconds, 1) AS wall_s, tokens_window AS tokens, round(tok_s, 1) AS tok_s,
-  round(100 * tok_s_ci_rel, 2) AS tok_s_ci_pct,
-  round(t10k_s, 2) AS t10k_s,
-  CASE WHEN t10k_ci_low_s IS NOT NULL THEN printf('%.2f–%s', t10k_ci_low_s, coalesce(printf('%.2f', t10k_ci_high_s), '∞')) END AS t10k_ci_s,
-  round(coalesce(vram_peak_mib, torch_peak_reserved_mib), 0) AS vram_peak_mib,
+  grid, cell, left(run_id, 8) AS run,
+  status, wall_seconds AS wall_s, tokens_window AS tokens, tok_s,
+  tok_s_ci_rel, nonneg(tok_s - tok_s_ci_half) AS tok_s_ci_low, tok_s + tok_s_ci_half AS tok_s_ci_high,
+  t10k_s, t10k_ci_low_s, t10k_ci_high_s,
+  coalesce(vram_peak_mib, torch_peak_reserved_mib) AS vram_peak_mib,
   -- the device view comes from the sampler: NVML, or nvidia-smi polling where NVML is missing
   CASE WHEN vram_peak_mib IS NOT NULL THEN coalesce(sampler_mode, 'nvml') WHEN torch_peak_reserved_mib IS NOT NULL THEN 'torch_reserved' END AS vram_method,
-  round(torch_peak_allocated_mib, 0) AS torch_alloc_mib, round(torch_peak_reserved_mib, 0) AS torch_reserved_mib,
-  round(vram_headroom_mib, 0) AS headroom_mib,
-  round(100 * mfu, 1) AS mfu_pct, round(100 * hfu, 1) AS hfu_pct,
-  steady, warmup_steps, window_steps,
-  round(warmup_seconds, 1) AS warmup_s, warmup_method, round(window_seconds, 1) AS window_s, window_method,
+  torch_peak_allocated_mib AS torch_alloc_mib, torch_peak_reserved_mib AS torch_reserved_mib,
+  vram_headroom_mib AS headroom_mib,
+  mfu, hfu,
+  steady, coalesce(tok_s_ci_rel <= ci_sanity_bound(), false) AS reliable, warmup_steps, window_steps,
+  warmup_seconds AS warmup_s, warmup_method, window_seconds AS window_s, window_method,
   sentinel_drift, steady_reason
 FROM run_summary
 WHERE status = 'succeeded'
 ORDER BY started_at;
 
--- The reference study's Table 2: energy per token, measured (with its method) beside its
--- 95 W / 115 W board-power estimates; above idle; the counter vs integrated-power cross-check;
--- and the clocks and throttling seen while the window ran.
+-- The reference study's Table 2: energy per token measured (with its method), above idle, the
+-- counter vs integrated-power cross-check, and the clocks and throttling seen while the window
+-- ran; last, the study's own estimate (assumed board power 95 W / 115 W × window time ÷ tokens),
+-- named as such: it is no measurement and never stands where j_per_token does.
 CREATE OR REPLACE VIEW table2 AS
 SELECT
-  grid, coalesce(label, CAST(axis_values AS VARCHAR)) AS cell, left(run_id, 8) AS run,
-  round(window_seconds, 1) AS window_s, tokens_window AS tokens,
-  round(energy_j, 1) AS energy_j, energy_method, round(mean_power_w, 1) AS mean_power_w,
-  j_per_token, j_per_token_est_95, j_per_token_est_115,
-  round(idle_power_w, 1) AS idle_power_w, j_per_token_above_idle,
-  round(100 * (energy_counter_j - energy_integrated_j) / nullif(energy_integrated_j, 0), 2) AS counter_vs_integrated_pct,
-  round(sm_clock_mean_mhz, 0) AS sm_clock_mhz, round(100 * throttled_fraction, 1) AS throttled_pct
+  grid, cell, left(run_id, 8) AS run,
+  window_seconds AS window_s, tokens_window AS tokens,
+  energy_j, energy_method, mean_power_w,
+  j_per_token, idle_power_w, j_per_token_above_idle,
+  100 * (energy_counter_j - energy_integrated_j) / nullif(energy_integrated_j, 0) AS counter_vs_integrated_pct,
+  sm_clock_mean_mhz AS sm_clock_mhz, 100 * throttled_fraction AS throttled_pct,
+  j_per_token_est_95 AS study_estimate_95w_j_per_token, j_per_token_est_115 AS study_estimate_115w_j_per_token
 FROM run_summary
 WHERE status = 'succeeded'
 ORDER BY started_at;
 
 -- Failures and their reasons, newest first.
 CREATE OR REPLACE VIEW failures AS
-SELECT run_id, grid, cell_hash, label, axis_values, status, error_kind, error_message, started_at
+SELECT run_id, grid, cell_hash, label, axis_values, cell, status, error_kind, error_message, started_at
 FROM run_summary
 WHERE status IN ('failed', 'interrupted')
 ORDER BY started_at DESC;
@@ -71,10 +94,16 @@ CREATE OR REPLACE MACRO t95(df) AS CASE
                       2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042][df::INTEGER]
   ELSE 1.96 + 2.4 / df END;
 
+-- Two-sided 95% t half-width of a mean from the sample sd of n values (NULL for n < 2).
+CREATE OR REPLACE MACRO ci95_half(sd, n) AS t95(n - 1) * sd / sqrt(n);
+
 -- One row per configuration and environment over its succeeded runs across repeats and seeds:
 -- a configuration is everything a cell hash covers except the seed (resolved config, measure,
--- trainer source and dataset digests). Mean, sample sd and 95% t-interval of the mean for tok/s,
--- T10k and J/token; VRAM as the worst (max) peak. config_id = first 12 hex of md5 of that key.
+-- trainer source and dataset digests). Mean, sample sd and 95% interval for tok/s, T10k and
+-- J/token: with n ≥ 2 runs the t-interval of the mean over runs (ci_method 'runs'); with one run,
+-- that run's own batch-means interval (ci_method 'window'; none for J/token). Intervals of these
+-- positive quantities stop at 0. tok_s_ci_rel = half-width / mean; reliable when it is within
+-- ci_sanity_bound(). VRAM as the worst (max) peak. config_id = first 12 hex of md5 of the key.
 CREATE OR REPLACE VIEW cell_summary AS
 WITH ok AS (
   SELECT s.*, c.config, c.trainer_digest, c.dataset_digest,
@@ -82,29 +111,94 @@ WITH ok AS (
     coalesce(s.vram_peak_mib, s.torch_peak_reserved_mib) AS vram
   FROM run_summary s JOIN cells c USING (cell_hash)
   WHERE s.status = 'succeeded' AND s.tok_s IS NOT NULL
+),
+agg AS (
+  SELECT
+    left(md5(config_key), 12) AS config_id,
+    string_agg(DISTINCT grid, ',') AS grid,
+    any_value(cell) AS cell,
+    env_hash, any_value(gpu_name) AS gpu_name,
+    count(*)::INTEGER AS n, count(DISTINCT seed)::INTEGER AS seeds,
+    avg(tok_s) AS tok_s_mean, stddev_samp(tok_s) AS tok_s_sd,
+    CASE WHEN count(*) >= 2 THEN ci95_half(stddev_samp(tok_s), count(*)) ELSE any_value(tok_s_ci_half) END AS tok_s_half,
+    avg(t10k_s) AS t10k_mean,
+    ci95_half(stddev_samp(t10k_s), count(*)) AS t10k_half,
+    any_value(t10k_ci_low_s) AS t10k_run_low, any_value(t10k_ci_high_s) AS t10k_run_high,
+    max(vram) AS vram_peak_mib,
+    CASE WHEN bool_and(vram_peak_mib IS NOT NULL) THEN string_agg(DISTINCT coalesce(sampler_mode, 'nvml'), '+') WHEN bool_and(vram IS NOT NULL) THEN 'torch_reserved' END AS vram_method,
+    avg(j_per_token) AS j_per_token_mean,
+    ci95_half(stddev_samp(j_per_token), count(j_per_token)) AS j_half,
+    any_value(energy_method) AS energy_method,
+    list(DISTINCT left(cell_hash, 12) ORDER BY left(cell_hash, 12)) AS cell_hashes,
+    any_value(config) AS config, any_value(trainer_digest) AS trainer_digest, any_value(dataset_digest) AS dataset_digest
+  FROM ok
+  GROUP BY config_key, env_hash
 )
 SELECT
-  left(md5(config_key), 12) AS config_id,
-  string_agg(DISTINCT grid, ',') AS grid,
-  any_value(coalesce(label, CAST(axis_values AS VARCHAR))) AS cell,
-  env_hash, any_value(gpu_name) AS gpu_name,
-  count(*)::INTEGER AS n, count(DISTINCT seed)::INTEGER AS seeds,
-  avg(tok_s) AS tok_s_mean, stddev_samp(tok_s) AS tok_s_sd,
-  avg(tok_s) - t95(count(*) - 1) * stddev_samp(tok_s) / sqrt(count(*)) AS tok_s_ci_low,
-  avg(tok_s) + t95(count(*) - 1) * stddev_samp(tok_s) / sqrt(count(*)) AS tok_s_ci_high,
-  avg(t10k_s) AS t10k_mean,
-  avg(t10k_s) - t95(count(*) - 1) * stddev_samp(t10k_s) / sqrt(count(*)) AS t10k_ci_low,
-  avg(t10k_s) + t95(count(*) - 1) * stddev_samp(t10k_s) / sqrt(count(*)) AS t10k_ci_high,
-  max(vram) AS vram_peak_mib,
-  CASE WHEN bool_and(vram_peak_mib IS NOT NULL) THEN string_agg(DISTINCT coalesce(sampler_mode, 'nvml'), '+') WHEN bool_and(vram IS NOT NULL) THEN 'torch_reserved' END AS vram_method,
-  avg(j_per_token) AS j_per_token_mean,
-  avg(j_per_token) - t95(count(j_per_token) - 1) * stddev_samp(j_per_token) / sqrt(count(j_per_token)) AS j_per_token_ci_low,
-  avg(j_per_token) + t95(count(j_per_token) - 1) * stddev_samp(j_per_token) / sqrt(count(j_per_token)) AS j_per_token_ci_high,
-  any_value(energy_method) AS energy_method,
-  list(DISTINCT left(cell_hash, 12) ORDER BY left(cell_hash, 12)) AS cell_hashes,
-  any_value(config) AS config, any_value(trainer_digest) AS trainer_digest, any_value(dataset_digest) AS dataset_digest
-FROM ok
-GROUP BY config_key, env_hash;
+  config_id, grid, cell, env_hash, gpu_name, n, seeds,
+  tok_s_mean, tok_s_sd,
+  nonneg(tok_s_mean - tok_s_half) AS tok_s_ci_low, tok_s_mean + tok_s_half AS tok_s_ci_high,
+  tok_s_half / nullif(tok_s_mean, 0) AS tok_s_ci_rel,
+  CASE WHEN tok_s_half IS NULL THEN NULL WHEN n >= 2 THEN 'runs' ELSE 'window' END AS ci_method,
+  coalesce(tok_s_half / nullif(tok_s_mean, 0) <= ci_sanity_bound(), false) AS reliable,
+  t10k_mean,
+  CASE WHEN n >= 2 THEN nonneg(t10k_mean - t10k_half) ELSE t10k_run_low END AS t10k_ci_low,
+  CASE WHEN n >= 2 THEN t10k_mean + t10k_half ELSE t10k_run_high END AS t10k_ci_high,
+  vram_peak_mib, vram_method,
+  j_per_token_mean,
+  nonneg(j_per_token_mean - j_half) AS j_per_token_ci_low, j_per_token_mean + j_half AS j_per_token_ci_high,
+  energy_method, cell_hashes, config, trainer_digest, dataset_digest
+FROM agg;
+
+-- One row per cell (a cell hash: config and seed) of each grid and environment, over all its
+-- runs: what the default report shows. runs / succeeded / failed counts, the failure kinds, and
+-- over the succeeded runs the figures of cell_summary (n ≥ 2: t-interval over repeats; n = 1: the
+-- run's own window interval; J/token has one only over repeats), steady (every run steady) and
+-- reliable (tok/s CI within the bound). What the default report and the plots show.
+CREATE OR REPLACE VIEW cell_report AS
+WITH r AS (SELECT * FROM run_summary WHERE status <> 'running'),
+agg AS (
+  SELECT grid, cell_hash, env_hash, any_value(cell) AS cell, any_value(axis_values) AS axis_values, any_value(gpu_name) AS gpu_name,
+    min(started_at) AS first_started_at,
+    count(*)::INTEGER AS runs,
+    count(*) FILTER (WHERE status = 'succeeded')::INTEGER AS n,
+    count(*) FILTER (WHERE status = 'failed')::INTEGER AS failed,
+    count(*) FILTER (WHERE status = 'interrupted')::INTEGER AS interrupted,
+    count(*) FILTER (WHERE status = 'skipped')::INTEGER AS skipped,
+    string_agg(DISTINCT error_kind, ',') FILTER (WHERE status = 'failed') AS error_kinds,
+    arg_max(error_message, started_at) FILTER (WHERE status = 'failed') AS last_error,
+    avg(tok_s) FILTER (WHERE status = 'succeeded') AS tok_s_mean,
+    CASE WHEN count(tok_s) FILTER (WHERE status = 'succeeded') >= 2
+      THEN ci95_half(stddev_samp(tok_s) FILTER (WHERE status = 'succeeded'), count(tok_s) FILTER (WHERE status = 'succeeded'))
+      ELSE any_value(tok_s_ci_half) FILTER (WHERE status = 'succeeded') END AS tok_s_half,
+    avg(t10k_s) FILTER (WHERE status = 'succeeded') AS t10k_mean,
+    ci95_half(stddev_samp(t10k_s) FILTER (WHERE status = 'succeeded'), count(t10k_s) FILTER (WHERE status = 'succeeded')) AS t10k_half,
+    any_value(t10k_ci_low_s) FILTER (WHERE status = 'succeeded') AS t10k_run_low,
+    any_value(t10k_ci_high_s) FILTER (WHERE status = 'succeeded') AS t10k_run_high,
+    ci95_half(stddev_samp(j_per_token) FILTER (WHERE status = 'succeeded'), count(j_per_token) FILTER (WHERE status = 'succeeded')) AS j_half,
+    max(coalesce(vram_peak_mib, torch_peak_reserved_mib)) FILTER (WHERE status = 'succeeded') AS vram_peak_mib,
+    bool_and(vram_peak_mib IS NOT NULL) FILTER (WHERE status = 'succeeded') AS vram_measured,
+    avg(j_per_token) FILTER (WHERE status = 'succeeded') AS j_per_token_mean,
+    any_value(energy_method) FILTER (WHERE status = 'succeeded') AS energy_method,
+    bool_and(steady) FILTER (WHERE status = 'succeeded') AS steady,
+    bool_or(sentinel_drift) FILTER (WHERE status = 'succeeded') AS sentinel_drift,
+    string_agg(DISTINCT steady_reason, '; ') FILTER (WHERE status = 'succeeded' AND NOT steady) AS unsteady_reasons
+  FROM r
+  GROUP BY grid, cell_hash, env_hash
+)
+SELECT grid, cell, cell_hash, env_hash, gpu_name, runs, n, failed, interrupted, skipped, error_kinds, last_error,
+  tok_s_mean, nonneg(tok_s_mean - tok_s_half) AS tok_s_ci_low, tok_s_mean + tok_s_half AS tok_s_ci_high,
+  tok_s_half / nullif(tok_s_mean, 0) AS tok_s_ci_rel,
+  CASE WHEN tok_s_half IS NULL THEN NULL WHEN n >= 2 THEN 'runs' ELSE 'window' END AS ci_method,
+  CASE WHEN n = 0 THEN NULL ELSE coalesce(tok_s_half / nullif(tok_s_mean, 0) <= ci_sanity_bound(), false) END AS reliable,
+  t10k_mean,
+  CASE WHEN n >= 2 THEN nonneg(t10k_mean - t10k_half) ELSE t10k_run_low END AS t10k_ci_low,
+  CASE WHEN n >= 2 THEN t10k_mean + t10k_half ELSE t10k_run_high END AS t10k_ci_high,
+  vram_peak_mib, CASE WHEN vram_measured THEN 'device' WHEN vram_peak_mib IS NOT NULL THEN 'torch_reserved' END AS vram_method,
+  j_per_token_mean, nonneg(j_per_token_mean - j_half) AS j_per_token_ci_low, j_per_token_mean + j_half AS j_per_token_ci_high,
+  energy_method, steady, sentinel_drift, unsteady_reasons, axis_values, first_started_at
+FROM agg
+ORDER BY grid, first_started_at;
 
 -- The effect of one factor (a camelCase cell field, e.g. 'batchSize') with every other field, the
 -- environment, trainer source and dataset held fixed: one row per level within each group of otherwise identical

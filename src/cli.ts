@@ -13,13 +13,15 @@ import { plotCommand } from "./commands/plot.ts"
 import { reportCommand, runsCommand } from "./commands/report.ts"
 import { rerunCommand } from "./commands/rerun.ts"
 import { runCommand } from "./commands/run.ts"
+import { slurmCommand } from "./commands/slurm.ts"
 import { sqlCommand } from "./commands/sql.ts"
+import { helpShown, usagePresenter } from "./commands/usage.ts"
 import { tunegridVersion } from "./env.ts"
 import { explainIoError } from "./ioerror.ts"
 
 const cli = Command.make("tunegrid").pipe(
   Command.withDescription("Experiment-as-code grid runner with a reproducibility ledger for LoRA/QLoRA fine-tuning"),
-  Command.withSubcommands([runCommand, reportCommand, sqlCommand, runsCommand, doctorCommand, planCommand, ingestCommand, rerunCommand, exportCommand, plotCommand, fitCommand])
+  Command.withSubcommands([runCommand, reportCommand, sqlCommand, runsCommand, doctorCommand, planCommand, ingestCommand, rerunCommand, exportCommand, plotCommand, slurmCommand, fitCommand])
 )
 
 /** Known failures print their message; anything else prints the full cause. */
@@ -27,6 +29,7 @@ const reportFailure = (cause: Cause.Cause<unknown>) =>
   Effect.sync(() => {
     if (Cause.hasInterruptsOnly(cause)) return
     const error = Cause.squash(cause)
+    if (helpShown(error) !== null) return // the presenter already said it (src/commands/usage.ts)
     const known = error instanceof Error && typeof (error as { _tag?: unknown })._tag === "string"
     const io = known ? null : explainIoError(String(error))
     const where = (error as { path?: unknown }).path
@@ -36,6 +39,9 @@ const reportFailure = (cause: Cause.Cause<unknown>) =>
 
 Command.run(cli, { version: tunegridVersion }).pipe(
   Effect.tapCause(reportFailure),
+  // help with nothing wrong (bare `tunegrid`) is a success
+  Effect.catchIf((e) => helpShown(e)?.problems === 0, () => Effect.void),
+  Effect.provide(usagePresenter),
   Effect.provide(NodeServices.layer),
   (program) => NodeRuntime.runMain(program, { disableErrorReporting: true })
 )

@@ -18,7 +18,7 @@ import { decideOutcome, tail, type Evidence } from "./trainer/outcome.ts"
 
 export class IngestError extends Schema.TaggedError<IngestError>()("IngestError", { message: Schema.String }) {}
 
-interface Manifest {
+export interface Manifest {
   readonly grid: GridRow
   readonly measure: Measure
   readonly cells: ReadonlyArray<HashedCell>
@@ -30,10 +30,13 @@ export const writePlan = (loaded: LoadedGrid, out: string, tokenizerDir: string 
   const prepared = prepareGrid(loaded)
   const byIndex = new Map(prepared.cells.map((c) => [c.index, c]))
   mkdirSync(out, { recursive: true })
+  const width = Math.max(3, String(loaded.expansion.runs.length - 1).length)
   const runs = loaded.expansion.runs.map((r, i) => {
     const cell = byIndex.get(r.cell.index)!
     const runId = randomUUID()
-    const file = `${String(i).padStart(3, "0")}-${cell.cellHash.slice(0, 12)}-r${r.repeat}.json`
+    // Zero-padded to the plan's size, so file-name order (the batch runner's, and a Slurm task's
+    // index) is plan order past 999 runs too.
+    const file = `${String(i).padStart(width, "0")}-${cell.cellHash.slice(0, 12)}-r${r.repeat}.json`
     const spec = toSpec(cell, loaded.expansion.measure, runId, { baseDir: dirname(loaded.file), tokenizerDir: tokenizerDir ?? offlineTokenizerDir() })
     writeFileSync(join(out, file), JSON.stringify(spec, null, 2))
     return { file, runId, cellHash: cell.cellHash, repeat: r.repeat, sentinel: r.sentinel ?? null }
@@ -42,6 +45,12 @@ export const writePlan = (loaded: LoadedGrid, out: string, tokenizerDir: string 
   writeFileSync(join(out, "manifest.json"), JSON.stringify(manifest, null, 2))
   return manifest
 }
+
+/** A caller's say on one run folder before it is recorded (the Slurm collector: has the task
+ * ended, and did Slurm end it?). `killed` records the run failed with that kind and message. */
+export type FolderVerdict =
+  | { readonly record: false }
+  | { readonly record: true; readonly killed?: { readonly kind: string; readonly message: string; readonly detail: string | null } }
 
 export const readLines = (path: string) => (existsSync(path) ? readFileSync(path, "utf8").split("\n").filter((l) => l.trim().length > 0) : [])
 
@@ -52,7 +61,7 @@ export const readJson = <A>(path: string, what: string): Effect.Effect<A, Ingest
   })
 
 /** Record every run folder under `dir` that the ledger does not have yet. */
-export const ingestDir = Effect.fnUntraced(function*(dir: string) {
+export const ingestDir = Effect.fnUntraced(function*(dir: string, judge?: (folder: string) => FolderVerdict) {
   const root = resolve(dir)
   const manifest = yield* readJson<Manifest>(join(root, "manifest.json"), "manifest (copied by tunegrid_trainer.batch from the plan folder)")
   const l = yield* Ledger
@@ -63,31 +72,28 @@ export const ingestDir = Effect.fnUntraced(function*(dir: string) {
   yield* putGrid(manifest.grid)
   yield* putReferences(manifest.grid.gridHash, manifest.cells)
   const recorded: Array<{ runId: string; status: string }> = []
+  let waiting = 0
   for (const folder of folders.map((d) => d.name).sort()) {
     const path = join(root, folder)
     const spec = yield* readJson<{ run_id: string; cell_hash: string }>(join(path, "cell.json"), "cell spec")
     if (known.has(spec.run_id)) continue
+    const verdict = judge?.(folder) ?? { record: true }
+    if (!verdict.record) {
+      waiting++
+      continue
+    }
+    // A Slurm task's run has its own id; task.json names the planned run it executes.
+    const task = existsSync(join(path, "task.json")) ? yield* readJson<{ planned_run_id: string }>(join(path, "task.json"), "task record") : null
+    const plannedRun = planned.get(spec.run_id) ?? (task ? planned.get(task.planned_run_id) : undefined)
     const cell = cellsByHash.get(spec.cell_hash)
     if (!cell) return yield* new IngestError({ message: `${path}: cell ${spec.cell_hash.slice(0, 12)} is not in the manifest; ingest the folder made from the same plan` })
+
     const status = yield* ingestRunFolder(root, folder, cell, manifest.measure, {
-      runId: spec.run_id, gridHash: manifest.grid.gridHash, repeat: planned.get(spec.run_id)?.repeat ?? 0, sentinel: planned.get(spec.run_id)?.sentinel ?? null
-    })
+      runId: spec.run_id, gridHash: manifest.grid.gridHash, repeat: plannedRun?.repeat ?? 0, sentinel: plannedRun?.sentinel ?? null
+    }, verdict.killed)
     recorded.push({ runId: spec.run_id, status })
   }
-  return { recorded, skipped: folders.length - recorded.length }
-})
-
-/** The environment a run folder ran in (its `started` event's facts, else the batch's env.json), recorded. */
-export const environmentOf = Effect.fnUntraced(function*(root: string, folder: string, events: ReadonlyArray<TrainerEvent>) {
-  const started = events.find((e) => e.event === "started")
-  const envFile = join(root, "env.json")
-  const facts = started?.event === "started"
-    ? started.env
-    : existsSync(envFile) ? Schema.decodeUnknownSync(EnvFacts)(JSON.parse(readFileSync(envFile, "utf8")), { onExcessProperty: "ignore" }) : null
-  if (facts === null) return yield* new IngestError({ message: `${join(root, folder)}: no environment facts (no started event and no env.json in ${root})` })
-  const env = makeEnvironment(facts, gitState(repoRoot))
-  yield* putEnvironment(env)
-  return env
+  return { recorded, skipped: folders.length - recorded.length - waiting, waiting }
 })
 
 /** A run folder's trainer events, up to the first line that is not one (named in protocolError). */
@@ -105,17 +111,38 @@ export const folderEvents = (root: string, folder: string) => {
   return { events, protocolError }
 }
 
+/** The environment a run folder ran in (its `started` event's facts, else the folder's or the
+ * batch's env.json), recorded. */
+export const environmentOf = Effect.fnUntraced(function*(root: string, folder: string, events: ReadonlyArray<TrainerEvent>) {
+  const path = join(root, folder)
+  const started = events.find((e) => e.event === "started")
+  const envFile = [join(path, "env.json"), join(root, "env.json")].find((f) => existsSync(f)) ?? join(root, "env.json")
+  const facts = started?.event === "started"
+    ? started.env
+    : existsSync(envFile) ? Schema.decodeUnknownSync(EnvFacts)(JSON.parse(readFileSync(envFile, "utf8")), { onExcessProperty: "ignore" }) : null
+  if (facts === null) return yield* new IngestError({ message: `${path}: no environment facts (no started event and no env.json in ${root})` })
+  const env = makeEnvironment(facts, gitState(repoRoot))
+  yield* putEnvironment(env)
+  return env
+})
+
+/** A run folder's exit record (exit.json), or what is known without one. */
+export const exitOf = (root: string, folder: string, events: ReadonlyArray<TrainerEvent>) =>
+  existsSync(join(root, folder, "exit.json"))
+    ? readJson<{ exit_code: number | null; signal: string | null; t_end: number; stopped_by?: string | null }>(join(root, folder, "exit.json"), "exit record")
+    : Effect.succeed({ exit_code: null, signal: "unknown (no exit.json: the batch runner stopped during this run)", t_end: events.at(-1)?.t ?? Date.now() / 1000, stopped_by: null })
+
 /** Record one run folder under `root` (its trainer and sampler events, its exit) as a run of `cell`,
- * exactly as a live run would have been recorded; → its status. */
+ * exactly as a live run would have been recorded; → its status. `killed`: the caller (the Slurm
+ * collector) knows the run was ended from outside, with this kind and message. */
 export const ingestRunFolder = Effect.fnUntraced(function*(root: string, folder: string, cell: HashedCell, measure: Measure,
-  run: { readonly runId: string; readonly gridHash: string | null; readonly repeat: number; readonly sentinel: number | null }) {
+  run: { readonly runId: string; readonly gridHash: string | null; readonly repeat: number; readonly sentinel: number | null },
+  killed?: { readonly kind: string; readonly message: string; readonly detail: string | null }) {
   const path = join(root, folder)
   const { events, protocolError } = folderEvents(root, folder)
   const env = yield* environmentOf(root, folder, events)
   yield* putCell(cellRow(cell, measure))
-  const exit = existsSync(join(path, "exit.json"))
-    ? yield* readJson<{ exit_code: number | null; signal: string | null; t_end: number }>(join(path, "exit.json"), "exit record")
-    : { exit_code: null, signal: "unknown (no exit.json: the batch runner stopped during this run)", t_end: events.at(-1)?.t ?? Date.now() / 1000 }
+  const exit = yield* exitOf(root, folder, events)
   const firstT = events[0]?.t ?? exit.t_end
   yield* startRun({
     runId: run.runId, cellHash: cell.cellHash, envHash: env.envHash, gridHash: run.gridHash, seed: cell.seed,
@@ -134,9 +161,11 @@ export const ingestRunFolder = Effect.fnUntraced(function*(root: string, folder:
     if (Result.isSuccess(d)) yield* recordSamplerEvent(run.runId, d.success)
   }
   const stderr = existsSync(join(path, "stderr.log")) ? readFileSync(join(path, "stderr.log"), "utf8") : ""
-  const end = decideOutcome({
-    terminal, protocolError, exitCode: exit.exit_code, signal: exit.signal, stderrTail: tail(stderr), stopCause: null, endedAt: exit.t_end
+  const decided = decideOutcome({
+    terminal, protocolError, exitCode: exit.exit_code, signal: exit.signal, stderrTail: tail(stderr),
+    stopCause: exit.stopped_by ? "interrupt" : null, endedAt: exit.t_end
   })
+  const end = killed ? { ...decided, status: "failed" as const, errorKind: killed.kind, errorMessage: killed.message, errorDetail: killed.detail } : decided
   yield* endRun(run.runId, end)
   return end.status
 })

@@ -6,6 +6,7 @@ import type { HashedCell } from "./cells.ts"
 import { short } from "./hash.ts"
 import type { RunEnd } from "./ledger/records.ts"
 import type { SamplerEvent, TrainerEvent } from "./protocol.ts"
+import { CI_SANITY_BOUND, unreliable } from "./report/noise.ts"
 
 export interface RunFigures {
   readonly tok_s: number | null
@@ -77,7 +78,7 @@ export const plainProgress = (write: (line: string) => void): Progress => {
     start: (pos, cell, runId) => say(`[${pos}] run ${short(cell.cellHash)} ${describeCell(cell)} (run ${runId.slice(0, 8)})`),
     event: (pos, _cell, e) => {
       if (e.event === "started") {
-        say(`[${pos}]   started: ${e.model.name} ${(e.model.params / 1e6).toFixed(1)}M params, ${(e.model.trainable_params / 1e6).toFixed(2)}M trainable, on ${e.env.device}${e.env.gpu_name ? ` (${e.env.gpu_name})` : ""}; data ${e.data.samples} samples, mean ${e.data.tokens_mean.toFixed(0)} tokens`)
+        say(`[${pos}]   started: ${e.model.name} ${(e.model.params / 1e6).toFixed(1)}M params, ${(e.model.trainable_params / 1e6).toFixed(2)}M trainable, on ${e.env.device}${e.env.gpu_name ? ` (${e.env.gpu_name})` : ""}; data ${e.data.samples} ${e.data.format} samples, mean ${e.data.tokens_mean.toFixed(0)} tokens`)
         for (const w of e.warnings) say(`[${pos}]   note: ${w}`)
       } else if (e.event === "step" && (e.step % 10 === 0)) {
         say(`[${pos}]   step ${e.step} ${e.phase} loss ${e.loss.toFixed(3)} ${(e.tokens / Math.max(e.t_end - e.t_start, 1e-9)).toFixed(0)} tok/s`)
@@ -88,7 +89,10 @@ export const plainProgress = (write: (line: string) => void): Progress => {
         const vram = f.vram_peak_mib ?? f.torch_peak_reserved_mib
         const ci = f.tok_s_ci_rel === null ? "" : ` ±${(100 * f.tok_s_ci_rel).toFixed(1)}%`
         say(`[${pos}]   succeeded (${end.finishReason}): ${fmt(f.tok_s)}${ci} tok/s, T10k ${fmt(f.t10k_s, 2)} s, VRAM peak ${vram === null ? "— (no GPU)" : `${fmt(vram, 0)} MiB`}, J/token ${f.j_per_token === null ? "— (no energy counter)" : `${f.j_per_token.toExponential(3)} (${f.energy_method})`}; window ${f.window_steps} steps / ${fmt(f.window_seconds)} s`)
-        if (!f.steady) say(`[${pos}]   not steady: ${f.steady_reason}`)
+        if (unreliable(f.tok_s_ci_rel)) {
+          say(`[${pos}]   warning: tok/s ${f.tok_s_ci_rel === null ? "has no CI" : `±${(100 * f.tok_s_ci_rel).toFixed(1)}%`} is noise, not a measurement to compare (CI wider than ±${100 * CI_SANITY_BOUND}%)`)
+        }
+        if (!f.steady && !String(f.steady_reason).startsWith("unreliable")) say(`[${pos}]   not steady: ${f.steady_reason}`)
       } else if (end.status === "failed") {
         say(`[${pos}]   failed: ${end.errorKind}: ${end.errorMessage}`)
         if (end.errorKind === "crash" || end.errorKind === "protocol") {

@@ -2,7 +2,7 @@
 // for both paths: live (events from the processes) and ingest (events from JSON-lines files).
 import { Effect } from "effect"
 import { dirname } from "node:path"
-import { datasetDigest, hashCell, trainerDigest, type HashedCell } from "./cells.ts"
+import { datasetDigest, hashCell, scriptInput, trainerDigest, type HashedCell } from "./cells.ts"
 import type { Environment } from "./env.ts"
 import type { LoadedGrid } from "./grid/load.ts"
 import { hashJson, sha256 } from "./hash.ts"
@@ -18,7 +18,8 @@ export interface PreparedGrid {
 export const prepareGrid = (loaded: LoadedGrid): PreparedGrid => {
   const trainer = trainerDigest()
   const baseDir = dirname(loaded.file)
-  const cells = loaded.expansion.cells.map((cell) => hashCell(cell, loaded.expansion.measure, trainer, datasetDigest(cell.config, baseDir)))
+  const cells = loaded.expansion.cells.map((cell) =>
+    hashCell(cell, loaded.expansion.measure, trainer, datasetDigest(cell.config, baseDir), scriptInput(cell.config, baseDir)))
   const grid: GridRow = {
     gridHash: hashJson({ source: sha256(loaded.sourceText), definition: loaded.def, overrides: loaded.overrides }),
     name: loaded.def.name,
@@ -41,7 +42,8 @@ export const cellRow = (cell: HashedCell, measure: unknown) => ({
   measure,
   axisValues: cell.axisValues,
   trainerDigest: cell.trainerDigest,
-  datasetDigest: cell.datasetDigest
+  datasetDigest: cell.datasetDigest,
+  script: cell.script ?? null
 })
 
 export const recordGrid = (env: Environment, prepared: PreparedGrid) =>

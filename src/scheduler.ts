@@ -7,12 +7,15 @@ import { appendFileSync, mkdirSync, writeFileSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { offlineTokenizerDir, repoRoot, toSpec, type HashedCell } from "./cells.ts"
 import { gitState, makeEnvironment } from "./env.ts"
-import { loadGrid } from "./grid/load.ts"
+import { gridInvalid, loadGrid } from "./grid/load.ts"
+import { missingLibraries } from "./grid/libraries.ts"
+import { checkDevice } from "./grid/validate.ts"
 import { Ledger } from "./ledger/Ledger.ts"
 import { endRun, markOrphansInterrupted, recordSamplerEvent, recordTrainerEvent, startRun, succeededKeys } from "./ledger/records.ts"
 import type { Progress, RunControl, RunFigures } from "./progress.ts"
 import { prepareGrid, recordGrid } from "./recorder.ts"
 import { runCellProcesses } from "./trainer/CellProcess.ts"
+import { checkDatasets } from "./trainer/datacheck.ts"
 import { decideOutcome } from "./trainer/outcome.ts"
 import { probeEnvironment } from "./trainer/probe.ts"
 
@@ -48,8 +51,15 @@ const priorFigures = (cellHash: string, repeat: number, envHash: string) =>
 export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
   const loaded = yield* loadGrid(o.gridPath, o.overrides)
   const facts = yield* probeEnvironment(o.python)
+  // CUDA-only cells on a machine without a GPU, a library the cells need: refused now, not one trainer start at a time
+  const machineProblems = [
+    ...checkDevice(loaded.def, loaded.expansion.cells, facts.device !== "cpu"),
+    ...(yield* missingLibraries(o.python, loaded.def, loaded.expansion.cells))
+  ]
+  if (machineProblems.length > 0) return yield* gridInvalid(o.gridPath, machineProblems)
   const env = makeEnvironment(facts, gitState(repoRoot))
   const prepared = prepareGrid(loaded)
+  yield* checkDatasets(o.python, o.gridPath, dirname(loaded.file), loaded.expansion.cells) // every row read once, before any trainer starts
   const ledger = yield* Ledger
   const orphans = yield* markOrphansInterrupted
   if (orphans.length > 0) o.progress.summary({ "orphaned runs marked interrupted": orphans.length })
@@ -67,17 +77,19 @@ export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
 
   const artifacts = resolve(dirname(resolve(ledger.path)), ".tunegrid", "runs")
   const counts: Record<string, number> = { succeeded: 0, failed: 0, skipped: 0, "already done": 0, interrupted: 0 }
+  // runs already done are announced first, so the watchers show them done from the start
+  for (const [i, { cell, repeat }] of runs.entries()) {
+    if (!done.has(`${cell.cellHash}#${repeat}`)) continue
+    o.progress.skip(`${i + 1}/${runs.length}`, cell, repeat, yield* priorFigures(cell.cellHash, repeat, env.envHash))
+    counts["already done"]! += 1
+  }
   for (const [i, { cell, repeat, sentinel }] of runs.entries()) {
     const position = `${i + 1}/${runs.length}`
     if (o.control?.quitting) {
       counts.left = runs.slice(i).filter((r) => !done.has(`${r.cell.cellHash}#${r.repeat}`)).length
       break
     }
-    if (done.has(`${cell.cellHash}#${repeat}`)) {
-      o.progress.skip(position, cell, repeat, yield* priorFigures(cell.cellHash, repeat, env.envHash))
-      counts["already done"]! += 1
-      continue
-    }
+    if (done.has(`${cell.cellHash}#${repeat}`)) continue
     const status = yield* runOne({ ...o, baseDir: dirname(resolve(o.gridPath)) }, cell, repeat, sentinel, position, env.envHash, prepared.grid.gridHash, loaded.expansion.measure, artifacts)
     counts[status] = (counts[status] ?? 0) + 1
   }

@@ -1,29 +1,34 @@
-// `tunegrid export`: the ledger's tables (or one query) to Parquet or CSV files through DuckDB's
-// own COPY, for pandas, R, spreadsheets or another DuckDB.
+// `tunegrid export`: the ledger's tables (or one query) to Parquet, CSV or JSON files through
+// DuckDB's own COPY, for pandas, R, spreadsheets or another DuckDB. Format rules: exportFormat.ts.
 import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { mkdirSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
-import { Ledger } from "../ledger/Ledger.ts"
-import { withReadOnly } from "./report.ts"
+import { Ledger, type Param } from "../ledger/Ledger.ts"
+import { copyOptions, exportFormat, exportFormats, gridRows } from "./exportFormat.ts"
+import { gridFilter, gridFlag, withReadOnly } from "./report.ts"
 import { ledgerFlag, UserError } from "./shared.ts"
 
 const quote = (path: string) => `'${path.replace(/'/g, "''")}'`
-const copyOptions = (format: "parquet" | "csv") => (format === "parquet" ? "(FORMAT parquet)" : "(FORMAT csv, HEADER true)")
 
 export const exportCommand = Command.make("export", {
-  out: Flag.String("out").pipe(Flag.withDescription("Folder for one file per table, or the file for --query")),
-  format: Flag.Literals("format", ["parquet", "csv"]).pipe(Flag.withDefault("parquet"), Flag.withDescription("parquet (default) or csv")),
+  out: Flag.String("out").pipe(Flag.withDescription("Folder for one file per table, or the file for --query (its extension picks the format)")),
+  format: Flag.Literals("format", exportFormats).pipe(Flag.optional, Flag.withDescription("parquet (default), csv or json; else from the --out file's extension")),
   query: Flag.String("query").pipe(Flag.optional, Flag.withDescription("Export this query's result instead of every table")),
+  grid: gridFlag,
   ledger: ledgerFlag
 }, (o) =>
   withReadOnly(o.ledger, Effect.gen(function*() {
     const l = yield* Ledger
-    const copy = (source: string, file: string) =>
-      l.exec(`COPY (${source}) TO ${quote(file)} ${copyOptions(o.format)}`).pipe(
+    const chosen = exportFormat(o.out, Option.getOrNull(o.format), Option.isSome(o.query))
+    if ("problem" in chosen) return yield* new UserError({ message: chosen.problem })
+    const filter = yield* gridFilter(o.grid)
+    const copy = (source: string, file: string, params: ReadonlyArray<Param> = []) =>
+      l.exec(`COPY (${source}) TO ${quote(file)} ${copyOptions(chosen.format)}`, params).pipe(
         Effect.mapError((e) => new UserError({ message: `export to ${file} failed: ${e.message.replace(/\n {2}in: .*$/s, "")}` }))
       )
     if (Option.isSome(o.query)) {
+      if (filter.grid !== null) return yield* new UserError({ message: "--grid filters the exported tables; with --query, put the condition in the query (e.g. WHERE grid = '…')" })
       const file = resolve(o.out)
       mkdirSync(dirname(file), { recursive: true })
       yield* copy(o.query.value.trim().replace(/;\s*$/, ""), file)
@@ -33,9 +38,10 @@ export const exportCommand = Command.make("export", {
       .map((r) => String(r.table_name))
     mkdirSync(o.out, { recursive: true })
     for (const table of tables) {
-      const file = resolve(join(o.out, `${table}.${o.format}`))
-      yield* copy(`SELECT * FROM "${table}"`, file)
+      const file = resolve(join(o.out, `${table}.${chosen.format}`))
+      if (filter.grid === null) yield* copy(`SELECT * FROM "${table}"`, file)
+      else yield* copy(gridRows(table), file, gridRows(table).includes("$1") ? [filter.grid] : [])
       yield* Console.log(`wrote ${file}`)
     }
   }))
-).pipe(Command.withDescription("Export the ledger's tables (one file each) or a query's result to Parquet or CSV (DuckDB COPY)"))
+).pipe(Command.withDescription("Export the ledger's tables (one file each) or a query's result to Parquet, CSV or JSON (DuckDB COPY)"))

@@ -47,12 +47,12 @@ export const fitCommand = Command.make("fit", {
     }
     const log = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)} [fit] ${line}`)
     yield* Effect.gen(function*() {
-      yield* fitGrid({
+      const fitted = yield* fitGrid({
         ...search, gridPath: o.grid, overrides: o.set, python, samplerMode: o.sampler, stallTimeoutMs: stallSeconds * 1000,
         measure: o.measure, log, progress: plainProgress((line) => console.log(line))
       })
       yield* Console.log("")
-      yield* printReport("md")
+      yield* printReport({ grid: fitted.grid })
     }).pipe(Effect.provide(Ledger.layer(o.ledger)))
   })
 ).pipe(Command.withDescription("Find, per configuration, the largest micro-batch that runs under a VRAM budget (probes under the card's cap), then measure it there; resumes like run"))

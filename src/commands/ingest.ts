@@ -37,6 +37,6 @@ export const ingestCommand = Command.make("ingest", {
       for (const r of recorded) yield* Console.log(`recorded run ${r.runId.slice(0, 8)}: ${r.status}`)
       yield* Console.log(`ingested ${recorded.length} runs (${skipped} already in the ledger)\n`)
     }
-    yield* printReport("md")
+    yield* printReport({ grid: null })
   }).pipe(Effect.provide(Ledger.layer(o.ledger)))
 ).pipe(Command.withDescription("Record Python-only run folders into the ledger, exactly as a live run would have"))

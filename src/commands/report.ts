@@ -1,40 +1,38 @@
-// `tunegrid report` and `tunegrid runs`: the reference study's Table 1 and Table 2, and a run list.
-import { Console, Effect } from "effect"
+// `tunegrid report` and `tunegrid runs`: the report (a compact view sized to the terminal by
+// default; --wide for the study's full tables; --format md|csv|json for files), a run list, and
+// the --grid filter and read-only ledger access the reading commands share.
+import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { existsSync } from "node:fs"
 import { Ledger, type LedgerError } from "../ledger/Ledger.ts"
-import { render, type Format } from "../report.ts"
-import { extraSections } from "../reportSections.ts"
+import { gridNames, gridWhere, type ReportFilter } from "../report/data.ts"
+import { buildReport, renderReport, type RenderOptions } from "../report/document.ts"
+import { render } from "../report/format.ts"
+import { queryTable } from "../report/query.ts"
 import { ledgerFlag, UserError } from "./shared.ts"
 
-export const printReport = (format: Format) =>
+/** Columns of the terminal the report is for: the TTY's, else $COLUMNS, else 100. */
+export const terminalWidth = (): number => {
+  const env = Number(process.env.COLUMNS)
+  return process.stdout.columns ?? (Number.isInteger(env) && env > 20 ? env : 100)
+}
+
+export const gridFlag = Flag.String("grid").pipe(Flag.optional, Flag.withDescription("Only this grid's runs (its name, as in defineGrid({ name }))"))
+
+/** The filter for --grid, refusing a grid name the ledger does not have (and naming those it has). */
+export const gridFilter = (grid: Option.Option<string>) =>
   Effect.gen(function*() {
-    const l = yield* Ledger
-    const t1 = yield* l.rowsJson(`SELECT * FROM table1`)
-    const t2 = yield* l.rowsJson(`SELECT * FROM table2`)
-    const failures = yield* l.rowsJson(`SELECT left(run_id, 8) AS run, grid, left(cell_hash, 12) AS cell, status, error_kind, error_message FROM failures`)
-    const extra = yield* extraSections
-    if (format === "json") {
-      const more = Object.fromEntries(extra.map((s) => [s.key, s.table.rows]))
-      return yield* Console.log(JSON.stringify({ table1: t1.rows, table2: t2.rows, failures: failures.rows, ...more }, null, 2))
+    if (Option.isNone(grid)) return { grid: null } satisfies ReportFilter
+    const names = yield* gridNames
+    if (!names.includes(grid.value)) {
+      return yield* new UserError({ message: `--grid ${grid.value}: no grid of that name in the ledger (it has: ${names.join(", ") || "none"})` })
     }
-    const section = (title: string, t: { columns: Array<string>; rows: Array<Record<string, unknown>> }) =>
-      format === "csv" ? render(t.columns, t.rows, "csv") : `## ${title}\n\n${t.rows.length ? render(t.columns, t.rows, format) : "(none)"}`
-    yield* Console.log(section("Table 1 — throughput and memory (steady window, real tokens; ± 95% CI by batch means; MFU/HFU vs the GPU's dense 16-bit peak)", t1))
-    yield* Console.log("")
-    yield* Console.log(section("Table 2 — energy per token: measured (method), above idle, vs the study's 95 W / 115 W estimates", t2))
-    const unsteady = t1.rows.filter((r) => r.steady === false || r.sentinel_drift === true)
-    if (format === "md" && unsteady.length > 0) {
-      yield* Console.log("")
-      yield* Console.log(`Not steady or drifted (${unsteady.length}): ` +
-        unsteady.map((r) => `${String(r.run)} ${r.sentinel_drift === true ? "sentinel drifted; " : ""}${String(r.steady_reason ?? "")}`).join("; "))
-    }
-    if (failures.rows.length > 0) {
-      yield* Console.log("")
-      yield* Console.log(section("Failed or interrupted runs", failures))
-    }
-    for (const s of extra) yield* Console.log(`\n${section(s.title, s.table)}`)
+    return { grid: grid.value } satisfies ReportFilter
   })
+
+export const printReport = (filter: ReportFilter, options: Partial<RenderOptions> = {}) =>
+  Effect.flatMap(buildReport(filter), (report) =>
+    Console.log(renderReport(report, { format: "table", wide: false, width: terminalWidth(), ...options })))
 
 /** Provide a read-only ledger, failing clearly when the file does not exist yet. */
 export const withReadOnly = <A, E>(path: string, effect: Effect.Effect<A, E, Ledger>, fileAccess = true): Effect.Effect<A, E | UserError | LedgerError> =>
@@ -43,21 +41,26 @@ export const withReadOnly = <A, E>(path: string, effect: Effect.Effect<A, E, Led
     : Effect.fail(new UserError({ message: `no ledger at ${path} (run a grid first, or pass --ledger <file>)` }))
 
 export const reportCommand = Command.make("report", {
-  format: Flag.Literals("format", ["md", "csv", "json"]).pipe(Flag.withDefault("md"), Flag.withDescription("md (default), csv or json")),
+  format: Flag.Literals("format", ["table", "md", "csv", "json"]).pipe(Flag.withDefault("table"),
+    Flag.withDescription("table (default: one line per cell, sized to the terminal), md (everything, GitHub markdown), csv (one row per run: Table 1 and Table 2), json (everything, native types)")),
+  wide: Flag.Boolean("wide").pipe(Flag.withDefault(false), Flag.withDescription("The study's full Table 1 and Table 2, one row per run, as aligned text")),
+  grid: gridFlag,
   ledger: ledgerFlag
-}, (o) => withReadOnly(o.ledger, printReport(o.format))).pipe(
-  Command.withDescription("Print the reference study's Table 1 (time, tokens, tok/s ± CI, T10k, VRAM, MFU, warm-up cut, steady) and Table 2 (J/token measured with its method, above idle, and estimated)")
+}, (o) => withReadOnly(o.ledger, Effect.flatMap(gridFilter(o.grid), (filter) => printReport(filter, { format: o.format, wide: o.wide })))).pipe(
+  Command.withDescription("Report per cell: status, tok/s ± 95% CI, T10k, VRAM, J/token, steady, and how much faster the fastest cell ran; --wide or --format md for the study's Table 1 (time, tokens, tok/s, T10k, VRAM three ways, MFU, warm-up cut) and Table 2 (J/token measured, above idle, and the study's 95 W / 115 W estimates)")
 )
 
 export const runsCommand = Command.make("runs", {
   format: Flag.Literals("format", ["table", "md", "csv", "json"]).pipe(Flag.withDefault("table")),
+  grid: gridFlag,
   ledger: ledgerFlag
 }, (o) =>
   withReadOnly(o.ledger, Effect.gen(function*() {
     const l = yield* Ledger
-    const t = yield* l.rowsJson(`SELECT left(run_id, 8) AS run, left(cell_hash, 12) AS cell, grid, status, coalesce(finish_reason, error_kind) AS why,
-      round(tok_s, 1) AS tok_s, strftime(started_at, '%Y-%m-%d %H:%M:%S') AS started, CAST(axis_values AS VARCHAR) AS axes
-      FROM run_summary ORDER BY started_at`)
+    const { where, params } = gridWhere(yield* gridFilter(o.grid))
+    const t = yield* queryTable(l, `SELECT left(run_id, 8) AS run, left(cell_hash, 12) AS cell_hash, grid, cell, status, coalesce(finish_reason, error_kind) AS why,
+      tok_s, tok_s_ci_rel, strftime(started_at, '%Y-%m-%d %H:%M:%S') AS started
+      FROM run_summary${where} ORDER BY started_at`, params)
     yield* Console.log(render(t.columns, t.rows, o.format))
   }))
 ).pipe(Command.withDescription("List runs in the ledger"))

@@ -1,43 +1,42 @@
-// `tunegrid run <grid>`: run every cell not yet done in this environment, then print the report.
+// `tunegrid run <grid>`: run every cell not yet done in this environment, then print the report
+// for that grid and how the run ended; the exit code says it too (src/commands/exit.ts).
 // Progress goes to the Ink TUI on a terminal, else to plain lines, or to JSON lines with --json.
 import { Console, Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { Ledger } from "../ledger/Ledger.ts"
-import { jsonProgress, plainProgress, RunControl } from "../progress.ts"
+import type { Progress } from "../progress.ts"
 import { runGrid } from "../scheduler.ts"
-import { mountTui, tuiPossible } from "../tui/render.ts"
+import { runEnding } from "./exit.ts"
 import { printReport } from "./report.ts"
-import { parseSeconds } from "../grid/expand.ts"
-import { ledgerFlag, pythonFlag, resolvePython, UserError } from "./shared.ts"
+import { resolvePython } from "./shared.ts"
+import { runFlags, stallMs, watched } from "./watch.ts"
+
+/** The grid's name as the scheduler announces it, for the report that follows. */
+const noticingGrid = (progress: Progress, seen: { grid: string | null }): Progress => ({
+  ...progress,
+  plan: (info) => {
+    seen.grid = info.grid
+    progress.plan(info)
+  }
+})
 
 export const runCommand = Command.make("run", {
   grid: Argument.String("grid-file").pipe(Argument.withDescription("TypeScript grid file, e.g. experiments/demo.ts")),
-  set: Flag.String("set").pipe(Flag.atLeast(0), Flag.withDescription("Override a grid field: --set base.model=preset:qwen2.5-1.5b --set measure.warmup=20s")),
   fresh: Flag.Boolean("fresh").pipe(Flag.withDefault(false), Flag.withDescription("Run every cell again, even those that already succeeded")),
-  tui: Flag.Boolean("tui").pipe(Flag.withDefault(true), Flag.withDescription("--no-tui: plain progress lines (automatic when stdout is not a TTY or in CI)")),
-  json: Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("Stream the run's events as JSON lines on stdout (no TUI, no report; `tunegrid report --format json` after)")),
-  sampler: Flag.Literals("sampler", ["auto", "nvml", "smi", "none"]).pipe(Flag.withDefault("auto"), Flag.withDescription("GPU sampler mode")),
-  stallTimeout: Flag.String("stall-timeout").pipe(Flag.withDefault("10m"), Flag.withDescription("Kill a trainer that sends no event for this long and record the run failed: stalled (e.g. 90s, 10m)")),
-  ledger: ledgerFlag,
-  python: pythonFlag
+  allowFailures: Flag.Boolean("allow-failures").pipe(Flag.withDefault(false), Flag.withDescription("Exit 0 even when runs failed (failures are results); default: exit 3")),
+  ...runFlags
 }, (o) =>
   Effect.gen(function*() {
     const python = yield* resolvePython(o.python)
-    const stallSeconds = parseSeconds(o.stallTimeout)
-    if (stallSeconds === null || stallSeconds <= 0) {
-      return yield* new UserError({ message: `--stall-timeout ${JSON.stringify(o.stallTimeout)}: expected a positive duration like "90s" or "10m"` })
+    const options = { gridPath: o.grid, overrides: o.set, python, fresh: o.fresh, samplerMode: o.sampler, stallTimeoutMs: yield* stallMs(o.stallTimeout) }
+    const seen = { grid: null as string | null }
+    const counts = yield* watched(o, (w) => runGrid({ ...options, progress: noticingGrid(w.progress, seen), ...(w.control ? { control: w.control } : {}) }))
+    const ending = runEnding(counts, o.allowFailures)
+    if (!o.json) {
+      yield* Console.log("")
+      yield* printReport({ grid: seen.grid })
+      yield* Console.log(`\n${ending.line}`)
     }
-    const options = { gridPath: o.grid, overrides: o.set, python, fresh: o.fresh, samplerMode: o.sampler, stallTimeoutMs: stallSeconds * 1000 }
-    if (o.json) {
-      return yield* runGrid({ ...options, progress: jsonProgress((line) => process.stdout.write(line + "\n")) })
-    }
-    if (o.tui && tuiPossible()) {
-      const control = new RunControl()
-      yield* Effect.scoped(Effect.flatMap(mountTui(control), (store) => runGrid({ ...options, progress: store.progress, control })))
-    } else {
-      yield* runGrid({ ...options, progress: plainProgress((line) => console.log(line)) })
-    }
-    yield* Console.log("")
-    yield* printReport("md")
+    process.exitCode = ending.code
   }).pipe(Effect.provide(Ledger.layer(o.ledger)))
-).pipe(Command.withDescription("Run a grid (resumes by default: cells that already succeeded in this environment are skipped)"))
+).pipe(Command.withDescription("Run a grid (resumes by default: cells that already succeeded in this environment are skipped). Exit 0 all succeeded, 2 grid refused before any trainer started, 3 some runs failed (--allow-failures: 0), 130 stopped with runs left"))

@@ -6,7 +6,9 @@ import { Argument, Command, Flag } from "effect/cli"
 import { createInterface } from "node:readline"
 import { Ledger, type LedgerShape } from "../ledger/Ledger.ts"
 import { render, type Format } from "../report.ts"
+import { queryTable } from "../report/query.ts"
 import { withReadOnly } from "./report.ts"
+import { foldHistory, historyFile, loadHistory, saveHistory, schemaOf, showTablesQuery } from "./sqlPrompt.ts"
 import { ledgerFlag, UserError } from "./shared.ts"
 
 /** What the ledger holds, to name in errors and in `.tables`. */
@@ -39,7 +41,7 @@ export const friendlySqlError = (message: string, items: ReadonlyArray<{ name: s
 }
 
 const runQuery = (l: LedgerShape, query: string, format: Format) =>
-  l.rowsJson(query).pipe(
+  queryTable(l, showTablesQuery(query) ?? query).pipe(
     Effect.map((t) => render(t.columns, t.rows, format)),
     Effect.catch((e) => Effect.flatMap(catalog(l), (items) => Effect.fail(new UserError({ message: friendlySqlError(e.message, items) }))))
   )
@@ -66,12 +68,15 @@ export const takeStatements = (buffer: string): { statements: Array<string>; res
 
 const help = `statements end with ;  (they may span lines)
 .tables   list tables, views and macros
+.schema [name]  the CREATE statements (of one table, view or macro)
 .quit     leave (also .exit or Ctrl+D)`
 
 const interactive = (l: LedgerShape, format: Format) =>
   Effect.promise(async () => {
     const tty = Boolean(process.stdin.isTTY)
-    const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: tty })
+    const history = tty ? loadHistory(historyFile()) : []
+    const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: tty, history, historySize: 1000 })
+    let statementLines = 0
     const out = (text: string) => process.stdout.write(text + "\n")
     const prompt = (continued: boolean) => {
       if (!tty) return
@@ -95,16 +100,25 @@ const interactive = (l: LedgerShape, format: Format) =>
         const command = line.trim()
         if (command === ".quit" || command === ".exit") break
         if (command === ".tables") out(listing(await Effect.runPromise(catalog(l))))
+        else if (command === ".schema" || command.startsWith(".schema ")) out(await Effect.runPromise(schemaOf(l, command.slice(7).trim() || null)))
         else if (command === ".help") out(help)
         else process.stderr.write(`unknown command ${command}\n${help}\n`)
         prompt(false)
         continue
       }
       const { statements, rest } = takeStatements(buffer + line + "\n")
+      statementLines += 1
+      // a statement typed over several lines comes back from the history (up arrow) whole
+      if (statements.length > 0 && tty) {
+        const lines = rl as unknown as { history: Array<string> }
+        lines.history = foldHistory(lines.history, statementLines, statements.join("; ") + ";")
+      }
+      if (statements.length > 0) statementLines = rest.trim() === "" ? 0 : 1
       buffer = rest
       for (const statement of statements) await execute(statement)
       prompt(buffer.trim() !== "")
     }
+    if (tty) saveHistory(historyFile(), (rl as unknown as { history: Array<string> }).history)
     rl.close()
     if (buffer.trim() !== "") await execute(buffer.trim())
     return failures
@@ -122,5 +136,5 @@ export const sqlCommand = Command.make("sql", {
     if (failures > 0) process.exitCode = 1
   }), false) // no file or network access either: COPY … TO / ATTACH would write outside the ledger
 ).pipe(Command.withDescription(
-  "Query the ledger read-only (tables: runs, steps, samples, results, cells, grids, environments; views: table1, table2, run_summary, failures, cell_summary; macros: factor_effect(name), pareto(budget_mib), compare_runs(a, b), paired_runs(a, b)). No query: interactive prompt"
+  "Query the ledger read-only (tables: runs, steps, samples, results, cells, grids, environments; views: table1, table2, run_summary, failures, cell_summary, cell_report; macros: factor_effect(name), pareto(budget_mib), compare_runs(a, b), paired_runs(a, b)). No query: interactive prompt"
 ))

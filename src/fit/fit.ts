@@ -173,7 +173,7 @@ export const fitGrid = Effect.fnUntraced(function*(o: FitOptions) {
     results.push({ name: s.name, frontier })
     if (frontier !== null && o.measure) yield* measureAt(o, s, frontier, env.envHash, gridHash, loaded.expansion.measure, baseDir, artifacts)
   }
-  return results
+  return { grid: loaded.def.name, results }
 })
 
 /** What a probe answered, run now or recorded before. */

@@ -4,7 +4,7 @@
 import { Effect } from "effect"
 import { existsSync, readFileSync } from "node:fs"
 import { join, resolve } from "node:path"
-import { environmentOf, folderEvents, IngestError, ingestRunFolder, readJson, readLines } from "../ingest.ts"
+import { environmentOf, exitOf, folderEvents, IngestError, ingestRunFolder, readJson, readLines } from "../ingest.ts"
 import { Ledger } from "../ledger/Ledger.ts"
 import { putGrid } from "../ledger/records.ts"
 import { decodeSamplerLine, type Memory } from "../protocol.ts"
@@ -34,9 +34,7 @@ const recordProbe = (root: string, plan: FitPlan, s: PlannedSearch, value: numbe
   Effect.gen(function*() {
     const { events, protocolError } = folderEvents(root, runId)
     const env = yield* environmentOf(root, runId, events)
-    const exit = existsSync(join(root, runId, "exit.json"))
-      ? yield* readJson<{ exit_code: number | null; signal: string | null; t_end: number }>(join(root, runId, "exit.json"), "exit record")
-      : { exit_code: null, signal: "unknown (no exit.json)", t_end: events.at(-1)?.t ?? Date.now() / 1000 }
+    const exit = yield* exitOf(root, runId, events)
     const failed = events.find((e) => e.event === "failed")
     const finished = events.find((e) => e.event === "finished")
     const stderr = existsSync(join(root, runId, "stderr.log")) ? readFileSync(join(root, runId, "stderr.log"), "utf8") : ""

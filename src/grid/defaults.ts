@@ -36,7 +36,16 @@ export const defaultCell: CellConfig = {
   datasetSeed: 0,
   template: "alpaca",
   torchDtype: null,
-  vramBudget: null
+  vramBudget: null,
+  // The user's data and trainer (trainer/PROTOCOL.md §1); loss fields default as TRL's.
+  trainer: "tunegrid",
+  script: null,
+  scriptArgs: [],
+  datasetSplit: "train",
+  datasetSubset: null,
+  datasetColumns: null,
+  completionOnlyLoss: null,
+  assistantOnlyLoss: false
 }
 
 export const defaultSeeds: ReadonlyArray<number> = [42]

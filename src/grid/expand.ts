@@ -3,6 +3,7 @@
 import { canonicalJson } from "../hash.ts"
 import { resolveBudget } from "../vram/budget.ts"
 import type { Reference } from "./reference.ts"
+import { backendProblems } from "./backends.ts"
 import { defaultCell, defaultDetect, defaultMeasure, defaultSeeds } from "./defaults.ts"
 import type { CellConfig, CellKey, GridDef, Measure, PartialCell, Span } from "./schema.ts"
 
@@ -186,6 +187,10 @@ export const expandGrid = (def: GridDef): { expansion: Expansion; problems: Arra
     if (reason !== null) {
       const { method, optim, device, torchDtype, vramBudget } = config
       problems.push({ path, value: { method, optim, device, ...(torchDtype !== null ? { torchDtype } : {}), ...(vramBudget !== null ? { vramBudget } : {}) }, expected: reason })
+    }
+    for (const p of backendProblems(config)) {
+      const at = `${path}: ${p.field}`
+      if (!problems.some((q) => q.path === at)) problems.push({ path: at, value: p.value, expected: p.expected })
     }
   }
 

@@ -1,22 +1,30 @@
 // Loading a grid file: import the TypeScript module (jiti), run it if it default-exports an
 // Effect, apply --set overrides, and decode with Schema. Every failure names the file, the field
 // path, the bad value and what was expected, before anything runs.
-import { Effect, Result, Schema, SchemaIssue } from "effect"
+import { Effect, Result, Runtime, Schema, SchemaIssue } from "effect"
 import { createJiti } from "jiti"
 import { existsSync, readFileSync } from "node:fs"
-import { resolve } from "node:path"
+import { dirname, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
-import { expandGrid, type Expansion } from "./expand.ts"
-import { GridDef } from "./schema.ts"
+import { expandGrid, type Expansion, type ExpandProblem } from "./expand.ts"
+import { CellConfig, GridDef, MeasureInput } from "./schema.ts"
+import { didYouMean } from "./suggest.ts"
+import { checkCells } from "./validate.ts"
 
 export class GridInvalid extends Schema.TaggedError<GridInvalid>()("GridInvalid", {
   file: Schema.String,
   problems: Schema.Array(Schema.Struct({ path: Schema.String, message: Schema.String }))
 }) {
+  /** `tunegrid run` exits 2 when the grid is refused before any trainer starts (src/commands/exit.ts). */
+  readonly [Runtime.errorExitCode] = 2
   override get message() {
     return `invalid grid ${this.file}:\n` + this.problems.map((p) => `  ${p.path || "(grid)"}: ${p.message}`).join("\n")
   }
 }
+
+/** A grid refused for problems found after decoding (expansion, the checks in validate.ts). */
+export const gridInvalid = (file: string, problems: ReadonlyArray<ExpandProblem>) =>
+  new GridInvalid({ file, problems: problems.map((p) => ({ path: p.path, message: `expected ${p.expected}; got ${show(p.value)}` })) })
 
 export interface LoadedGrid {
   readonly file: string
@@ -75,6 +83,16 @@ const aliases = (): Record<string, string> => {
   return out
 }
 
+/** The field names valid where an unknown key was found (its parent path), for "did you mean". */
+const knownKeys = (parent: ReadonlyArray<PropertyKey>): Array<string> => {
+  const cell = Object.keys(CellConfig.fields)
+  const head = parent[0]
+  if (parent.length === 0) return Object.keys(GridDef.fields)
+  if (head === "measure") return parent.length === 1 ? Object.keys(MeasureInput.fields) : ["every", "cell", "floor", "cap", "detect"]
+  if (head === "cells") return ["label", ...cell]
+  return cell // base, axes, exclude[i]
+}
+
 const importDefault = (file: string) =>
   Effect.tryPromise({
     try: async () => {
@@ -126,16 +144,17 @@ export const loadGrid = Effect.fnUntraced(function*(path: string, overrides: Rea
         return {
           path: formatPath(at),
           message: unknownKey
-            ? `unknown field (value ${show(value)}); check the spelling against the cell fields in src/grid/schema.ts`
+            ? `unknown field (value ${show(value)})${didYouMean(String(at.at(-1)), knownKeys(at.slice(0, -1)))}; check the spelling against the fields in src/grid/schema.ts`
             : `${issue.message}, got ${show(value)}`
         }
       })
     })
   }
   const def = decoded.success
-  const { expansion, problems } = expandGrid(def)
-  if (problems.length > 0) {
-    return yield* new GridInvalid({ file: path, problems: problems.map((p) => ({ path: p.path, message: `${p.expected}; got ${show(p.value)}` })) })
-  }
+  const expanded = expandGrid(def)
+  const { expansion } = expanded
+  // the checks against the files a grid names, once the grid itself holds together
+  const problems = expanded.problems.length > 0 ? expanded.problems : checkCells(def, expansion.cells, { baseDir: dirname(file) })
+  if (problems.length > 0) return yield* gridInvalid(path, problems)
   return { file, sourceText, def, overrides, expansion } satisfies LoadedGrid
 })

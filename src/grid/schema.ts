@@ -1,6 +1,7 @@
 // The shapes a grid file may take and what a fully resolved cell looks like. Field names follow
 // HF Trainer / PEFT / bitsandbytes names in camelCase (r, loraAlpha, optim, bnb4bitQuantType).
 import { Schema, Struct } from "effect"
+import { SlurmGridOptions } from "../slurm/options.ts"
 import { Reference } from "./reference.ts"
 import { VramBudgetInput } from "../vram/budget.ts"
 
@@ -11,6 +12,7 @@ const NonNegativeInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualT
 
 export const Precision = Schema.Literals(["fp32", "fp16", "bf16"])
 export const Optim = Schema.Literals(["adamw_torch", "adamw_8bit", "paged_adamw_8bit", "paged_adamw_32bit"])
+const ColumnName = Schema.optionalKey(Schema.NonEmptyString)
 
 /**
  * One training configuration with every field explicit. `model` is `preset:<name>`,
@@ -50,7 +52,26 @@ export const CellConfig = Schema.Struct({
   dataset: Schema.String.pipe(Schema.check(Schema.isPattern(/^(synthetic|file:.+|hub:.+)$/))),
   datasetSamples: Schema.NullOr(PositiveInt),
   datasetSeed: NonNegativeInt,
+  /** Alpaca rows only: the study's template or the tokenizer's chat template (other formats need none). */
   template: Schema.Literals(["alpaca", "chat"]),
+  /** Who trains the cell: tunegrid's own loop, HF Trainer + PEFT, TRL's SFTTrainer, or the user's `script`. */
+  trainer: Schema.Literals(["tunegrid", "hf", "trl", "script"]),
+  /** The user's training script (trainer "script"), relative to the grid file; null otherwise. */
+  script: Schema.NullOr(Schema.NonEmptyString),
+  /** The script's arguments; "{field}" is replaced by the cell's value of that field, "{seed}" by its seed. */
+  scriptArgs: Schema.Array(Schema.String),
+  /** Hub datasets: the split to read. */
+  datasetSplit: Schema.NonEmptyString,
+  /** Hub datasets: the subset (config name); null = the dataset's default. */
+  datasetSubset: Schema.NullOr(Schema.NonEmptyString),
+  /** The data's column for each field a format reads, e.g. { prompt: "question", completion: "answer" }; null = as named. */
+  datasetColumns: Schema.NullOr(Schema.Struct({
+    text: ColumnName, prompt: ColumnName, completion: ColumnName, messages: ColumnName, instruction: ColumnName, input: ColumnName, output: ColumnName
+  })),
+  /** Loss on the completion only (TRL's completion_only_loss); null = TRL's default: on for prompt-completion rows. */
+  completionOnlyLoss: Schema.NullOr(Schema.Boolean),
+  /** Loss on the assistant turns only (TRL's assistant_only_loss; conversational rows). */
+  assistantOnlyLoss: Schema.Boolean,
   /** The dtype the frozen base weights are loaded in (HF `torch_dtype`): null = the training
    * precision's (what tunegrid always did); "auto" = the checkpoint's own; fp32 under fp16/bf16
    * autocast is what transformers 4.x loaded unless told. QLoRA: the 4-bit config decides the
@@ -124,7 +145,9 @@ export const GridDef = Schema.Struct({
   seeds: Schema.optionalKey(Schema.Array(NonNegativeInt).pipe(Schema.check(Schema.isMinLength(1)))),
   repeats: Schema.optionalKey(PositiveInt),
   order: Schema.optionalKey(Schema.Union([Schema.Literal("declared"), Schema.Struct({ randomized: NonNegativeInt })])),
-  measure: Schema.optionalKey(MeasureInput)
+  measure: Schema.optionalKey(MeasureInput),
+  /** sbatch options for `tunegrid slurm submit` (partition, account, time, gpus…); flags override them. */
+  slurm: Schema.optionalKey(SlurmGridOptions)
 })
 export type GridDef = typeof GridDef.Type
 

@@ -48,6 +48,8 @@ export interface CellRow {
   readonly axisValues: unknown
   readonly trainerDigest: string
   readonly datasetDigest: string
+  /** Trainer "script" cells: the user's script (path, sha256 of its content). */
+  readonly script?: { readonly path: string; readonly digest: string } | null
 }
 
 export const putCell = (c: CellRow) =>
@@ -56,7 +58,9 @@ export const putCell = (c: CellRow) =>
       `INSERT OR IGNORE INTO cells (cell_hash, label, config, seed, measure, axis_values, trainer_digest, dataset_digest)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
       [c.cellHash, c.label, json(c.config), c.seed, json(c.measure), json(c.axisValues), c.trainerDigest, c.datasetDigest]
-    ))
+    ).pipe(Effect.andThen(c.script
+      ? l.exec(`INSERT OR IGNORE INTO cell_scripts (cell_hash, path, digest) VALUES ($1, $2, $3)`, [c.cellHash, c.script.path, c.script.digest])
+      : Effect.void)))
 
 export interface RunStart {
   readonly runId: string

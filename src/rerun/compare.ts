@@ -28,13 +28,18 @@ export type Resolution =
 
 const describe = (m: Match) => `${m.runId.slice(0, 8)}  cell ${m.cellHash.slice(0, 12)}  ${m.status.padEnd(11)} ${m.startedAt.slice(0, 19)}  ${m.label}`
 
+/** A rerun starts a trainer: a one- or two-character prefix that happens to match is too easy to type by mistake. */
+export const MIN_PREFIX = 4
+
 /**
  * A prefix names one run (by run id) or one cell (by cell hash; its latest succeeded run is the
  * source). `matches` are the runs whose run id or cell hash starts with the prefix.
  */
 export const resolvePrefix = (prefix: string, matches: ReadonlyArray<Match>): Resolution => {
   const p = prefix.trim().toLowerCase()
-  if (p === "") return { _tag: "Problem", message: "give a run id or cell hash prefix (tunegrid runs lists them)" }
+  if (p.length < MIN_PREFIX) {
+    return { _tag: "Problem", message: `"${prefix}" is too short: give at least ${MIN_PREFIX} characters of a run id or cell hash (tunegrid runs lists them)` }
+  }
   const byRun = matches.filter((m) => m.runId.toLowerCase().startsWith(p))
   const cells = [...new Set(matches.filter((m) => m.cellHash.toLowerCase().startsWith(p)).map((m) => m.cellHash))]
   const list = (ms: ReadonlyArray<Match>) => ms.slice(0, 20).map((m) => `  ${describe(m)}`).join("\n") + (ms.length > 20 ? `\n  … and ${ms.length - 20} more` : "")

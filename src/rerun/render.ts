@@ -19,10 +19,12 @@ export const renderEnvironment = (r: Pick<RerunReport, "environment" | "inputs">
   return lines.join("\n")
 }
 
+const inputNames: Record<string, string> = { trainer_source: "the trainer source", dataset: "the dataset", script: "the script" }
+
 export const renderVerdict = (r: RerunReport) => {
   const lines: Array<string> = []
   if (r.verdict === "refused") {
-    lines.push(`refused: ${r.inputs.map((c) => `${c.field === "trainer_source" ? "the trainer source" : "the dataset"} changed since the original run`).join("; ")}.`)
+    lines.push(`refused: ${r.inputs.filter((c) => !c.field.startsWith("cell.")).map((c) => `${inputNames[c.field] ?? c.field} changed since the original run`).join("; ")}.`)
     lines.push("The cell would not be the one that was measured. Run again with --force to rerun it anyway (recorded under a new cell hash).")
   } else {
     if (r.newRunId) lines.push(`new run ${r.newRunId.slice(0, 8)} (rerun_of ${r.source.runId.slice(0, 8)})`)

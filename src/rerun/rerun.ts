@@ -4,13 +4,14 @@
 // run with rerun_of set), then judge the result against the source with src/rerun/compare.ts.
 import { Effect, Result, Schema } from "effect"
 import { dirname, resolve } from "node:path"
-import { datasetDigest, hashCell, repoRoot, trainerDigest, type HashedCell } from "../cells.ts"
+import { datasetDigest, hashCell, repoRoot, scriptInput, trainerDigest, type HashedCell } from "../cells.ts"
 import { gitState, makeEnvironment } from "../env.ts"
 import { defaultCell } from "../grid/defaults.ts"
+import { applyOverride } from "../grid/load.ts"
 import { CellConfig, type Measure } from "../grid/schema.ts"
 import { Ledger, type LedgerShape, type Row } from "../ledger/Ledger.ts"
 import { markOrphansInterrupted, putCell, putEnvironment } from "../ledger/records.ts"
-import type { Progress } from "../progress.ts"
+import type { Progress, RunControl } from "../progress.ts"
 import { cellRow } from "../recorder.ts"
 import { runOne } from "../scheduler.ts"
 import { renderEnvironment, renderHeader } from "./render.ts"
@@ -29,7 +30,12 @@ export interface RerunOptions {
   readonly tolerance: number
   /** Relative per-step loss tolerance when bit-identity is not expected. */
   readonly lossTolerance: number
+  /** `field=value` changes to the stored cell (--set): the rerun is then a new cell (new hash). */
+  readonly overrides?: ReadonlyArray<string>
+  readonly stallTimeoutMs?: number
   readonly progress: Progress
+  /** Keyboard requests from the TUI (s skips, q stops the rerun). */
+  readonly control?: RunControl
   /** Where the report's opening (what is rerun, the environment diff) goes before the run starts. */
   readonly say: (text: string) => void
 }
@@ -51,12 +57,18 @@ const parse = (value: unknown): Record<string, unknown> =>
 const one = (rows: Array<Row>, what: string) =>
   rows.length > 0 ? Effect.succeed(rows[0]!) : Effect.fail(new RerunProblem({ message: `the ledger has no ${what}` }))
 
-/** The stored cell, as the trainer will see it. Fields added since it was recorded take their defaults. */
-const decodeCell = (row: Row) => {
-  const stored = parse(row.config)
-  const decoded = Schema.decodeUnknownResult(CellConfig)({ ...defaultCell, ...stored }, { errors: "all", onExcessProperty: "error" })
+/** The stored cell, as the trainer will see it. Fields added since it was recorded take their
+ * defaults; `overrides` (--set field=value, "base." optional) change fields of it. */
+const decodeCell = (row: Row, overrides: ReadonlyArray<string> = []) => {
+  const config: Record<string, unknown> = { ...defaultCell, ...parse(row.config) }
+  for (const assignment of overrides) {
+    const problem = applyOverride(config, assignment.replace(/^\s*base\./, ""))
+    if (problem) return Effect.fail(new RerunProblem({ message: `--set ${assignment}: ${problem}` }))
+  }
+  const decoded = Schema.decodeUnknownResult(CellConfig)(config, { errors: "all", onExcessProperty: "error" })
   if (Result.isFailure(decoded)) {
-    return Effect.fail(new RerunProblem({ message: `cell ${String(row.cell_hash).slice(0, 12)}: its stored config no longer decodes: ${decoded.failure.message}` }))
+    const what = overrides.length > 0 ? `with --set ${overrides.join(" ")}` : "its stored config"
+    return Effect.fail(new RerunProblem({ message: `cell ${String(row.cell_hash).slice(0, 12)} ${what} does not decode (cell fields are camelCase, e.g. --set batchSize=2): ${decoded.failure.message}` }))
   }
   return Effect.succeed(decoded.success)
 }
@@ -95,7 +107,10 @@ export const rerun = Effect.fnUntraced(function*(o: RerunOptions) {
   const cellRowStored = yield* one(yield* l.rows(`SELECT * FROM cells WHERE cell_hash = $1`, [source.cellHash]), `cell ${source.cellHash}`)
   const oldEnv = yield* one(yield* l.rows(`SELECT * FROM environments WHERE env_hash = $1`, [String(run.env_hash)]), `environment ${String(run.env_hash)}`)
   const grid = (yield* l.rows(`SELECT source_path FROM grids WHERE grid_hash = $1`, [String(run.grid_hash ?? "")]))[0]
-  const config = yield* decodeCell(cellRowStored)
+  const stored = yield* decodeCell(cellRowStored)
+  const config = yield* decodeCell(cellRowStored, o.overrides ?? [])
+  const overridden = diffFields(stored as unknown as Record<string, unknown>, config as unknown as Record<string, unknown>).changed
+    .map((c) => ({ ...c, field: `cell.${c.field}` }))
   const measure = parse(cellRowStored.measure) as unknown as Measure
   const seed = Number(cellRowStored.seed)
 
@@ -106,9 +121,17 @@ export const rerun = Effect.fnUntraced(function*(o: RerunOptions) {
     try: () => datasetDigest(config, baseDir),
     catch: (e) => new RerunProblem({ message: `cannot read the cell's dataset: ${e instanceof Error ? e.message : String(e)}` })
   })
+  // a script cell's script is an input too: its path and content digest, then and now
+  const scriptThen = (yield* l.rows(`SELECT path, digest FROM cell_scripts WHERE cell_hash = $1`, [source.cellHash]))[0]
+  const scriptNow = yield* Effect.try({
+    try: () => scriptInput(config, baseDir),
+    catch: (e) => new RerunProblem({ message: `cannot read the cell's script: ${e instanceof Error ? e.message : String(e)}` })
+  })
+  const scriptFact = (s: { readonly path?: unknown; readonly digest?: unknown } | null | undefined) => (s ? `${String(s.path)} sha256:${String(s.digest)}` : null)
+  const scripted = config.script !== null
   const inputs = diffFields(
-    { trainer_source: cellRowStored.trainer_digest, dataset: cellRowStored.dataset_digest },
-    { trainer_source: trainerNow, dataset: datasetNow }
+    { trainer_source: cellRowStored.trainer_digest, dataset: cellRowStored.dataset_digest, ...(scripted ? { script: scriptFact(scriptThen) } : {}) },
+    { trainer_source: trainerNow, dataset: datasetNow, ...(scripted ? { script: scriptFact(scriptNow) } : {}) }
   ).changed
 
   const facts = yield* probeEnvironment(o.python)
@@ -122,7 +145,7 @@ export const rerun = Effect.fnUntraced(function*(o: RerunOptions) {
   const base = {
     source: { runId: source.runId, cellHash: source.cellHash, label: source.label, via: resolved.via, seed, deterministic: config.deterministic },
     environment: { changed: envDiff.changed, same: envDiff.same, recordedOnly },
-    inputs
+    inputs: [...inputs, ...overridden]
   }
 
   o.say([renderHeader(base), renderEnvironment(base), ""].join("\n"))
@@ -130,16 +153,21 @@ export const rerun = Effect.fnUntraced(function*(o: RerunOptions) {
     return { ...base, newRunId: null, checks: [], verdict: "refused", exitCode: 6, note: "the cell's inputs changed since the original run; --force runs it anyway" } satisfies RerunReport
   }
 
-  // Same inputs: the same cell. Changed inputs (with --force): honestly a new cell hash.
+  // Same inputs: the same cell. Changed inputs (with --force) or fields (--set): honestly a new cell hash.
   const expanded = { index: 0, label: (cellRowStored.label as string | null) ?? null, config, seed, axisValues: parse(cellRowStored.axis_values) }
-  const cell: HashedCell = inputs.length === 0
-    ? { ...expanded, cellHash: source.cellHash, trainerDigest: String(cellRowStored.trainer_digest), datasetDigest: String(cellRowStored.dataset_digest) }
-    : hashCell(expanded, measure, trainerNow, datasetNow)
+  const cell: HashedCell = base.inputs.length === 0
+    ? { ...expanded, cellHash: source.cellHash, trainerDigest: String(cellRowStored.trainer_digest), datasetDigest: String(cellRowStored.dataset_digest), script: scriptNow }
+    : hashCell(expanded, measure, trainerNow, datasetNow, scriptNow)
   yield* putEnvironment(env)
-  if (inputs.length > 0) yield* putCell(cellRow(cell, measure))
+  if (base.inputs.length > 0) yield* putCell(cellRow(cell, measure))
 
   const artifacts = resolve(dirname(resolve(l.path)), ".tunegrid", "runs")
   const before = new Set((yield* l.rows(`SELECT run_id FROM runs WHERE rerun_of = $1`, [source.runId])).map((r) => String(r.run_id)))
+  o.progress.plan({
+    grid: `rerun of ${source.runId.slice(0, 8)}`, cells: 1, runs: 1, toRun: 1, ledger: l.path, envHash: env.envHash,
+    device: facts.gpu_name ?? facts.device, gpuMemoryMib: facts.gpu_memory_mib, measure,
+    rows: [{ position: "rerun", cellHash: cell.cellHash, repeat: Number(run.repeat), label: cell.label, axisValues: cell.axisValues }]
+  })
   const status = yield* runOne({ ...o, baseDir }, cell, Number(run.repeat), null, "rerun", env.envHash, (run.grid_hash as string | null) ?? null, measure, artifacts, source.runId)
   const newRunId = (yield* l.rows(`SELECT run_id FROM runs WHERE rerun_of = $1 ORDER BY started_at DESC`, [source.runId]))
     .map((r) => String(r.run_id)).find((id) => !before.has(id)) ?? null
@@ -147,7 +175,7 @@ export const rerun = Effect.fnUntraced(function*(o: RerunOptions) {
     return { ...base, newRunId, checks: [], verdict: "rerun failed", exitCode: 5, note: `the rerun ended ${status}` } satisfies RerunReport
   }
 
-  const environmentChanged = envDiff.changed.length > 0 || inputs.length > 0
+  const environmentChanged = envDiff.changed.length > 0 || base.inputs.length > 0
   const [a, b] = [yield* figures(l, source.runId), yield* figures(l, newRunId)]
   const byStepsWindow = "steps" in measure.window
   const exact = config.deterministic && !environmentChanged

@@ -1,7 +1,7 @@
 // The whole screen: finished rows printed once in <Static> (under the title and column heads),
 // then the live part — running and queued rows, the current-cell panel, the counts with elapsed
 // time and ETA, help — and the keys: q stop, s skip, ? help, Ctrl-C like q, a second q/Ctrl-C forces.
-import { Box, Static, Text, useInput, useStdin } from "ink"
+import { Box, Static, Text, useInput, useStdin, useWindowSize } from "ink"
 import { createElement as h, Fragment, useEffect, useState, type ReactNode } from "react"
 import { useRunState, type RunStore } from "./bridge.ts"
 import { CurrentPanel, type MeasureView } from "./current.ts"
@@ -20,6 +20,9 @@ export interface Keys {
 }
 
 const QUEUED_SHOWN = 10
+/** Lines the live part needs besides its rows: the current-cell panel (10), the status (3), the
+ * "… more queued" line and the column heads (1 each). */
+const LIVE_FIXED = 15
 
 const HELP = [
   "q        stop: the current run is recorded as interrupted, no more start; run again to resume",
@@ -57,10 +60,10 @@ export const StatusLine = ({ state, now }: { readonly state: RunState; readonly 
   const request = state.request === "quit" ? "stopping after this run is recorded (q again forces)…"
     : state.request === "force" ? "forcing stop…" : state.request === "skip" ? "skipping this cell…" : null
   return h(Box, { flexDirection: "column" },
-    h(Text, null,
+    h(Text, { wrap: "truncate-end" },
       h(Text, { color: "green" }, `done ${c.done}`), ` · resumed ${c.resumed} · `, h(Text, { color: "magenta" }, `skipped ${c.skipped}`), " · ",
       h(Text, c.failed > 0 ? { color: "red" } : {}, `failed ${c.failed}`), c.interrupted > 0 ? ` · interrupted ${c.interrupted}` : "",
-      ` · left ${c.left} · elapsed ${duration(elapsed)} · ETA ${eta === null ? "— (after the first cell)" : duration(eta)}`),
+      ` · left ${c.left} · elapsed ${duration(elapsed)} · ETA ${eta === null ? "—" : duration(eta)}`),
     request ? h(Text, { color: "yellow" }, request) : null,
     state.summary ? h(Text, { bold: true }, summaryText(state.summary)) : h(Text, { dimColor: true }, "q stop · s skip cell · ? help"))
 }
@@ -75,17 +78,22 @@ export const App = ({ store, keys, now = Date.now }: { readonly store: RunStore;
   const [time, setTime] = useState(now())
   const [help, setHelp] = useState(false)
   const { isRawModeSupported } = useStdin()
+  const size = useWindowSize()
   useEffect(() => {
     const timer = setInterval(() => setTime(now()), 1000) // elapsed and ETA tick once a second
     return () => clearInterval(timer)
   }, [now])
   const t = Math.max(time, state.startedAt ?? 0)
 
-  const layout: Layout = layoutFor(state.rows, axisNames(state.rows))
+  const layout: Layout = layoutFor(state.rows, axisNames(state.rows), size.columns)
   const byPosition = new Map(state.rows.map((r) => [r.position, r]))
   const items: Array<StaticItem> = state.plan === null ? [] : [{ key: "title" }, { key: "heads" }, ...state.finished.map((p) => ({ key: `row ${p}`, position: p }))]
   const live = state.rows.filter((r) => !finishedStatuses.has(r.status))
-  const shown = live.slice(0, QUEUED_SHOWN + 1)
+  // as many live rows as fit under the panel, so the frame never outgrows the terminal (a taller
+  // frame scrolls and smears); the column heads come back above them once the first ones scroll off
+  const fitting = Math.max(1, Math.min(QUEUED_SHOWN + 1, size.rows - LIVE_FIXED - (help ? HELP.length + 2 : 0)))
+  const shown = live.slice(0, fitting)
+  const headsOffScreen = state.plan !== null && 3 + state.finished.length + shown.length + LIVE_FIXED > size.rows
   return h(Fragment, null,
     h(Static<StaticItem>, {
       items,
@@ -95,6 +103,7 @@ export const App = ({ store, keys, now = Date.now }: { readonly store: RunStore;
           : h(RowLine, { key: item.key, row: byPosition.get((item as { position: string }).position)!, layout })
     }),
     state.plan === null ? h(Text, { dimColor: true }, "loading the grid and probing the environment…") : null,
+    headsOffScreen && shown.length > 0 ? h(ColumnHeads, { layout }) : null,
     ...shown.map((row) => h(RowLine, { key: row.position, row, layout })),
     live.length > shown.length ? h(Text, { dimColor: true }, `… ${live.length - shown.length} more queued`) : null,
     state.current ? h(CurrentPanel, {

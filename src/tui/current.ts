@@ -7,11 +7,11 @@ import { short } from "../hash.ts"
 import { bar, duration, energySoFar, liveCiHalfWidth, num, sparkline, spanText } from "./live.ts"
 import type { Current, Row } from "./state.ts"
 
-/** The stop rule's parts this panel shows; a grid without a CI target leaves `ciTarget` out. */
+/** The stop rule's parts this panel shows; a grid without a CI target has `ciTarget` null (or none). */
 export interface MeasureView {
   readonly warmup?: unknown
   readonly window?: unknown
-  readonly ciTarget?: number
+  readonly ciTarget?: number | null
 }
 
 const Line = ({ label, children }: { readonly label: string; readonly children?: ReactNode }): ReactNode =>
@@ -46,12 +46,24 @@ const ciLine = (c: Current, m: MeasureView): ReactNode => {
   const half = liveCiHalfWidth(c.windowSteps)
   if (half === null) return `— (needs 4 window steps)`
   const pct = `±${num(half * 100)}%`
-  if (m.ciTarget === undefined) return `${pct} (live estimate; no target in this grid)`
+  if (m.ciTarget === undefined || m.ciTarget === null) return `${pct} (live estimate; no target in this grid)`
   return [h(Text, { key: "b", color: half <= m.ciTarget ? "green" : "yellow" }, bar(m.ciTarget / half, 20)), ` ${pct} → target ±${num(m.ciTarget * 100)}%`]
 }
 
+/** A sampler's reason for measuring nothing, in a few words: NVML's exception text says which
+ * library call failed, not what it means for the run. */
+export const samplerReason = (reason: string): string => {
+  const text = reason.split("\n")[0]!.trim()
+  if (/NVMLError_LibraryNotFound|NVML Shared Library Not Found|libnvidia-ml/i.test(text)) return "NVML library not found (no NVIDIA driver here)"
+  if (/NVMLError_DriverNotLoaded|Driver Not Loaded/i.test(text)) return "NVIDIA driver not loaded"
+  if (/NVMLError_NoPermission|Insufficient Permissions/i.test(text)) return "no permission to read the GPU through NVML"
+  if (/NVMLError_NotSupported|Not Supported/i.test(text)) return "this GPU does not report power through NVML"
+  if (/NVMLError|pynvml|Traceback|Exception/.test(text)) return "NVML failed (the sampler's log has the details)"
+  return text
+}
+
 const powerText = (c: Current): string => {
-  if (c.sampler !== null && c.sampler.mode === "none") return `— (no GPU sampler: ${c.sampler.reason})`
+  if (c.sampler !== null && c.sampler.mode === "none") return `— (no GPU sampler: ${samplerReason(c.sampler.reason)})`
   if (c.lastReading === null) return "— (no samples yet)"
   const e = energySoFar(c.firstReading, c.lastReading, c.integratedJ)
   const watts = c.lastReading.powerW === null ? "— W" : `${num(c.lastReading.powerW, 0)} W`
@@ -81,7 +93,7 @@ export const CurrentPanel = ({ current: c, row, measure, now }: {
   const what = row ? [short(row.cellHash), ...Object.entries(row.axisValues).map(([k, v]) => `${k}=${String(v)}`)].join(" ") : ""
   const lossText = c.loss === null ? "—" : `${num(c.loss, 3)}${c.firstLoss === null ? "" : ` (first ${num(c.firstLoss, 3)})`}`
   return h(Box, { flexDirection: "column", borderStyle: "round", paddingX: 1 },
-    h(Text, { bold: true }, `▶ ${c.position} ${what} · ${c.model ?? "…"}${c.device ? ` on ${c.device}` : ""} · ${duration((now - c.startedAt) / 1000)}`),
+    h(Text, { bold: true, wrap: "truncate-end" }, `▶ ${c.position} ${what} · ${c.model ?? "…"}${c.device ? ` on ${c.device}` : ""} · ${duration((now - c.startedAt) / 1000)}`),
     h(Line, { label: "phase" }, phaseText(c, measure)),
     h(Line, { label: "steps" }, stepsText(c, measure)),
     h(Line, { label: "tok/s" }, rateText(c)),

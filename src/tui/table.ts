@@ -35,66 +35,96 @@ export const statusText = (row: Pick<Row, "status" | "failureKind">): string => 
   return `${STATUS[row.status].icon} ${label}`
 }
 
+/** tok/s with its 95% CI as a percentage, as the plain log and the report show it. */
 export const tokSText = (f: Row["figures"]): string => {
   if (f === null || f.tok_s === null) return "—"
-  const half = f.tok_s_ci_half
-  return typeof half === "number" ? `${num(f.tok_s)} ±${num(half)}` : num(f.tok_s)
+  const rel = f.tok_s_ci_rel ?? (typeof f.tok_s_ci_half === "number" && f.tok_s > 0 ? f.tok_s_ci_half / f.tok_s : null)
+  return rel === null ? num(f.tok_s) : `${num(f.tok_s)} ±${num(100 * rel)}%`
 }
 
 const vramText = (f: Row["figures"]) => num(f?.vram_peak_mib ?? f?.torch_peak_reserved_mib ?? null, 0)
 const jText = (f: Row["figures"]) => (f?.j_per_token === null || f?.j_per_token === undefined ? "—" : f.j_per_token.toExponential(2))
 
-/** Column widths for this grid, from the positions, the varying axes and their values. */
+/** Column widths for this grid and terminal: the positions, the varying axes and their values;
+ * on a narrow terminal the cell hash, then J/token, VRAM and T10k are left out and long axis
+ * values shortened, so that a row never wraps. */
 export interface Layout {
   readonly position: number
   readonly axes: ReadonlyArray<{ readonly name: string; readonly width: number }>
+  readonly show: { readonly hash: boolean; readonly t10k: boolean; readonly vram: boolean; readonly j: boolean }
+  /** Terminal columns every line is held to. */
+  readonly width: number
 }
-
-export const layoutFor = (rows: ReadonlyArray<Row>, axes: ReadonlyArray<string>): Layout => ({
-  position: Math.max(1, ...rows.map((r) => r.position.length)),
-  axes: axes.map((name) => ({ name, width: Math.max(name.length, ...rows.map((r) => axisText(r.axisValues[name] ?? "").length)) }))
-})
 
 const HASH = 12
 const STATUS_W = 18
-const TOKS = 18
+const TOKS = 16
 const T10K = 8
 const VRAM = 9
+const J = 10
+
+const rowWidth = (position: number, axes: ReadonlyArray<{ width: number }>, show: Layout["show"]) =>
+  position + 1 + (show.hash ? HASH + 1 : 0) + STATUS_W + 1 + axes.reduce((s, a) => s + a.width + 1, 0) + TOKS +
+  (show.t10k ? T10K + 1 : 0) + (show.vram ? VRAM + 1 : 0) + (show.j ? J + 1 : 0)
+
+export const layoutFor = (rows: ReadonlyArray<Row>, axes: ReadonlyArray<string>, width = 160): Layout => {
+  const position = Math.max(1, ...rows.map((r) => r.position.length))
+  let cols = axes.map((name) => ({ name, width: Math.max(name.length, ...rows.map((r) => axisText(r.axisValues[name] ?? "").length)) }))
+  let show = { hash: true, t10k: true, vram: true, j: true }
+  for (const drop of ["hash", "j", "vram", "t10k"] as const) {
+    if (rowWidth(position, cols, show) <= width) break
+    show = { ...show, [drop]: false }
+  }
+  // still too wide: shorten the widest axis columns, down to 6 characters each
+  while (rowWidth(position, cols, show) > width && cols.some((c) => c.width > 6)) {
+    const widest = cols.reduce((a, b) => (b.width > a.width ? b : a))
+    cols = cols.map((c) => (c === widest ? { ...c, width: c.width - 1 } : c))
+  }
+  return { position, axes: cols, show, width }
+}
+
+const fitText = (t: string, width: number) => (t.length <= width ? t.padEnd(width) : `${t.slice(0, width - 1)}…`)
 
 const cells = (layout: Layout, values: { pos: string; hash: string; axes: ReadonlyArray<string>; tok: string; t10k: string; vram: string; j: string }) =>
   [
     values.pos.padStart(layout.position),
-    values.hash.padEnd(HASH),
-    ...values.axes.map((v, i) => v.padEnd(layout.axes[i]!.width)),
+    ...(layout.show.hash ? [values.hash.padEnd(HASH)] : []),
+    ...values.axes.map((v, i) => fitText(v, layout.axes[i]!.width)),
     values.tok.padStart(TOKS),
-    values.t10k.padStart(T10K),
-    values.vram.padStart(VRAM),
-    values.j.padStart(10)
+    ...(layout.show.t10k ? [values.t10k.padStart(T10K)] : []),
+    ...(layout.show.vram ? [values.vram.padStart(VRAM)] : []),
+    ...(layout.show.j ? [values.j.padStart(J)] : [])
   ]
 
 export const Title = ({ plan }: { readonly plan: PlanInfo }): ReactNode =>
   h(Box, { flexDirection: "column" },
-    h(Text, null, h(Text, { bold: true }, `tunegrid · ${plan.grid}`), `  ${plan.cells} cells, ${plan.runs} runs, ${plan.toRun} to run`),
-    h(Text, { dimColor: true }, `device ${plan.device} · env ${short(plan.envHash)} · ledger ${plan.ledger}`))
+    h(Text, { wrap: "truncate-end" }, h(Text, { bold: true }, `tunegrid · ${plan.grid}`), `  ${plan.cells} cells, ${plan.runs} runs, ${plan.toRun} to run`),
+    h(Text, { dimColor: true, wrap: "truncate-end" }, `device ${plan.device} · env ${short(plan.envHash)} · ledger ${plan.ledger}`))
+
+const split = (layout: Layout, all: Array<string>) => {
+  const pos = all[0]!
+  const hash = layout.show.hash ? all[1]! : null
+  return { pos, hash, rest: all.slice(layout.show.hash ? 2 : 1) }
+}
 
 export const ColumnHeads = ({ layout }: { readonly layout: Layout }): ReactNode => {
-  const [pos, hash, ...rest] = cells(layout, {
-    pos: "#", hash: "cell", axes: layout.axes.map((a) => a.name), tok: "tok/s (95% CI)", t10k: "T10k s", vram: "VRAM MiB", j: "J/token"
-  })
-  return h(Text, { bold: true }, [pos, hash, "status".padEnd(STATUS_W), ...rest].join(" "))
+  const { pos, hash, rest } = split(layout, cells(layout, {
+    pos: "#", hash: "cell", axes: layout.axes.map((a) => a.name), tok: "tok/s ±95% CI", t10k: "T10k s", vram: "VRAM MiB", j: "J/token"
+  }))
+  return h(Text, { bold: true, wrap: "truncate-end" }, [pos, ...(hash === null ? [] : [hash]), "status".padEnd(STATUS_W), ...rest].join(" "))
 }
 
 export const RowLine = ({ row, layout }: { readonly row: Row; readonly layout: Layout }): ReactNode => {
   const f = row.figures
-  const [pos, hash, ...rest] = cells(layout, {
+  const { pos, hash, rest } = split(layout, cells(layout, {
     pos: row.position, hash: short(row.cellHash) + (row.repeat > 0 ? `#${row.repeat}` : ""),
     axes: layout.axes.map((a) => axisText(row.axisValues[a.name] ?? "")),
     tok: tokSText(f), t10k: num(f?.t10k_s ?? null, 2), vram: vramText(f), j: jText(f)
-  })
+  }))
   const style = STATUS[row.status]
   const dim = row.status === "queued" || row.status === "resumed"
-  const line = h(Text, { dimColor: dim },
-    `${pos} ${hash} `, h(Text, { color: style.color }, statusText(row).padEnd(STATUS_W)), ` ${rest.join(" ")}`)
+  const line = h(Text, { dimColor: dim, wrap: "truncate-end" },
+    `${pos} ${hash === null ? "" : `${hash} `}`, h(Text, { color: style.color }, statusText(row).padEnd(STATUS_W)), ` ${rest.join(" ")}`)
   if (row.status !== "failed" && row.status !== "interrupted") return line
   const indent = " ".repeat(layout.position + 1)
   // The trainer's own message says why for the kinds it recognises; its stderr tail (often a
@@ -102,6 +132,6 @@ export const RowLine = ({ row, layout }: { readonly row: Row; readonly layout: L
   const tail = TAIL_KINDS.has(row.failureKind ?? "") ? (row.stderrTail ?? "").split("\n").filter(Boolean).slice(-6) : []
   return h(Box, { flexDirection: "column" },
     line,
-    row.message ? h(Text, { color: row.status === "failed" ? "red" : "yellow" }, `${indent}${row.message}`) : null,
-    ...tail.map((l, i) => h(Text, { key: i, dimColor: true }, `${indent}│ ${l}`)))
+    row.message ? h(Text, { color: row.status === "failed" ? "red" : "yellow", wrap: "truncate-end" }, `${indent}${row.message}`) : null,
+    ...tail.map((l, i) => h(Text, { key: i, dimColor: true, wrap: "truncate-end" }, `${indent}│ ${l}`)))
 }

@@ -4,7 +4,8 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { cli, fakePython, injected, query, tempDir } from "./harness.ts"
+import { execaSync } from "execa"
+import { cli, fakePython, injected, query, realPython, tempDir } from "./harness.ts"
 
 const dir = tempDir("bad-grids")
 const base = `base: { model: "preset:tiny", device: "cpu", precision: "fp32" }`
@@ -16,7 +17,18 @@ const cases: Array<[string, string, RegExp]> = [
   ["duplicate cells", `export default { name: "d", ${base}, cells: [{ label: "a", r: 8 }, { label: "b", r: 8 }] }`, /cells\[1\].*different from cells\[0\].*identical/s],
   ["QLoRA on CPU", `export default { name: "q", ${base}, axes: { method: ["lora", "qlora"] } }`, /axes combination 1.*qlora needs a CUDA device/s],
   ["a grid that throws", `const rows = () => { throw new Error("cannot read sweep.csv") }\nexport default { name: "t", axes: { r: rows() } }`, /throws\.ts.*cannot read sweep\.csv/s],
-  ["an Effect that fails", `import { Effect } from "effect"\nexport default Effect.fail(new Error("sweep service down"))`, /fails\.ts.*sweep service down/s]
+  ["an Effect that fails", `import { Effect } from "effect"\nexport default Effect.fail(new Error("sweep service down"))`, /fails\.ts.*sweep service down/s],
+  // what the trainer used to find 8–60 s into every cell, now refused up front in the grid's names
+  ["an unknown preset", `export default { name: "p", base: { model: "preset:qwen-1.5b", device: "cpu", precision: "fp32" } }`,
+    /base\.model: expected a known preset: preset:tiny, .* \(did you mean preset:qwen2\.5-1\.5b\?\); got "preset:qwen-1\.5b"/s],
+  ["tokensPerStep below accumulation × length", `export default { name: "k", ${base}, axes: { tokensPerStep: [2048, 100] } }`,
+    /axes\.tokensPerStep\[1\]: expected at least gradientAccumulationSteps × maxSeqLength = 1 × 512 = 512.*got 100/s],
+  ["a local model folder that is not there", `export default { name: "m", base: { model: "local:models/none", device: "cpu", precision: "fp32" } }`,
+    /base\.model: expected a model folder that exists \(no .*models\/none; local: paths resolve against the grid file's folder\)/s],
+  ["target modules that match nothing", `export default { name: "t", ${base}, cells: [{ targetModules: ["q_proj", "qkv_proj"] }] }`,
+    /cells\[0\]\.targetModules: expected module names of preset:tiny \(qwen2\): .*q_proj.*"qkv_proj" matches none; got "qkv_proj"/s],
+  ["a near-miss field name", `export default { name: "n", base: { model: "preset:tiny", device: "cpu", precision: "fp32", learningrate: 1e-3 }, axes: { lr: [1e-3] } }`,
+    /base\.learningrate: unknown field .*did you mean learningRate\?.*axes\.lr: unknown field .*did you mean learningRate\?/s]
 ]
 const file = (label: string) => ({ "syntax error": "syntax", "a grid that throws": "throws", "an Effect that fails": "fails" } as Record<string, string>)[label] ?? label.replace(/\W+/g, "-")
 
@@ -28,7 +40,7 @@ describe("bad grid files are refused before anything runs", () => {
       writeFileSync(grid, source)
       const ledger = join(sub, "l.duckdb")
       const r = await cli(["run", grid, "--no-tui", "--ledger", ledger, "--python", fakePython], injected(sub))
-      expect(r.exitCode).toBe(1)
+      expect(r.exitCode).toBe(2) // refused before any trainer started (src/commands/exit.ts)
       expect(r.stderr).toContain(grid)
       expect(r.stderr).toMatch(expected)
       expect(r.stderr).not.toMatch(/\n\s+at .*\.ts:\d+/) // a message, not a stack trace
@@ -41,9 +53,32 @@ describe("bad grid files are refused before anything runs", () => {
     const grid = join(dir, "nodata.ts")
     writeFileSync(grid, `export default { name: "n", ${base}, axes: { dataset: ["file:data/missing rows.jsonl"] } }`)
     const r = await cli(["run", grid, "--no-tui", "--ledger", join(dir, "l.duckdb"), "--python", fakePython], injected(dir))
-    expect(r.exitCode).toBe(1)
+    expect(r.exitCode).toBe(2)
     expect(r.stderr).toContain(`error: dataset file not found: ${join(dir, "data/missing rows.jsonl")}`)
     expect(r.stderr).not.toMatch(/\n\s+at /)
     expect(readFileSync(join(dir, "python-calls.log"), "utf8")).not.toContain("--spec") // only the environment probe ran
+  }, 60_000)
+
+  it.skipIf(existsSync("/dev/nvidia0"))("refuses device cuda on a machine without a GPU after the environment probe, before any trainer starts", async () => {
+    const sub = tempDir("no-gpu")
+    const grid = join(sub, "cuda.ts")
+    writeFileSync(grid, `export default { name: "c", base: { model: "preset:tiny", device: "cuda", precision: "bf16" }, axes: { r: [8, 16] } }`)
+    const r = await cli(["run", grid, "--no-tui", "--ledger", join(sub, "l.duckdb"), "--python", fakePython], injected(sub))
+    expect(r.exitCode).toBe(2)
+    expect(r.stderr).toMatch(/base\.device: expected "auto" or "cpu": this machine has no GPU that torch can see/)
+    expect(String(r.stderr).match(/base\.device/g)).toHaveLength(1) // one problem, not one per cell
+    expect(readFileSync(join(sub, "python-calls.log"), "utf8")).not.toContain("--spec")
+  }, 60_000)
+
+  it("refuses a hub dataset when the trainer's Python lacks the datasets library, before any trainer starts", async () => {
+    const sub = tempDir("no-datasets")
+    const grid = join(sub, "hubdata.ts")
+    writeFileSync(grid, `export default { name: "h", ${base}, axes: { dataset: ["synthetic", "hub:tatsu-lab/alpaca"] } }`)
+    const r = await cli(["run", grid, "--no-tui", "--ledger", join(sub, "l.duckdb"), "--python", fakePython], injected(sub))
+    const hasDatasets = execaSync(realPython, ["-c", "import datasets"], { reject: false }).exitCode === 0
+    if (hasDatasets) return // this machine's trainer has it: nothing to refuse
+    expect(r.exitCode).toBe(2)
+    expect(String(r.stderr)).toMatch(/axes\.dataset\[1\]: expected a dataset the trainer can load: "hub:…" needs the datasets library/)
+    expect(readFileSync(join(sub, "python-calls.log"), "utf8")).not.toContain("--spec")
   }, 60_000)
 })

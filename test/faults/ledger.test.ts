@@ -64,7 +64,7 @@ describe.skipIf(!canMount)("the disk fills up (a real 256 KiB tmpfs)", () => {
     // and a run picks up: any run left `running` becomes interrupted, the grid is recorded whole
     const ledger = join(saved, "l.duckdb")
     const again = await cli(["run", grid, "--no-tui", "--ledger", ledger, "--python", fakePython], env)
-    expect(again.exitCode, String(again.stderr)).toBe(0)
+    expect(again.exitCode, String(again.stderr)).toBe(3) // it ran to the end; every cell failed (src/commands/exit.ts)
     const [c] = await query(ledger, `SELECT (SELECT count(*) FROM cells)::INT AS cells, (SELECT count(*) FROM runs WHERE status = 'running')::INT AS running,
       (SELECT count(*) FROM runs WHERE status = 'failed' AND error_kind = 'crash' AND exit_code = 7)::INT AS recorded`)
     expect(c).toMatchObject({ cells: 6, running: 0 })
@@ -82,7 +82,7 @@ describe("hostile input", () => {
     const gridArg = join(odd, "..", `it's a "quoted" dir`, `grid with 'quotes'.ts`)
     const ledgerArg = join(odd, "..", `led ger "1"; DROP TABLE runs.duckdb`)
     const r = await cli(["run", gridArg, "--no-tui", "--ledger", ledgerArg, "--python", fakePython], injected(dir, { TUNEGRID_FAKE: "1:exit" }))
-    expect(r.exitCode, String(r.stderr)).toBe(0)
+    expect(r.exitCode, String(r.stderr)).toBe(3) // the grid ran; its one cell failed
     const ledger = resolve(ledgerArg)
     expect(existsSync(ledger)).toBe(true)
     const [g] = await query(ledger, `SELECT source_path, (SELECT count(*)::INT FROM runs) AS runs FROM grids`)
@@ -125,12 +125,13 @@ describe("hostile input", () => {
     const sub = tempDir("shell")
     const grid = tinyGrid(sub, [1])
     const pwned = join(sub, "PWNED")
-    const value = `local:/nonexistent; touch ${pwned} $(touch ${pwned}) \`touch ${pwned}\``
-    const r = await cli(["run", grid, "--no-tui", "--ledger", join(sub, "l.duckdb"), "--python", realPython, "--set", `base.model=${value}`],
+    // a tokenizer file is found missing by the trainer (a `local:` model folder is refused before any trainer starts)
+    const value = `file:/nonexistent; touch ${pwned} $(touch ${pwned}) \`touch ${pwned}\``
+    const r = await cli(["run", grid, "--no-tui", "--ledger", join(sub, "l.duckdb"), "--python", realPython, "--set", `base.tokenizer=${value}`],
       { NO_COLOR: "1" })
-    expect(r.exitCode, String(r.stderr)).toBe(0)
+    expect(r.exitCode, String(r.stderr)).toBe(3) // the run failed, as recorded below
     expect(existsSync(pwned)).toBe(false)
-    const [run] = await query(join(sub, "l.duckdb"), `SELECT status, error_kind, error_message, c.config->>'$.model' AS model FROM runs JOIN cells c USING (cell_hash)`)
+    const [run] = await query(join(sub, "l.duckdb"), `SELECT status, error_kind, error_message, c.config->>'$.tokenizer' AS model FROM runs JOIN cells c USING (cell_hash)`)
     expect(run!.model).toBe(value) // stored verbatim
     expect(run).toMatchObject({ status: "failed", error_kind: "bad_spec" })
     expect(String(run!.error_message)).toContain("/nonexistent; touch")

@@ -173,7 +173,16 @@ describe.skipIf(python instanceof PythonNotFound)("results.sql", () => {
     expect(verdict.stop).toBe("window_complete")
     expectAgreement(verdict, row)
     expect(row).toMatchObject({ warmup_steps: 5, window_steps: 20, warmup_method: "steps", window_method: "steps", steady: false })
-    expect(row.steady_reason).toMatch(/wider than the ±2\.00% target/)
+    expect(row.steady_reason).toMatch(/wider than the ±2\.00% target: the window was too short to be steady; unreliable: wider than the ±25% sanity bound$/)
+  })
+
+  it("marks a completed window whose CI is wider than the ±25% sanity bound unreliable (not steady) even without a CI target", async () => {
+    const measure: Measure = { warmup: { steps: 2 }, window: { steps: 12 }, ciTarget: null, maxSteps: 1000, maxSeconds: 600 }
+    const { verdict, row } = await run("noisy", measure, makeSteps({ n: 14, transient: 0, noise: 1.2, phi: 0.3, seed: 7 }))
+    expect(verdict.stop).toBe("window_complete")
+    expect(row.tok_s_ci_rel as number).toBeGreaterThan(0.25)
+    expect(row.steady).toBe(false)
+    expect(row.steady_reason).toMatch(/^unreliable: CI ±\d+\.\d% is wider than the ±25% sanity bound$/)
   })
 
   it("labels the device-memory peak with the sampler that measured it: nvidia-smi polling reads smi, not nvml", async () => {
@@ -194,7 +203,7 @@ describe.skipIf(python instanceof PythonNotFound)("results.sql", () => {
     const w = row.window_seconds as number
     const tokens = Number(row.tokens_window)
     expect(row.steady).toBe(true)
-    expect(row.steady_reason).toBe("window complete (no CI target set)")
+    expect(row.steady_reason).toMatch(/^window complete \(no CI target set; CI ±\d\.\d\d%\)$/)
     expect(row.energy_method).toBe("counter")
     expect(row.energy_j as number).toBeCloseTo(100 * w, 6)
     expect(row.energy_integrated_j as number).toBeCloseTo(100 * w, 6)

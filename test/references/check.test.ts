@@ -131,13 +131,13 @@ describe("reference_check and reference_arithmetic", () => {
       yield* recordRun("run-rrrr", "cell-r", 6000)
       yield* putReferences("grid", [referenced("cell-r", { ...run1, tokS: 500.3 })])
     }), file)
-    const md = await cli(["report", "--ledger", file])
+    const md = await cli(["report", "--ledger", file, "--format", "md"])
     expect(md.exitCode).toBe(0)
     expect(md.stdout).toMatch(/## Measured vs published/)
-    expect(md.stdout).toMatch(/\| run-rrrr \|[^\n]*\| vram_peak \| 6234 \| MB \| 5945\.2 \| 6234 \|/)
-    expect(md.stdout).toMatch(/## Published arithmetic[\s\S]*\| study run 1 \| tok_s = tokens \/ wall_s \| 500\.3 \| 491\.674 \| 1\.754 \| false \|/)
-    const json = JSON.parse((await cli(["report", "--ledger", file, "--format", "json"])).stdout) as Record<string, Array<Row>>
-    expect(json.measured_vs_published!.find((r) => r.figure === "vram_peak")).toMatchObject({ published: 6234, unit: "MB" })
-    expect(json.published_arithmetic!.filter((r) => r.holds === false).map((r) => r.check)).toEqual(["tok_s = tokens / wall_s"])
+    expect(md.stdout).toMatch(/\| run-rrrr \|[^\n]*\| vram_peak \| 6234 \| MB \| 5945 \| 6234 \|/)
+    expect(md.stdout).toMatch(/## Published arithmetic[\s\S]*\| study run 1 \| tok_s = tokens \/ wall_s \| 500\.3 \| 491\.7 \| 1\.754 \| false \|/)
+    const json = JSON.parse((await cli(["report", "--ledger", file, "--format", "json"])).stdout) as Record<string, { rows: Array<Row> }>
+    expect(json.measured_vs_published!.rows.find((r) => r.figure === "vram_peak")).toMatchObject({ published: 6234, unit: "MB" })
+    expect(json.published_arithmetic!.rows.filter((r) => r.holds === false).map((r) => r.check)).toEqual(["tok_s = tokens / wall_s"])
   }, 120_000) // two CLI processes on a shared machine
 })

@@ -8,35 +8,39 @@ const run = (runId: string, cellHash: string, status = "succeeded", startedAt = 
 
 describe("resolvePrefix", () => {
   const runs = [
-    run("aa11-0000", "c0ffee01", "succeeded", "2026-11-24 10:00:00"),
-    run("aa22-0000", "c0ffee01", "succeeded", "2026-11-24 11:00:00"),
-    run("bb11-0000", "d00d0001", "failed")
+    run("aaaa11-0000", "c0ffee01", "succeeded", "2026-11-24 10:00:00"),
+    run("aaaa22-0000", "c0ffee01", "succeeded", "2026-11-24 11:00:00"),
+    run("bbbb11-0000", "d00d0001", "failed")
   ]
   const matching = (p: string) => runs.filter((r) => r.runId.startsWith(p) || r.cellHash.startsWith(p))
 
   it("a unique run id prefix names that run", () => {
-    expect(resolvePrefix("aa1", matching("aa1"))).toMatchObject({ _tag: "Run", run: { runId: "aa11-0000" }, via: "run id" })
+    expect(resolvePrefix("aaaa1", matching("aaaa1"))).toMatchObject({ _tag: "Run", run: { runId: "aaaa11-0000" }, via: "run id" })
   })
   it("a cell hash prefix names the cell's latest succeeded run", () => {
-    expect(resolvePrefix("c0ff", matching("c0ff"))).toMatchObject({ _tag: "Run", run: { runId: "aa22-0000" }, via: "cell hash" })
+    expect(resolvePrefix("c0ff", matching("c0ff"))).toMatchObject({ _tag: "Run", run: { runId: "aaaa22-0000" }, via: "cell hash" })
   })
   it("an ambiguous prefix lists every candidate", () => {
-    const r = resolvePrefix("aa", matching("aa"))
+    const r = resolvePrefix("aaaa", matching("aaaa"))
     expect(r._tag).toBe("Problem")
     const message = (r as { message: string }).message
-    expect(message).toMatch(/"aa" is ambiguous: it starts 2 run id\(s\)/)
-    expect(message).toContain("aa11-000")
-    expect(message).toContain("aa22-000")
+    expect(message).toMatch(/"aaaa" is ambiguous: it starts 2 run id\(s\)/)
+    expect(message).toContain("aaaa11-0")
+    expect(message).toContain("aaaa22-0")
   })
   it("an unknown prefix says nothing matches", () => {
-    expect(resolvePrefix("ff", [])).toMatchObject({ _tag: "Problem", message: expect.stringMatching(/no run id or cell hash .* starts with "ff"/) })
+    expect(resolvePrefix("ffff", [])).toMatchObject({ _tag: "Problem", message: expect.stringMatching(/no run id or cell hash .* starts with "ffff"/) })
   })
   it("a failed run is not a source to judge against", () => {
-    expect(resolvePrefix("bb", matching("bb"))).toMatchObject({ _tag: "Problem", message: expect.stringContaining("ended failed") })
+    expect(resolvePrefix("bbbb", matching("bbbb"))).toMatchObject({ _tag: "Problem", message: expect.stringContaining("ended failed") })
   })
   it("a prefix that starts both a run id and a cell hash is ambiguous", () => {
-    const mixed = [run("ab-run", "zz"), run("other", "ab-cell")]
-    expect(resolvePrefix("ab", mixed)._tag).toBe("Problem")
+    const mixed = [run("abcd-run", "zz"), run("other", "abcd-cell")]
+    expect(resolvePrefix("abcd", mixed)._tag).toBe("Problem")
+  })
+  it("refuses a prefix shorter than 4 characters even when it matches exactly one run", () => {
+    const r = resolvePrefix("b", matching("b"))
+    expect(r).toMatchObject({ _tag: "Problem", message: expect.stringContaining("give at least 4 characters") })
   })
 })
 

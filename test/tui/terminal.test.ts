@@ -61,10 +61,11 @@ describe.skipIf(!hasTmux || python instanceof PythonNotFound)("the TUI in a term
     await launch("first")
     const early = await waitFor("first", /4\/4 \w{12} · queued/)
     expect(early).toMatch(/tunegrid · demo {2}4 cells, 4 runs, 4 to run/)
-    expect(early).toMatch(/#\s+cell\s+status\s+learningRate\s+batchSize\s+tok\/s \(95% CI\)\s+T10k s\s+VRAM MiB\s+J\/token/)
+    expect(early).toMatch(/#\s+cell\s+status\s+learningRate\s+batchSize\s+tok\/s ±95% CI\s+T10k s\s+VRAM MiB\s+J\/token/)
     await waitFor("first", /phase {4}(warming up|measuring)/) // the current-cell panel follows the trainer
-    const first = await waitFor("first", /1\/4 \w{12} ✔ succeeded\s+0\.003\s+1\s+\d+\.\d(?: ±\d+\.\d)?\s+\d+\.\d\d/)
-    expect(first).toMatch(/done 1 · resumed 0 · skipped 0 · failed 0 · left 3 · elapsed \d+:\d\d · ETA \d+:\d\d/)
+    await waitFor("first", /1\/4 \w{12} (?:✔ succeeded|~ unsteady)\s+0\.003\s+1\s+\d+\.\d(?: ±\d+\.\d%)?\s+\d+\.\d\d/)
+    // the status line under the panel (waited for: a capture can land mid-redraw)
+    await waitFor("first", /done 1 · resumed 0 · skipped 0 · failed 0 · left 3 · elapsed \d+:\d\d · ETA \d+:\d\d/)
 
     await waitFor("first", running("2/4"))
     await tmux("send-keys", "-t", "first", "s")
@@ -75,18 +76,20 @@ describe.skipIf(!hasTmux || python instanceof PythonNotFound)("the TUI in a term
     const last = await waitFor("first", /EXIT=\d+/)
     expect(last).toMatch(/3\/4 \w{12} ■ interrupted/)
     expect(last).toContain("stopped: 1 succeeded, 1 skipped, 1 interrupted, 1 left; run the same command again to resume")
-    expect(last).toContain("Table 1")
-    expect(last).toContain("EXIT=0")
+    expect(last).toMatch(/grid demo · 3 cells/) // the report of this grid's cells
+    expect(last).toContain("stopped before the end")
+    expect(last).toContain("EXIT=130") // stopped with runs left (src/commands/exit.ts)
     expect(await statuses()).toEqual({ interrupted: 1, skipped: 1, succeeded: 1 })
   }, 420_000)
 
   it("a second run resumes: the succeeded cell is done before, the other three run", async () => {
     await launch("second")
-    const resumed = await waitFor("second", /1\/4 \w{12} ↺ done before\s+0\.003\s+1\s+\d+\.\d(?: ±\d+\.\d)?\s+\d+\.\d\d/) // with what it measured then
+    const resumed = await waitFor("second", /1\/4 \w{12} ↺ done before\s+0\.003\s+1\s+\d+\.\d(?: ±\d+\.\d%)?\s+\d+\.\d\d/) // with what it measured then
     expect(resumed).toMatch(/4 cells, 4 runs, 3 to run/)
     const last = await waitFor("second", /EXIT=\d+/, 300_000)
-    expect(last).toMatch(/2\/4 \w{12} ✔ succeeded/)
-    expect(last).toMatch(/4\/4 \w{12} ✔ succeeded/)
+    // succeeded; "unsteady" when a shared CPU's noise puts its CI beyond the ±25% sanity bound
+    expect(last).toMatch(/2\/4 \w{12} (✔ succeeded|~ unsteady)/)
+    expect(last).toMatch(/4\/4 \w{12} (✔ succeeded|~ unsteady)/)
     expect(last).toContain("finished: 3 succeeded, 1 already done")
     expect(last).toContain("EXIT=0")
     expect(await statuses()).toEqual({ interrupted: 1, skipped: 1, succeeded: 4 })

@@ -76,6 +76,10 @@ BASE_SPEC = {
     "torch_dtype": None,
     "vram_budget": None,
     "probe": False,
+    "trainer": "tunegrid",
+    "script": None,
+    "completion_only_loss": None,
+    "assistant_only_loss": False,
 }
 
 

@@ -79,7 +79,7 @@ def test_8bit_optimizer_without_bitsandbytes_is_missing_dependency(spec, tmp_pat
 def test_malformed_jsonl_line_is_data_error(spec, tmp_path):
     data = tmp_path / "train.jsonl"
     data.write_text('{"instruction": "a", "input": "", "output": "b"}\n{"instruction": oops}\n')
-    spec["data"] = {"source": "file", "path": str(data), "samples": None}
+    spec["data"] = {"source": "file", "path": str(data), "samples": None, "columns": None}
     code, events, err = run_trainer(spec, tmp_path)
     assert_failed(code, events, err, "data_error", 2, "train.jsonl: line 2")
 

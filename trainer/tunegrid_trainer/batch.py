@@ -1,7 +1,13 @@
 """Python-only runs (PROTOCOL.md §4): `python -m tunegrid_trainer.batch <cells-dir> --out <runs-dir>
 [--python X]` runs every cell spec in file-name order, each as a sampler + trainer subprocess
 pair, writing `<runs-dir>/<run_id>/` as events arrive, and goes on after failures. Exits 0 once
-every cell has run, whatever the cells' outcomes; 1 if the cells directory holds no spec."""
+every cell has run, whatever the cells' outcomes; 1 if the cells directory holds no spec.
+
+`--index I` runs only the I-th spec (0-based, file-name order), as one Slurm array task does:
+under a fresh run id (a task may run again: resubmitted, or requeued by Slurm), with task.json
+(which spec, Slurm job and GPU facts) and this node's env.json in its run folder. SIGTERM (a
+cancel, time limit or preemption) stops the trainer after its current step; exit.json, always
+written last, then says `stopped_by`."""
 
 from __future__ import annotations
 
@@ -10,13 +16,38 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # trainer/: on PYTHONPATH for the children
+
+
+class Stopped(Exception):
+    """SIGTERM reached the batch runner (Slurm's cancel, time limit or preemption; a plain kill)."""
+
+
+# SIGTERM sets `by`; it interrupts only a wait on the trainer (`armed`), so the files of a run
+# are always closed and exit.json written, and no new cell starts after it.
+_STOP = {"by": None, "armed": False}
+
+
+def _on_sigterm(signum, _frame) -> None:
+    _STOP["by"] = signal.Signals(signum).name
+    if _STOP["armed"]:
+        _STOP["armed"] = False
+        raise Stopped(_STOP["by"])
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Readers on shared storage (the Slurm collector) see the old file or the whole new one."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _child_env() -> dict:
@@ -70,7 +101,7 @@ def _wait_for_header(path: Path, sampler: subprocess.Popen, timeout_s: float) ->
     the trainer does not load the GPU during the idle measurement. Gives up after timeout_s or
     when the sampler exits; the cell then runs without a measured idle power."""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and sampler.poll() is None:
+    while time.monotonic() < deadline and sampler.poll() is None and _STOP["by"] is None:
         try:
             if b"\n" in path.read_bytes():
                 return
@@ -79,11 +110,23 @@ def _wait_for_header(path: Path, sampler: subprocess.Popen, timeout_s: float) ->
         time.sleep(0.05)
 
 
-def run_cell(spec_file: Path, runs_dir: Path, python: str, sampler_mode: str, interval_ms: int, idle_ms: int = 0) -> Path:
-    run_dir = runs_dir / _run_id(spec_file)
+def run_cell(spec_file: Path, runs_dir: Path, python: str, sampler_mode: str, interval_ms: int, idle_ms: int = 0,
+             run_id: Optional[str] = None, prepare: Optional[Callable[[Path], None]] = None) -> Path:
+    """Run one spec into `<runs_dir>/<run_id>/`. With `run_id`, the copied spec carries that id
+    instead of the plan's; `prepare(run_dir)` writes extra facts before cell.json appears."""
+    run_dir = runs_dir / (run_id or _run_id(spec_file))
     run_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(spec_file, run_dir / "cell.json")
+    if prepare is not None:
+        prepare(run_dir)
+    if run_id is None:
+        shutil.copyfile(spec_file, run_dir / "cell.json")
+    else:
+        spec = json.loads(spec_file.read_text(encoding="utf-8"))
+        _write_atomic(run_dir / "cell.json", json.dumps(dict(spec, run_id=run_id), indent=2))
     env = _child_env()
+    code: Optional[int] = None
+    stopped_by: Optional[str] = None
+    trainer: Optional[subprocess.Popen] = None
     with open(run_dir / "stderr.log", "ab") as err, open(run_dir / "sampler.jsonl", "wb") as samples, \
             open(run_dir / "trainer.jsonl", "wb") as events:
         sampler = subprocess.Popen(
@@ -91,29 +134,49 @@ def run_cell(spec_file: Path, runs_dir: Path, python: str, sampler_mode: str, in
              "--mode", sampler_mode, "--idle-ms", str(idle_ms)],
             stdin=subprocess.PIPE, stdout=samples, stderr=err, env=env,
         )
-        _wait_for_header(run_dir / "sampler.jsonl", sampler, timeout_s=idle_ms / 1000 + 30)
-        # stdout straight to the file: the trainer flushes each event line, so the file grows live
-        trainer = subprocess.Popen(
-            [python, "-u", "-m", "tunegrid_trainer", "--spec", str(run_dir / "cell.json")],
-            stdin=subprocess.PIPE, stdout=events, stderr=err, env=env,
-        )
         try:
-            code = trainer.wait()
-        except KeyboardInterrupt:
-            trainer.send_signal(signal.SIGTERM)  # a stop request: finish the current step, then exit
-            code = trainer.wait()
-            raise
+            _wait_for_header(run_dir / "sampler.jsonl", sampler, timeout_s=idle_ms / 1000 + 30)
+            if _STOP["by"] is None:
+                # stdout straight to the file: the trainer flushes each event line, so the file grows live
+                trainer = subprocess.Popen(
+                    [python, "-u", "-m", "tunegrid_trainer", "--spec", str(run_dir / "cell.json")],
+                    stdin=subprocess.PIPE, stdout=events, stderr=err, env=env,
+                )
+                _STOP["armed"] = True
+                if _STOP["by"] is not None:  # SIGTERM came between the check and the arming
+                    raise Stopped(_STOP["by"])
+                code = trainer.wait()
+        except (KeyboardInterrupt, Stopped) as stop:
+            stopped_by = "SIGINT" if isinstance(stop, KeyboardInterrupt) else str(stop)
+            if trainer is not None:
+                trainer.send_signal(signal.SIGTERM)  # a stop request: finish the current step, then exit
+                code = trainer.wait()
+            if isinstance(stop, KeyboardInterrupt):
+                raise
         finally:
+            _STOP["armed"] = False
+            stopped_by = stopped_by or _STOP["by"]  # stopped before the trainer started
             t_end = time.time()
-            if trainer.stdin:
+            if trainer is not None and trainer.stdin:
                 trainer.stdin.close()
             _stop(sampler, grace_s=5.0)
             signame: Optional[str] = None
             if code is not None and code < 0:
                 signame = signal.Signals(-code).name
                 code = 128 - code  # shell convention, as PROTOCOL.md's 130/143
-            (run_dir / "exit.json").write_text(json.dumps({"exit_code": code, "signal": signame, "t_end": t_end}) + "\n")
+            # Last, and whole: a folder with exit.json is complete (the Slurm collector relies on it).
+            _write_atomic(run_dir / "exit.json",
+                          json.dumps({"exit_code": code, "signal": signame, "t_end": t_end, "stopped_by": stopped_by}) + "\n")
     return run_dir
+
+
+def _probe_env(python: str) -> Optional[str]:
+    """This machine's environment facts (PROTOCOL.md §5) as JSON text; None when the probe fails."""
+    probe = subprocess.run([python, "-m", "tunegrid_trainer.env"], capture_output=True, text=True, env=_child_env())
+    if probe.returncode == 0:
+        return probe.stdout
+    print(f"note: environment probe failed (exit {probe.returncode}): {probe.stderr.strip()[-500:]}", file=sys.stderr)
+    return None
 
 
 def _copy_plan_facts(cells_dir: Path, runs_dir: Path, python: str) -> None:
@@ -124,11 +187,59 @@ def _copy_plan_facts(cells_dir: Path, runs_dir: Path, python: str) -> None:
         shutil.copyfile(manifest, runs_dir / "manifest.json")
     else:
         print(f"note: no manifest.json in {cells_dir}; `tunegrid ingest` will need one", file=sys.stderr)
-    probe = subprocess.run([python, "-m", "tunegrid_trainer.env"], capture_output=True, text=True, env=_child_env())
-    if probe.returncode == 0:
-        (runs_dir / "env.json").write_text(probe.stdout)
-    else:
-        print(f"note: environment probe failed (exit {probe.returncode}): {probe.stderr.strip()[-500:]}", file=sys.stderr)
+    facts = _probe_env(python)
+    if facts is not None:
+        (runs_dir / "env.json").write_text(facts)
+
+
+# Where a task ran, as Slurm tells its job: the collector matches a run folder to its array task
+# (and requeued attempt) by these, and the GPU a task was given is kept beside the trainer's own
+# GPU UUID (`started.env.gpu_uuid`).
+SLURM_VARS = {
+    "job_id": "SLURM_JOB_ID", "array_job_id": "SLURM_ARRAY_JOB_ID", "array_task_id": "SLURM_ARRAY_TASK_ID",
+    "restart_count": "SLURM_RESTART_COUNT", "node": "SLURMD_NODENAME", "partition": "SLURM_JOB_PARTITION",
+    "job_gpus": "SLURM_JOB_GPUS", "gpu_device_ordinal": "GPU_DEVICE_ORDINAL",
+}
+
+
+def task_facts(index: int, spec_file: Path, run_id: str) -> dict:
+    env = os.environ
+    slurm = {key: env.get(var) for key, var in SLURM_VARS.items()} if "SLURM_JOB_ID" in env else None
+    if slurm is not None:
+        slurm["restart_count"] = int(slurm["restart_count"] or 0)  # Slurm leaves it unset before a requeue
+    planned = json.loads(spec_file.read_text(encoding="utf-8")).get("run_id")
+    return {
+        "index": index, "spec_file": spec_file.name, "planned_run_id": planned, "run_id": run_id,
+        "host": socket.gethostname(), "cuda_visible_devices": env.get("CUDA_VISIBLE_DEVICES"), "slurm": slurm,
+        "t_start": time.time(),
+    }
+
+
+def run_task(cells: list, index: int, args) -> int:
+    """One array task: the index-th spec, under a fresh run id. Exit 0 when the trainer exited 0;
+    143 when SIGTERM stopped it; 1 otherwise (so Slurm's own state says FAILED)."""
+    if not 0 <= index < len(cells):
+        print(f"--index {index}: {args.cells_dir} holds {len(cells)} cell specs (0 to {len(cells) - 1})", file=sys.stderr)
+        return 1
+    spec_file = cells[index]
+    manifest = args.cells_dir / "manifest.json"
+    if manifest.exists() and not (args.out / "manifest.json").exists():
+        _write_atomic(args.out / "manifest.json", manifest.read_text(encoding="utf-8"))
+    run_id = str(uuid.uuid4())
+
+    def prepare(run_dir: Path) -> None:
+        _write_atomic(run_dir / "task.json", json.dumps(task_facts(index, spec_file, run_id), indent=2))
+        facts = _probe_env(args.python)  # this node's facts, for a run that dies before `started`
+        if facts is not None:
+            _write_atomic(run_dir / "env.json", facts)
+
+    run_dir = run_cell(spec_file, args.out, args.python, args.sampler_mode, args.interval_ms, args.idle_ms,
+                       run_id=run_id, prepare=prepare)
+    exit_info = json.loads((run_dir / "exit.json").read_text())
+    stopped = f"; stopped by {exit_info['stopped_by']}" if exit_info["stopped_by"] else ""
+    print(f"task {index} ({spec_file.name}) → {run_id}: {_outcome(run_dir / 'trainer.jsonl')} (exit {exit_info['exit_code']}{stopped})",
+          file=sys.stderr, flush=True)
+    return 143 if exit_info["stopped_by"] else 0 if exit_info["exit_code"] == 0 else 1
 
 
 def main(argv=None) -> int:
@@ -139,6 +250,8 @@ def main(argv=None) -> int:
     parser.add_argument("--sampler-mode", default="auto", choices=("auto", "nvml", "smi", "none"))
     parser.add_argument("--interval-ms", type=int, default=100)
     parser.add_argument("--idle-ms", type=int, default=3000, help="idle power measured before each cell's trainer starts")
+    parser.add_argument("--index", type=int, default=None,
+                        help="run only this spec (0-based, file-name order) under a fresh run id, as a Slurm array task")
     args = parser.parse_args(argv)
 
     cells = sorted(p for p in args.cells_dir.glob("*.json") if p.name != "manifest.json")
@@ -146,6 +259,9 @@ def main(argv=None) -> int:
         print(f"no cell specs (*.json) in {args.cells_dir}", file=sys.stderr)
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    if args.index is not None:
+        return run_task(cells, args.index, args)
     _copy_plan_facts(args.cells_dir, args.out, args.python)
     failures = 0
     for i, spec_file in enumerate(cells, start=1):
@@ -154,6 +270,9 @@ def main(argv=None) -> int:
         failures += exit_info["exit_code"] != 0
         print(f"[{i}/{len(cells)}] {spec_file.name} → {run_dir.name}: {_outcome(run_dir / 'trainer.jsonl')} "
               f"(exit {exit_info['exit_code']})", file=sys.stderr, flush=True)
+        if exit_info["stopped_by"]:
+            print(f"stopped by {exit_info['stopped_by']}: {len(cells) - i} cells after it did not run", file=sys.stderr)
+            return 143
     print(f"{len(cells) - failures} of {len(cells)} cells finished; runs in {args.out}", file=sys.stderr)
     return 0  # failed cells are results (recorded in their folders), not a batch failure
 

@@ -1,35 +1,25 @@
-"""The cell's training data: Alpaca rows from a file, the hub or the built-in synthetic set,
-formatted with a template, tokenized, truncated, summarised for `started.data`, and served as
-shuffled, endlessly cycled, dynamically padded micro-batches.
+"""The cell's training data: rows from a file (JSON, JSONL, Parquet, CSV), the hub or the built-in
+synthetic set, their format detected (formats.py), tokenized with their loss masks (encode.py),
+truncated, summarised for `started.data`. Batching is packing.py's; the order, order.py's.
 
-Loss is computed on every real token (prompt and response), padding excluded: throughput and
-memory, which tunegrid measures, do not depend on which tokens carry loss."""
+Tokens are counted real (every non-pad token the model computes) whichever of them carry loss:
+throughput and memory, which tunegrid measures, do not depend on the loss mask."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Optional
 
 import numpy as np
 
-from .errors import DataError, MissingDependency, SpecError
+from . import formats, readers
+from .encode import Encoder
+from .errors import DataError, SpecError
 from .protocol import DataFacts
 from .synthetic import synthetic_rows
-
-FIELDS = ("instruction", "input", "output")
-ALPACA_WITH_INPUT = (
-    "Below is an instruction that describes a task, paired with an input that provides further context. "
-    "Write a response that appropriately completes the request.\n\n"
-    "### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:\n"
-)
-ALPACA_NO_INPUT = (
-    "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n"
-    "### Instruction:\n{instruction}\n\n### Response:\n"
-)
 
 # ---------------------------------------------------------------- tokenizer
 
@@ -66,114 +56,64 @@ def load_tokenizer(source: str, path: Optional[str], model_where: Optional[str])
 # ---------------------------------------------------------------- rows
 
 
-def _check_row(row, where: str) -> dict:
-    if not isinstance(row, dict):
-        raise DataError(f"{where}: expected an object with {', '.join(FIELDS)}, got {type(row).__name__}")
-    for key in FIELDS:
-        if key not in row:
-            raise DataError(f"{where}: missing field {key!r}")
-        if not isinstance(row[key], str):
-            raise DataError(f"{where}: field {key!r} must be a string, got {type(row[key]).__name__}")
-    return row
+@dataclass
+class Rows:
+    label: str  # the file path or hub name, for messages
+    format: str  # formats.FORMATS
+    rows: list[dict]  # checked, canonical fields only
 
 
-def read_file_rows(path: str) -> list[dict]:
-    """Alpaca JSON array or JSONL (one object per line; blank lines skipped)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise DataError(f"cannot read data file {path}: {e}") from e
-    if text.lstrip().startswith("["):
-        try:
-            rows = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise DataError(f"{path}: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}") from e
-        return [_check_row(row, f"{path}: row {i + 1}") for i, row in enumerate(rows)]
-    if text.lstrip().startswith("{") and "\n" in text.strip():
-        # one object over several lines is a JSON document, not JSONL: say what shape was expected
-        try:
-            whole = json.loads(text)
-        except json.JSONDecodeError:
-            whole = None
-        if isinstance(whole, dict):
-            raise DataError(
-                f"{path}: expected a JSON array of rows or JSONL (one object per line), "
-                f"got a JSON object with keys {sorted(whole)[:5]}"
-            )
-    rows = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise DataError(f"{path}: line {lineno}: invalid JSON ({e.msg} at column {e.colno})") from e
-        rows.append(_check_row(row, f"{path}: line {lineno}"))
-    return rows
-
-
-def read_hub_rows(name: str, split: str) -> list[dict]:
-    try:
-        import datasets
-    except ImportError as e:
-        raise MissingDependency(
-            "data source hub needs the datasets library; install it: pip install 'tunegrid-trainer[hub]' (or: pip install datasets)"
-        ) from e
-    dataset = datasets.load_dataset(name, split=split)
-    return [_check_row(row, f"{name}[{split}]: row {i + 1}") for i, row in enumerate(dataset)]
-
-
-def load_rows(source: str, path: Optional[str], name: Optional[str], split: Optional[str],
-              samples: Optional[int], synthetic_seed: Optional[int]) -> list[dict]:
+def load_rows(source: str, path: Optional[str], name: Optional[str], split: Optional[str], subset: Optional[str],
+              columns: Optional[dict], samples: Optional[int], synthetic_seed: Optional[int]) -> Rows:
+    """Every row is read and checked (a bad row anywhere is refused, not only in the first
+    `samples`); then the first `samples` rows are kept."""
     if source == "synthetic":
-        rows = synthetic_rows(samples, synthetic_seed)
-    elif source == "file":
-        rows = read_file_rows(path)
-    else:
-        rows = read_hub_rows(name, split)
-    if samples is not None:
-        rows = rows[:samples]
-    if not rows:
-        raise DataError(f"dataset {path or name or source} has no rows")
-    return rows
+        return Rows("synthetic", formats.ALPACA, synthetic_rows(samples, synthetic_seed))
+    located = readers.read_file(path) if source == "file" else readers.read_hub(name, split, subset)
+    label = path if source == "file" else f"hub:{name}"
+    if not located:
+        raise DataError(f"dataset {label} has no rows")
+    fmt, rows = formats.detect(located, columns)
+    return Rows(label, fmt, rows[:samples] if samples is not None else rows)
 
 
 # ---------------------------------------------------------------- tokens
 
 
-def format_texts(rows: list[dict], template: str, tokenizer) -> list[str]:
-    if template == "alpaca":
-        eos = tokenizer.eos_token or ""
-        return [
-            (ALPACA_WITH_INPUT if r["input"] else ALPACA_NO_INPUT).format(**r) + r["output"] + eos for r in rows
-        ]
-    if not getattr(tokenizer, "chat_template", None):
-        raise SpecError('spec.template: got "chat"; expected a tokenizer with a chat template (this one has none)')
-    texts = []
-    for r in rows:
-        user = r["instruction"] + (f"\n\n{r['input']}" if r["input"] else "")
-        messages = [{"role": "user", "content": user}, {"role": "assistant", "content": r["output"]}]
-        texts.append(tokenizer.apply_chat_template(messages, tokenize=False))
-    return texts
-
-
 @dataclass
 class TokenizedData:
     samples: list[list[int]]
-    truncated: int
+    loss_masks: Optional[list[list[bool]]]  # per token, whether its label counts; None: every token does
+    truncated: int  # samples cut at max_seq_len
+    dropped: int  # samples left without a loss token (after truncation) and dropped, as TRL does
     pad_id: int
     warnings: list[str]
+    format: str
 
 
-def tokenize(texts: list[str], tokenizer, max_seq_len: int, model_vocab: int) -> TokenizedData:
-    ids = tokenizer(texts, add_special_tokens=False)["input_ids"]
+def tokenize(rows: Rows, tokenizer, *, template: str, completion_only_loss: Optional[bool], assistant_only_loss: bool,
+             max_seq_len: int, model_vocab: int) -> TokenizedData:
+    problem = formats.loss_rule_problem(rows.format, completion_only_loss, assistant_only_loss)
+    if problem:
+        raise SpecError(f"spec: {problem} ({rows.label})")
+    encoder = Encoder(tokenizer, rows.format, template, formats.resolve_completion_only(rows.format, completion_only_loss),
+                      assistant_only_loss)
+    encoded = [encoder.row(r) for r in rows.rows]
     warnings = []
     if tokenizer.eos_token is None:
         warnings.append("tokenizer has no eos token: samples end without one")
-    truncated = sum(len(s) > max_seq_len for s in ids)
-    ids = [s[:max_seq_len] for s in ids]
-    if any(not s for s in ids):
-        raise DataError("a sample tokenized to zero tokens")
+    truncated = sum(len(e.ids) > max_seq_len for e in encoded)
+    kept = [(e.ids[:max_seq_len], e.loss[:max_seq_len]) for e in encoded if len(e.ids) > 0]
+    if len(kept) < len(encoded):
+        raise DataError(f"{rows.label}: a sample tokenized to zero tokens")
+    # a sample whose loss tokens were all cut is no training signal; TRL drops it, so every backend does
+    kept = [(ids, loss) for ids, loss in kept if any(loss[1:])]
+    dropped = len(encoded) - len(kept)
+    if not kept:
+        raise DataError(f"{rows.label}: no sample keeps a token that carries loss within max_seq_len {max_seq_len}")
+    if dropped:
+        warnings.append(f"{dropped} samples dropped: no token carrying loss within max_seq_len {max_seq_len}")
+    ids = [k[0] for k in kept]
     top = max(max(s) for s in ids)
     if top >= model_vocab:
         ids = [[t % model_vocab for t in s] for s in ids]
@@ -181,8 +121,10 @@ def tokenize(texts: list[str], tokenizer, max_seq_len: int, model_vocab: int) ->
             f"token ids up to {top} exceed the model vocab {model_vocab}: folded modulo {model_vocab}"
             " (throughput is unaffected; token meaning is lost)"
         )
+    masks = [k[1] for k in kept]
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    return TokenizedData(ids, truncated, (pad or 0) % model_vocab, warnings)
+    return TokenizedData(ids, None if all(all(m) for m in masks) else masks, truncated, dropped,
+                         (pad or 0) % model_vocab, warnings, rows.format)
 
 
 def data_facts(source: str, data: TokenizedData) -> DataFacts:
@@ -191,6 +133,8 @@ def data_facts(source: str, data: TokenizedData) -> DataFacts:
     for s in data.samples:  # length-prefixed little-endian int32 ids, so boundaries count
         digest.update(np.array([len(s)], dtype="<i4").tobytes())
         digest.update(np.asarray(s, dtype="<i4").tobytes())
+    # the first token of a sample is nobody's next token: it never carries loss
+    loss = sum(max(0, len(s) - 1) for s in data.samples) if data.loss_masks is None else sum(sum(m[1:]) for m in data.loss_masks)
     return DataFacts(
         source=source,
         samples=len(lengths),
@@ -200,44 +144,19 @@ def data_facts(source: str, data: TokenizedData) -> DataFacts:
         tokens_max=int(lengths.max()),
         truncated=data.truncated,
         digest=digest.hexdigest(),
+        format=data.format,
+        loss_tokens=int(loss),
+        dropped=data.dropped,
     )
 
 
-# ---------------------------------------------------------------- batches
-
-
-@dataclass
-class Batch:
-    input_ids: "object"  # torch.LongTensor [batch, padded_len]
-    attention_mask: "object"
-    labels: "object"  # input_ids with padding set to -100
-    tokens: int  # real tokens
-    padded_tokens: int  # batch × padded_len
-    samples: int
-
-
-def batches(samples: list[list[int]], batch_size: int, seed: int, pad_id: int) -> Iterator[Batch]:
-    """Endless micro-batches: each epoch is a fresh seeded shuffle; padded to the longest sample
-    of the micro-batch (right padding)."""
-    import torch
-
-    def order() -> Iterator[int]:
-        epoch = 0
-        while True:
-            idx = list(range(len(samples)))
-            random.Random(seed * 1_000_003 + epoch).shuffle(idx)
-            yield from idx
-            epoch += 1
-
-    stream = order()
-    while True:
-        chunk = [samples[next(stream)] for _ in range(batch_size)]
-        width = max(len(s) for s in chunk)
-        input_ids = torch.full((batch_size, width), pad_id, dtype=torch.long)
-        mask = torch.zeros((batch_size, width), dtype=torch.long)
-        for row, s in enumerate(chunk):
-            input_ids[row, : len(s)] = torch.tensor(s, dtype=torch.long)
-            mask[row, : len(s)] = 1
-        labels = input_ids.masked_fill(mask == 0, -100)
-        yield Batch(input_ids, mask, labels, int(mask.sum()), batch_size * width, batch_size)
-
+def prepare(data_spec, tokenizer, *, template: str, completion_only_loss: Optional[bool], assistant_only_loss: bool,
+            max_seq_len: int, model_vocab: int) -> TokenizedData:
+    """The spec's `data` object → tokenized samples with their loss masks."""
+    columns = getattr(data_spec, "columns", None)
+    rows = load_rows(data_spec.source, getattr(data_spec, "path", None), getattr(data_spec, "name", None),
+                     getattr(data_spec, "split", None), getattr(data_spec, "subset", None),
+                     None if columns is None else {k: v for k, v in vars(columns).items() if v is not None},
+                     data_spec.samples, getattr(data_spec, "seed", None))
+    return tokenize(rows, tokenizer, template=template, completion_only_loss=completion_only_loss,
+                    assistant_only_loss=assistant_only_loss, max_seq_len=max_seq_len, model_vocab=model_vocab)

@@ -16,30 +16,8 @@ from .flops import attn_flops_per_token_per_seq_len, count_matmul_weights
 
 TORCH_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
-# Published configs (config.json of each hub repo); rope theta in the rope_parameters dict.
-_QWEN2 = dict(hidden_act="silu", rms_norm_eps=1e-6, max_position_embeddings=32768, vocab_size=151936)
-PRESETS: dict[str, tuple[str, dict]] = {
-    "tiny": ("qwen2", dict(_QWEN2, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                           num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True,
-                           rope_parameters={"rope_type": "default", "rope_theta": 1e6})),
-    "qwen2.5-0.5b": ("qwen2", dict(_QWEN2, hidden_size=896, intermediate_size=4864, num_hidden_layers=24,
-                                   num_attention_heads=14, num_key_value_heads=2, tie_word_embeddings=True,
-                                   rope_parameters={"rope_type": "default", "rope_theta": 1e6})),
-    "qwen2.5-1.5b": ("qwen2", dict(_QWEN2, hidden_size=1536, intermediate_size=8960, num_hidden_layers=28,
-                                   num_attention_heads=12, num_key_value_heads=2, tie_word_embeddings=True,
-                                   rope_parameters={"rope_type": "default", "rope_theta": 1e6})),
-    "qwen2.5-7b": ("qwen2", dict(_QWEN2, hidden_size=3584, intermediate_size=18944, num_hidden_layers=28,
-                                 num_attention_heads=28, num_key_value_heads=4, tie_word_embeddings=False,
-                                 vocab_size=152064,
-                                 rope_parameters={"rope_type": "default", "rope_theta": 1e6})),
-    "llama-3.1-8b": ("llama", dict(hidden_act="silu", rms_norm_eps=1e-5, max_position_embeddings=131072,
-                                   vocab_size=128256, hidden_size=4096, intermediate_size=14336,
-                                   num_hidden_layers=32, num_attention_heads=32, num_key_value_heads=8,
-                                   tie_word_embeddings=False, bos_token_id=128000, eos_token_id=128001,
-                                   rope_parameters={"rope_type": "llama3", "rope_theta": 500000.0, "factor": 8.0,
-                                                    "low_freq_factor": 1.0, "high_freq_factor": 4.0,
-                                                    "original_max_position_embeddings": 8192})),
-}
+# Published configs (config.json of each hub repo), in presets.json (shared with the runner's checks).
+from .presets import PRESETS  # noqa: E402
 
 # torch_dtype "auto" on a preset: the dtype its published checkpoint is stored in (config.json
 # "torch_dtype": "bfloat16" for the Qwen2.5 and Llama 3.1 repos; tiny, which has none, follows them).

@@ -43,54 +43,62 @@ def _order(n: int, seed: int) -> Iterator[int]:
         epoch += 1
 
 
-def padded(chunk: list[list[int]], pad_id: int) -> Batch:
-    """Right-padded to the longest sample of the chunk."""
+def padded(chunk: list[list[int]], pad_id: int, loss: Optional[list[list[bool]]] = None) -> Batch:
+    """Right-padded to the longest sample of the chunk. `loss`: per sample and token, whether its
+    label counts (None: every real token's does)."""
     width = max(len(s) for s in chunk)
     input_ids = torch.full((len(chunk), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(chunk), width), dtype=torch.long)
+    keep = torch.zeros((len(chunk), width), dtype=torch.bool)
     for row, s in enumerate(chunk):
         input_ids[row, : len(s)] = torch.tensor(s, dtype=torch.long)
         mask[row, : len(s)] = 1
-    labels = input_ids.masked_fill(mask == 0, -100)
+        keep[row, : len(s)] = True if loss is None else torch.tensor(loss[row], dtype=torch.bool)
+    labels = input_ids.masked_fill(~keep, -100)
     return Batch(input_ids, mask, None, None, width, labels, int(mask.sum()), len(chunk) * width, len(chunk))
 
 
-def packed(chunk: list[list[int]]) -> Batch:
+def packed(chunk: list[list[int]], loss: Optional[list[list[bool]]] = None) -> Batch:
     """One row of the chunk's samples end to end: no padding at all."""
     lengths = [len(s) for s in chunk]
     input_ids = torch.tensor([t for s in chunk for t in s], dtype=torch.long)[None]
     position_ids = torch.cat([torch.arange(n) for n in lengths])[None]
     cu_seqlens = torch.tensor([0, *lengths], dtype=torch.int32).cumsum(0, dtype=torch.int32)
     labels = input_ids.clone()
+    if loss is not None:
+        labels[0, ~torch.tensor([b for m in loss for b in m], dtype=torch.bool)] = -100
     labels[0, cu_seqlens[:-1].long()] = -100  # a sample's first token is nobody's next token
     total = sum(lengths)
     return Batch(input_ids, None, position_ids, cu_seqlens, max(lengths), labels, total, total, len(chunk))
 
 
 def micro_batches(samples: list[list[int]], *, padding: str, batch_size: int, token_budget: Optional[int],
-                  seed: int, pad_id: int) -> Iterator[Batch]:
+                  seed: int, pad_id: int, loss_masks: Optional[list[list[bool]]] = None) -> Iterator[Batch]:
     """Endless micro-batches in seeded shuffled order. Without a token budget, `batch_size` samples
     each. With one, as many samples as fit: packed, real tokens ≤ budget; padded, rows × the
     longest row ≤ budget. A sample is never split; a single sample always fits (max_seq_len ≤ budget
-    is checked on the spec)."""
+    is checked on the spec). `loss_masks`: per sample and token, whether its label counts (None:
+    every token's)."""
     stream = _order(len(samples), seed)
-    carry: Optional[list[int]] = None
+    carry: Optional[int] = None
     while True:
-        chunk: list[list[int]] = []
+        chunk: list[int] = []  # sample indices
         if token_budget is None:
-            chunk = [samples[next(stream)] for _ in range(batch_size)]
+            chunk = [next(stream) for _ in range(batch_size)]
         else:
             used = width = 0
             while True:
-                s = carry if carry is not None else samples[next(stream)]
-                carry = None
-                cost = used + len(s) if padding == "packed" else (len(chunk) + 1) * max(width, len(s))
+                i = carry if carry is not None else next(stream)
+                carry, n = None, len(samples[i])
+                cost = used + n if padding == "packed" else (len(chunk) + 1) * max(width, n)
                 if chunk and cost > token_budget:
-                    carry = s  # opens the next micro-batch, so no sample is skipped
+                    carry = i  # opens the next micro-batch, so no sample is skipped
                     break
-                chunk.append(s)
-                used, width = used + len(s), max(width, len(s))
-        yield packed(chunk) if padding == "packed" else padded(chunk, pad_id)
+                chunk.append(i)
+                used, width = used + n, max(width, n)
+        ids = [samples[i] for i in chunk]
+        loss = None if loss_masks is None else [loss_masks[i] for i in chunk]
+        yield packed(ids, loss) if padding == "packed" else padded(ids, pad_id, loss)
 
 
 # ---------------------------------------------------------------- document-masked attention

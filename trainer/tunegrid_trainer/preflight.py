@@ -34,7 +34,7 @@ def check_dependencies(method: str, optim: str, data_source: str) -> None:
     if data_source == "hub" and not _importable("datasets"):
         raise MissingDependency(
             "data source hub needs the datasets library, which is not installed; "
-            "install it: pip install 'tunegrid-trainer[hub]' (or: pip install datasets)"
+            "it is in trainer/requirements.lock: run npm run setup:python (or: pip install datasets)"
         )
 
 

@@ -31,9 +31,13 @@ import typing
 from dataclasses import dataclass, field
 from typing import Literal, Optional, Union
 
-PRESETS = ("tiny", "qwen2.5-0.5b", "qwen2.5-1.5b", "qwen2.5-7b", "llama-3.1-8b")
-Preset = Literal["tiny", "qwen2.5-0.5b", "qwen2.5-1.5b", "qwen2.5-7b", "llama-3.1-8b"]
+from .presets import PRESETS as _PRESET_TABLE  # noqa: E402  (presets.json: the one preset list)
+
+PRESETS = tuple(_PRESET_TABLE)
+Preset = Literal[PRESETS]  # type: ignore[valid-type]  # the names in presets.json
 Dtype = Literal["fp32", "fp16", "bf16"]
+DataFormat = Literal["language_modeling", "prompt_completion", "conversational", "conversational_prompt_completion",
+                     "alpaca", "tokenized"]
 
 # ---------------------------------------------------------------- cell spec (PROTOCOL.md §1)
 
@@ -90,10 +94,24 @@ class SyntheticData:
 
 
 @dataclass(frozen=True)
+class Columns:
+    """The data's column for each field a format reads; null: the field's own name."""
+
+    text: Optional[str]
+    prompt: Optional[str]
+    completion: Optional[str]
+    messages: Optional[str]
+    instruction: Optional[str]
+    input: Optional[str]
+    output: Optional[str]
+
+
+@dataclass(frozen=True)
 class FileData:
     source: Literal["file"]
-    path: str  # JSON array or JSONL of Alpaca rows
+    path: str  # JSON array, JSONL, .parquet or .csv of rows in one of formats.FORMATS
     samples: Optional[int]  # null = all rows
+    columns: Optional[Columns]  # null = no renaming
 
 
 @dataclass(frozen=True)
@@ -101,7 +119,16 @@ class HubData:
     source: Literal["hub"]
     name: str
     split: str
+    subset: Optional[str]  # the dataset's config name; null = its default
     samples: Optional[int]
+    columns: Optional[Columns]
+
+
+@dataclass(frozen=True)
+class ScriptSpec:
+    path: str  # absolute path of the user's training script
+    args: list[str]  # its command-line arguments (grid placeholders already filled in)
+    cwd: str  # the directory it runs in (the grid file's)
 
 
 @dataclass(frozen=True)
@@ -188,6 +215,10 @@ class Spec:
     torch_dtype: Optional[Literal["auto", "fp32", "fp16", "bf16"]]  # frozen base weights (LoRA); null: precision's dtype
     vram_budget: Optional[VramBudget]  # hold PyTorch's CUDA allocator to vram_budget.cap_mib; null: no budget
     probe: bool  # every micro-batch the largest shape the data produces (the runner's fit probes)
+    trainer: Literal["tunegrid", "hf", "trl", "script"]  # who trains: tunegrid's loop, HF Trainer, TRL SFTTrainer, the user's script
+    script: Optional[ScriptSpec]  # trainer "script" only
+    completion_only_loss: Optional[bool]  # null: TRL's default (completion only for prompt-completion rows)
+    assistant_only_loss: bool  # loss on the assistant turns only (conversational rows)
 
 
 # ---------------------------------------------------------------- trainer events (§2)
@@ -223,6 +254,9 @@ class DataFacts:
     tokens_max: int
     truncated: int  # samples cut at max_seq_len
     digest: str  # sha256 hex of the token ids
+    format: DataFormat  # detected from the rows; "tokenized": a user script's already tokenized dataset
+    loss_tokens: int  # tokens whose next-token target carries loss, over all samples
+    dropped: int  # samples dropped for lack of a loss token after truncation (TRL drops them too)
 
 
 @dataclass

@@ -144,6 +144,7 @@ def _check_rules(spec: Spec) -> None:
         _positive("measure.window.adaptive.min_seconds", a.min_seconds, allow_zero=True)
     _positive("measure.max_steps", m.max_steps)
     _positive("measure.max_seconds", m.max_seconds)
+    _check_backend(spec)
     _check_cards(spec)
 
 
@@ -159,6 +160,19 @@ def _check_cards(spec: Spec) -> None:
         _positive("vram_budget.context_mib", b.context_mib, allow_zero=True)
         if not 0 < b.cap_mib <= b.usable_mib:
             _fail("vram_budget.cap_mib", b.cap_mib, f"a number in (0, usable_mib = {b.usable_mib}]")
+
+
+def _check_backend(spec: Spec) -> None:
+    """What the cell's trainer cannot honour (the grid rejects these too; this guards specs
+    written by hand or planned elsewhere)."""
+    from .backend_rules import unsupported
+
+    if (spec.trainer == "script") != (spec.script is not None):
+        _fail("script", spec.script and dataclasses.asdict(spec.script),
+              'an object {path, args, cwd} because trainer is "script"' if spec.trainer == "script"
+              else f'null: only trainer "script" runs a script (trainer is "{spec.trainer}")')
+    for field, reason in unsupported(spec):
+        _fail(field, dataclasses.asdict(spec).get(field), f"another value: trainer {spec.trainer} {reason}")
 
 
 def decode_spec(raw) -> Spec:

@@ -45,6 +45,10 @@ class Prepared:
 
 def run(spec_path: str, progress: Progress) -> None:
     spec = load_spec(spec_path)
+    if spec.trainer != "tunegrid":  # HF Trainer, TRL or the user's script: backends.py
+        from .backends import run_backend
+
+        return run_backend(spec, spec_path, progress)
     stop_requested = listen_for_stop()
     ready = prepare(spec)
     emit(ready.started)
@@ -101,12 +105,9 @@ def prepare(spec: Spec) -> Prepared:
     tokenizer = data_mod.load_tokenizer(
         spec.tokenizer.source, getattr(spec.tokenizer, "path", None), built.name if spec.model.source != "preset" else None
     )
-    rows = data_mod.load_rows(
-        spec.data.source, getattr(spec.data, "path", None), getattr(spec.data, "name", None),
-        getattr(spec.data, "split", None), spec.data.samples, getattr(spec.data, "seed", None),
-    )
-    texts = data_mod.format_texts(rows, spec.template, tokenizer)
-    tokens = data_mod.tokenize(texts, tokenizer, spec.max_seq_len, shape["vocab"])
+    tokens = data_mod.prepare(spec.data, tokenizer, template=spec.template, completion_only_loss=spec.completion_only_loss,
+                              assistant_only_loss=spec.assistant_only_loss, max_seq_len=spec.max_seq_len,
+                              model_vocab=shape["vocab"])
     data_facts = data_mod.data_facts(spec.data.source, tokens)
 
     mean_len = token_weighted_mean_length([len(s) for s in tokens.samples])
@@ -138,7 +139,8 @@ def prepare(spec: Spec) -> Prepared:
                                             token_budget=budget, pad_id=tokens.pad_id)
     else:
         batches = packing.micro_batches(tokens.samples, padding=spec.padding, batch_size=spec.batch_size,
-                                        token_budget=budget, seed=spec.seed, pad_id=tokens.pad_id)
+                                        token_budget=budget, seed=spec.seed, pad_id=tokens.pad_id,
+                                        loss_masks=tokens.loss_masks)
     started = Started(spec.run_id, spec.cell_hash, spec, model, data_facts, env, warnings)
     options = dict(device=device, precision=spec.precision, loss_kernel=spec.loss_kernel, optim=spec.optim,
                    lr=spec.lr, lr_schedule=spec.lr_schedule, lr_warmup_steps=spec.lr_warmup_steps,
