@@ -38,6 +38,11 @@ describe("VRAM budgets", () => {
     expect(fp32[0]!.expected).toMatch(/a 16-bit base needs autocast/)
   })
 
+  it("refuses a budget on a trainer whose loop does not report memory, naming the field", () => {
+    const hf = expandGrid({ name: "g", base: { device: "cuda", trainer: "hf", vramBudget: "rtx4060" } }).problems
+    expect(hf.map((p) => [p.path, p.expected])).toEqual([["axes combination 0: vramBudget", expect.stringMatching(/^a value trainer "hf" can honour: the budget's memory report/)]])
+  })
+
   it("puts the resolved numbers in the trainer's spec, and nothing without a budget", () => {
     expect(specBudget("rtx4060")).toEqual({ name: "RTX 4060 8 GB", usable_mib: 8188, context_mib: 400, cap_mib: 7788 })
     expect(specBudget(null)).toBeNull()

@@ -93,3 +93,18 @@ def test_probes_take_the_largest_micro_batch_the_data_produces():
     assert [len(s) for s in fit_probe.largest_chunk(samples, padding="dynamic", batch_size=1, token_budget=100)] == [40, 40]
     batch = next(fit_probe.largest_batches(samples, padding="dynamic", batch_size=3, token_budget=None, pad_id=0))
     assert tuple(batch.input_ids.shape) == (3, 40) and batch.tokens == 113
+
+
+def test_other_trainers_refuse_a_budget_and_a_probe_by_name():
+    import copy
+
+    from conftest import BASE_SPEC
+    from tunegrid_trainer.spec import decode_spec
+
+    raw = copy.deepcopy(BASE_SPEC)
+    raw.update(trainer="hf", vram_budget={"name": "c", "usable_mib": 110, "context_mib": 10, "cap_mib": 100})
+    with pytest.raises(SpecError, match="spec.vram_budget.*trainer hf does not report where its memory went"):
+        decode_spec(raw)
+    raw.update(vram_budget=None, probe=True)
+    with pytest.raises(SpecError, match="spec.probe.*trainer hf cannot run fit probes"):
+        decode_spec(raw)
