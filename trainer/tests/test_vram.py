@@ -108,3 +108,13 @@ def test_other_trainers_refuse_a_budget_and_a_probe_by_name():
     raw.update(vram_budget=None, probe=True)
     with pytest.raises(SpecError, match="spec.probe.*trainer hf cannot run fit probes"):
         decode_spec(raw)
+
+
+def test_a_presets_temporary_checkpoint_is_built_outside_the_cap_and_out_of_the_peaks(fake):
+    guard = vram.hold(BUDGET, "cpu")
+    with vram.lifted():  # what build_model does around a QLoRA preset's random checkpoint
+        temporary = torch.zeros(150 * 2**20, dtype=torch.uint8)  # over the 100 MiB cap: allowed here
+        del temporary
+    assert guard.allocator.peak_allocated_bytes() < 100 * 2**20  # and not in the peaks the memory event reports
+    with pytest.raises(torch.OutOfMemoryError):
+        torch.zeros(150 * 2**20, dtype=torch.uint8)  # the cap is back

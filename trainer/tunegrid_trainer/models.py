@@ -11,6 +11,7 @@ from typing import Optional
 
 import torch
 
+from . import vram
 from .errors import MissingDependency, SpecError
 from .flops import attn_flops_per_token_per_seq_len, count_matmul_weights
 
@@ -110,8 +111,9 @@ def build_model(
             # checkpoint; equivalent to loading a real checkpoint of the same shapes.
             tmp = tempfile.mkdtemp(prefix="tunegrid-qlora-")
             try:
-                random_model(preset_config(where), device, dtype).save_pretrained(tmp)
-                torch.cuda.empty_cache()
+                with vram.lifted():  # a VRAM budget holds what loading a real checkpoint would take, not this
+                    random_model(preset_config(where), device, dtype).save_pretrained(tmp)
+                    torch.cuda.empty_cache()
                 model = _load_pretrained(tmp, dtype, device, quant)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)

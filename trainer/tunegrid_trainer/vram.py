@@ -9,6 +9,7 @@ only PyTorch's."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Optional
 
 import torch
@@ -30,6 +31,14 @@ class CudaAllocator:
         """Limit what the allocator may reserve from the device; → the limit as applied."""
         torch.cuda.set_per_process_memory_fraction(cap_bytes / self.total_bytes())
         return cap_bytes
+
+    def release(self) -> None:
+        """The whole device again (the limit off)."""
+        torch.cuda.set_per_process_memory_fraction(1.0)
+
+    def reset_peak(self) -> None:
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
 
     def peak_allocated_bytes(self) -> int:
         return torch.cuda.max_memory_allocated()
@@ -118,6 +127,22 @@ def hold(budget: Optional[VramBudget], device: str) -> Optional[Guard]:
     context = allocator.outside_bytes()
     _active = Guard(budget, allocator, allocator.hold(cap), context)
     return _active
+
+
+@contextlib.contextmanager
+def lifted():
+    """The cap off, and out of the peaks, for what a real run would not allocate: a preset's
+    temporary random checkpoint, built on the GPU only so that bitsandbytes can quantize it while
+    loading (a real run loads its checkpoint from disk). A no-op without a budget."""
+    if _active is None:
+        yield
+        return
+    _active.allocator.release()
+    try:
+        yield
+    finally:
+        _active.allocator.reset_peak()
+        _active.allocator.hold(_active.cap_bytes)
 
 
 def held_mib() -> Optional[float]:
