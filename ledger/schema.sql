@@ -218,4 +218,76 @@ ALTER TABLE runs ADD COLUMN IF NOT EXISTS error_step INTEGER;
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS error_memory_mib DOUBLE;
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS sampler_error VARCHAR;
 
+-- Published figures a grid carries for a cell (issue #16): stored per grid version, never in the
+-- cell hash. The view reference_check (ledger/references.sql) puts them beside the measurements.
+CREATE TABLE IF NOT EXISTS cell_references (
+  cell_hash   VARCHAR NOT NULL,
+  grid_hash   VARCHAR NOT NULL,
+  reference   JSON NOT NULL,       -- src/grid/reference.ts: source, tokS, t10kS, wallS, tokens, steps, warmupS, vramPeak, jPerToken, loss
+  recorded_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (cell_hash, grid_hash)
+);
+
+-- VRAM budgets (issue #17). A budgeted run's `memory` events: the budget as applied, what
+-- PyTorch's allocator held under its cap, and what it could not hold.
+CREATE TABLE IF NOT EXISTS run_memory (
+  run_id                   VARCHAR NOT NULL,
+  step                     INTEGER NOT NULL,  -- the last optimizer step done when measured
+  budget_name              VARCHAR NOT NULL,
+  usable_mib               DOUBLE NOT NULL,   -- the card's memory a process can be given
+  context_allowance_mib    DOUBLE NOT NULL,   -- stated allowance for the CUDA context
+  cap_mib                  DOUBLE NOT NULL,   -- usable − allowance: PyTorch's allocator may reserve no more
+  cap_applied_mib          DOUBLE NOT NULL,   -- the limit as the trainer set it
+  device_total_mib         DOUBLE NOT NULL,   -- the GPU measured on
+  torch_peak_allocated_mib DOUBLE,            -- held to the cap
+  torch_peak_reserved_mib  DOUBLE,            -- held to the cap
+  outside_torch_mib        DOUBLE,            -- this process's device memory outside the allocator (NVML): not held
+  context_mib              DOUBLE,            -- the same before the model was built (CUDA context + libraries)
+  paged_mib                DOUBLE,            -- bitsandbytes paged optimizer state (unified memory): not held
+  t                        DOUBLE NOT NULL
+);
+
+-- The fit frontier (tunegrid fit): one row per probe (a few optimizer steps of the largest
+-- micro-batch the data produces, under the budget), and one per finished search.
+CREATE TABLE IF NOT EXISTS fit_probes (
+  probe_id                 VARCHAR PRIMARY KEY,
+  probe_hash               VARCHAR NOT NULL,  -- sha256 {config, seed, measure, trainer, dataset, probe}: resume key with env_hash
+  search_id                VARCHAR NOT NULL,  -- the search (configuration, field, budget, headroom, bounds) it served
+  env_hash                 VARCHAR NOT NULL,
+  grid_hash                VARCHAR,
+  field                    VARCHAR NOT NULL,  -- batchSize | tokensPerStep
+  value                    INTEGER NOT NULL,
+  outcome                  VARCHAR NOT NULL,  -- completed | oom | failed | interrupted
+  steps                    INTEGER,           -- optimizer steps done
+  cap_mib                  DOUBLE,            -- the budget's cap on PyTorch's allocator
+  torch_peak_allocated_mib DOUBLE,
+  torch_peak_reserved_mib  DOUBLE,
+  outside_torch_mib        DOUBLE,
+  paged_mib                DOUBLE,
+  device_peak_mib          DOUBLE,            -- sampler (NVML) device-wide peak during the probe
+  error_kind               VARCHAR,
+  message                  VARCHAR,
+  config                   JSON NOT NULL,     -- the probed cell config
+  started_at               TIMESTAMP NOT NULL,
+  ended_at                 TIMESTAMP NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS fit_frontiers (
+  search_id          VARCHAR NOT NULL,
+  env_hash           VARCHAR NOT NULL,
+  grid_hash          VARCHAR,
+  label              VARCHAR,               -- the grid cell searched
+  config             JSON NOT NULL,         -- its config (the searched field as the grid had it)
+  field              VARCHAR NOT NULL,
+  budget             JSON NOT NULL,         -- {name, usableMib, contextMib, capMib}
+  headroom           DOUBLE NOT NULL,       -- fits: no OOM and torch peak allocated ≤ (1 − headroom) × cap
+  frontier           INTEGER,               -- the largest value that fits; NULL: not even the smallest
+  reason             VARCHAR NOT NULL,
+  probes             INTEGER NOT NULL,
+  frontier_probe_id  VARCHAR,               -- the probe that ran at the frontier
+  frontier_cell_hash VARCHAR,               -- the measured run's cell at the frontier
+  decided_at         TIMESTAMP NOT NULL,
+  PRIMARY KEY (search_id, env_hash)
+);
+
 INSERT OR IGNORE INTO meta VALUES ('schema_version', '1');

@@ -9,6 +9,7 @@ import { canonicalJson, digestFile, digestTree, hashJson, sha256 } from "./hash.
 import { fillScriptArgs } from "./grid/backends.ts"
 import type { ExpandedCell } from "./grid/expand.ts"
 import type { CellConfig, Measure } from "./grid/schema.ts"
+import { specBudget } from "./vram/budget.ts"
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..")
 export const trainerDir = resolve(repoRoot, "trainer")
@@ -139,6 +140,10 @@ export const toSpec = (cell: HashedCell, measure: Measure, runId: string, paths:
     data,
     template: c.template,
     measure: specMeasure(measure),
+    torch_dtype: c.torchDtype,
+    vram_budget: specBudget(c.vramBudget),
+    // the fit command's probes set it: every micro-batch the largest shape the data produces
+    probe: false,
     trainer: c.trainer,
     script: c.script === null ? null : { path: absolute(paths.baseDir, c.script), args: fillScriptArgs(c, cell.seed), cwd: paths.baseDir },
     completion_only_loss: c.completionOnlyLoss,

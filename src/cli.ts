@@ -7,6 +7,7 @@ import { Cause, Effect } from "effect"
 import { Command } from "effect/cli"
 import { doctorCommand } from "./commands/doctor.ts"
 import { exportCommand } from "./commands/export.ts"
+import { fitCommand } from "./commands/fit.ts"
 import { ingestCommand, planCommand } from "./commands/ingest.ts"
 import { plotCommand } from "./commands/plot.ts"
 import { reportCommand, runsCommand } from "./commands/report.ts"
@@ -20,7 +21,7 @@ import { explainIoError } from "./ioerror.ts"
 
 const cli = Command.make("tunegrid").pipe(
   Command.withDescription("Experiment-as-code grid runner with a reproducibility ledger for LoRA/QLoRA fine-tuning"),
-  Command.withSubcommands([runCommand, reportCommand, sqlCommand, runsCommand, doctorCommand, planCommand, ingestCommand, rerunCommand, exportCommand, plotCommand, slurmCommand])
+  Command.withSubcommands([runCommand, reportCommand, sqlCommand, runsCommand, doctorCommand, planCommand, ingestCommand, rerunCommand, exportCommand, plotCommand, slurmCommand, fitCommand])
 )
 
 /** Known failures print their message; anything else prints the full cause. */

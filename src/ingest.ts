@@ -13,6 +13,7 @@ import { Ledger } from "./ledger/Ledger.ts"
 import { endRun, putCell, putEnvironment, putGrid, recordSamplerEvent, recordTrainerEvent, startRun, type GridRow } from "./ledger/records.ts"
 import { decodeSamplerLine, decodeTrainerLine, EnvFacts, trainerSequence, type TrainerEvent } from "./protocol.ts"
 import { cellRow, prepareGrid } from "./recorder.ts"
+import { putReferences } from "./references/record.ts"
 import { decideOutcome, tail, tailOfFile, type Evidence } from "./trainer/outcome.ts"
 
 export class IngestError extends Schema.TaggedError<IngestError>()("IngestError", { message: Schema.String }) {}
@@ -51,9 +52,9 @@ export type FolderVerdict =
   | { readonly record: false }
   | { readonly record: true; readonly killed?: { readonly kind: string; readonly message: string; readonly detail: string | null } }
 
-const readLines = (path: string) => (existsSync(path) ? readFileSync(path, "utf8").split("\n").filter((l) => l.trim().length > 0) : [])
+export const readLines = (path: string) => (existsSync(path) ? readFileSync(path, "utf8").split("\n").filter((l) => l.trim().length > 0) : [])
 
-const readJson = <A>(path: string, what: string): Effect.Effect<A, IngestError> =>
+export const readJson = <A>(path: string, what: string): Effect.Effect<A, IngestError> =>
   Effect.try({
     try: () => JSON.parse(readFileSync(path, "utf8")) as A,
     catch: (e) => new IngestError({ message: `${what} ${path} could not be read: ${e instanceof Error ? e.message : String(e)}` })
@@ -69,6 +70,7 @@ export const ingestDir = Effect.fnUntraced(function*(dir: string, judge?: (folde
   const folders = readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(root, d.name, "cell.json")))
   const known = new Set((yield* l.rows(`SELECT run_id FROM runs`)).map((r) => String(r.run_id)))
   yield* putGrid(manifest.grid)
+  yield* putReferences(manifest.grid.gridHash, manifest.cells)
   const recorded: Array<{ runId: string; status: string }> = []
   let waiting = 0
   for (const folder of folders.map((d) => d.name).sort()) {
@@ -86,57 +88,85 @@ export const ingestDir = Effect.fnUntraced(function*(dir: string, judge?: (folde
     const cell = cellsByHash.get(spec.cell_hash)
     if (!cell) return yield* new IngestError({ message: `${path}: cell ${spec.cell_hash.slice(0, 12)} is not in the manifest; ingest the folder made from the same plan` })
 
-    const trainerLines = readLines(join(path, "trainer.jsonl"))
-    const events: Array<TrainerEvent> = []
-    let protocolError: string | null = null
-    const sequence = trainerSequence()
-    for (const [i, line] of trainerLines.entries()) {
-      const d = decodeTrainerLine(line)
-      const problem = Result.isFailure(d) ? `is not a protocol event (${d.failure.split("\n")[0]})` : sequence(d.success)
-      if (problem !== null) {
-        protocolError = `${join(folder, "trainer.jsonl")} line ${i + 1}: ${problem}`
-        break
-      }
-      if (Result.isSuccess(d)) events.push(d.success)
-    }
-    const started = events.find((e) => e.event === "started")
-    const envFile = [join(path, "env.json"), join(root, "env.json")].find((f) => existsSync(f)) ?? join(root, "env.json")
-    const facts = started?.event === "started"
-      ? started.env
-      : existsSync(envFile) ? Schema.decodeUnknownSync(EnvFacts)(JSON.parse(readFileSync(envFile, "utf8")), { onExcessProperty: "ignore" }) : null
-    if (facts === null) return yield* new IngestError({ message: `${path}: no environment facts (no started event and no env.json in ${root})` })
-    const env = makeEnvironment(facts, gitState(repoRoot))
-    yield* putEnvironment(env)
-    yield* putCell(cellRow(cell, manifest.measure))
-    const exit = existsSync(join(path, "exit.json"))
-      ? yield* readJson<{ exit_code: number | null; signal: string | null; t_end: number; stopped_by?: string | null }>(join(path, "exit.json"), "exit record")
-      : { exit_code: null, signal: "unknown (no exit.json: the batch runner stopped during this run)", t_end: events.at(-1)?.t ?? Date.now() / 1000 }
-    const firstT = events[0]?.t ?? exit.t_end
-    yield* startRun({
-      runId: spec.run_id, cellHash: cell.cellHash, envHash: env.envHash, gridHash: manifest.grid.gridHash, seed: cell.seed,
-      repeat: plannedRun?.repeat ?? 0, origin: "ingest", startedAt: firstT, rerunOf: null,
-      sentinel: plannedRun?.sentinel ?? null
-    })
-    let terminal: Evidence["terminal"] = null
-    for (const event of events) {
-      if (event.event === "finished") terminal = { event: "finished", reason: event.reason }
-      if (event.event === "failed") {
-        terminal = { event: "failed", kind: event.kind, message: event.message, detail: event.detail, step: event.step, memoryMib: event.memory_mib }
-      }
-      yield* recordTrainerEvent(spec.run_id, event)
-    }
-    for (const line of readLines(join(path, "sampler.jsonl"))) {
-      const d = decodeSamplerLine(line)
-      if (Result.isSuccess(d)) yield* recordSamplerEvent(spec.run_id, d.success)
-    }
-    const decided = decideOutcome({
-      terminal, protocolError, exitCode: exit.exit_code, signal: exit.signal, stderrTail: tail(tailOfFile(join(path, "stderr.log"))),
-      stopCause: "stopped_by" in exit && exit.stopped_by ? "interrupt" : null, endedAt: exit.t_end
-    })
-    const killed = verdict.killed
-    const end = killed ? { ...decided, status: "failed" as const, errorKind: killed.kind, errorMessage: killed.message, errorDetail: killed.detail } : decided
-    yield* endRun(spec.run_id, end)
-    recorded.push({ runId: spec.run_id, status: end.status })
+    const status = yield* ingestRunFolder(root, folder, cell, manifest.measure, {
+      runId: spec.run_id, gridHash: manifest.grid.gridHash, repeat: plannedRun?.repeat ?? 0, sentinel: plannedRun?.sentinel ?? null
+    }, verdict.killed)
+    recorded.push({ runId: spec.run_id, status })
   }
   return { recorded, skipped: folders.length - recorded.length - waiting, waiting }
+})
+
+/** A run folder's trainer events, up to the first line that is not one (named in protocolError). */
+export const folderEvents = (root: string, folder: string) => {
+  const events: Array<TrainerEvent> = []
+  let protocolError: string | null = null
+  const sequence = trainerSequence()
+  for (const [i, line] of readLines(join(root, folder, "trainer.jsonl")).entries()) {
+    const d = decodeTrainerLine(line)
+    const problem = Result.isFailure(d) ? `is not a protocol event (${d.failure.split("\n")[0]})` : sequence(d.success)
+    if (problem !== null) {
+      protocolError = `${join(folder, "trainer.jsonl")} line ${i + 1}: ${problem}`
+      break
+    }
+    if (Result.isSuccess(d)) events.push(d.success)
+  }
+  return { events, protocolError }
+}
+
+/** The environment a run folder ran in (its `started` event's facts, else the folder's or the
+ * batch's env.json), recorded. */
+export const environmentOf = Effect.fnUntraced(function*(root: string, folder: string, events: ReadonlyArray<TrainerEvent>) {
+  const path = join(root, folder)
+  const started = events.find((e) => e.event === "started")
+  const envFile = [join(path, "env.json"), join(root, "env.json")].find((f) => existsSync(f)) ?? join(root, "env.json")
+  const facts = started?.event === "started"
+    ? started.env
+    : existsSync(envFile) ? Schema.decodeUnknownSync(EnvFacts)(JSON.parse(readFileSync(envFile, "utf8")), { onExcessProperty: "ignore" }) : null
+  if (facts === null) return yield* new IngestError({ message: `${path}: no environment facts (no started event and no env.json in ${root})` })
+  const env = makeEnvironment(facts, gitState(repoRoot))
+  yield* putEnvironment(env)
+  return env
+})
+
+/** A run folder's exit record (exit.json), or what is known without one. */
+export const exitOf = (root: string, folder: string, events: ReadonlyArray<TrainerEvent>) =>
+  existsSync(join(root, folder, "exit.json"))
+    ? readJson<{ exit_code: number | null; signal: string | null; t_end: number; stopped_by?: string | null }>(join(root, folder, "exit.json"), "exit record")
+    : Effect.succeed({ exit_code: null, signal: "unknown (no exit.json: the batch runner stopped during this run)", t_end: events.at(-1)?.t ?? Date.now() / 1000, stopped_by: null })
+
+/** Record one run folder under `root` (its trainer and sampler events, its exit) as a run of `cell`,
+ * exactly as a live run would have been recorded; → its status. `killed`: the caller (the Slurm
+ * collector) knows the run was ended from outside, with this kind and message. */
+export const ingestRunFolder = Effect.fnUntraced(function*(root: string, folder: string, cell: HashedCell, measure: Measure,
+  run: { readonly runId: string; readonly gridHash: string | null; readonly repeat: number; readonly sentinel: number | null },
+  killed?: { readonly kind: string; readonly message: string; readonly detail: string | null }) {
+  const path = join(root, folder)
+  const { events, protocolError } = folderEvents(root, folder)
+  const env = yield* environmentOf(root, folder, events)
+  yield* putCell(cellRow(cell, measure))
+  const exit = yield* exitOf(root, folder, events)
+  const firstT = events[0]?.t ?? exit.t_end
+  yield* startRun({
+    runId: run.runId, cellHash: cell.cellHash, envHash: env.envHash, gridHash: run.gridHash, seed: cell.seed,
+    repeat: run.repeat, origin: "ingest", startedAt: firstT, rerunOf: null, sentinel: run.sentinel
+  })
+  let terminal: Evidence["terminal"] = null
+  for (const event of events) {
+    if (event.event === "finished") terminal = { event: "finished", reason: event.reason }
+    if (event.event === "failed") {
+      terminal = { event: "failed", kind: event.kind, message: event.message, detail: event.detail, step: event.step, memoryMib: event.memory_mib }
+    }
+    yield* recordTrainerEvent(run.runId, event)
+  }
+  for (const line of readLines(join(path, "sampler.jsonl"))) {
+    const d = decodeSamplerLine(line)
+    if (Result.isSuccess(d)) yield* recordSamplerEvent(run.runId, d.success)
+  }
+  const decided = decideOutcome({
+    terminal, protocolError, exitCode: exit.exit_code, signal: exit.signal, stderrTail: tail(tailOfFile(join(path, "stderr.log"))),
+    stopCause: exit.stopped_by ? "interrupt" : null, endedAt: exit.t_end
+  })
+  const end = killed ? { ...decided, status: "failed" as const, errorKind: killed.kind, errorMessage: killed.message, errorDetail: killed.detail } : decided
+  yield* endRun(run.runId, end)
+  return end.status
 })

@@ -128,7 +128,23 @@ export const Failed = Schema.Struct({
   detail: NullStr
 })
 
-export const TrainerEvent = Schema.Union([Started, Step, Finished, Failed])
+/** Where a budgeted cell's memory went (only with a VRAM budget; PROTOCOL.md §2 `memory`). */
+export const Memory = Schema.Struct({
+  event: Schema.Literal("memory"),
+  t: Num,
+  step: Num,
+  budget: Schema.Struct({ name: Schema.String, usable_mib: Num, context_mib: Num, cap_mib: Num }),
+  cap_applied_mib: Num,
+  device_total_mib: Num,
+  torch_peak_allocated_mib: Num,
+  torch_peak_reserved_mib: Num,
+  outside_torch_mib: NullNum,
+  context_mib: NullNum,
+  paged_mib: Num
+})
+export type Memory = typeof Memory.Type
+
+export const TrainerEvent = Schema.Union([Started, Step, Finished, Failed, Memory])
 export type TrainerEvent = typeof TrainerEvent.Type
 
 export const SamplerInfo = Schema.Struct({
@@ -170,6 +186,7 @@ export const eventSchemas = {
   step: Step,
   finished: Finished,
   failed: Failed,
+  memory: Memory,
   sampler: SamplerInfo,
   sample: Sample
 } as const

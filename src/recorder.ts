@@ -8,6 +8,7 @@ import type { LoadedGrid } from "./grid/load.ts"
 import { hashJson, sha256 } from "./hash.ts"
 import { Ledger } from "./ledger/Ledger.ts"
 import { cellInserts, environmentInsert, gridInsert, type GridRow } from "./ledger/records.ts"
+import { putReferences } from "./references/record.ts"
 
 export interface PreparedGrid {
   readonly grid: GridRow
@@ -50,4 +51,5 @@ export const cellRow = (cell: HashedCell, measure: unknown) => ({
  * the cells a few hundred to a statement. */
 export const recordGrid = (env: Environment, prepared: PreparedGrid) =>
   Effect.flatMap(Ledger, (l) =>
-    l.batch([environmentInsert(env), gridInsert(prepared.grid), ...cellInserts(prepared.cells.map((cell) => cellRow(cell, prepared.grid.measure)))]))
+    l.batch([environmentInsert(env), gridInsert(prepared.grid), ...cellInserts(prepared.cells.map((cell) => cellRow(cell, prepared.grid.measure)))])).pipe(
+    Effect.andThen(putReferences(prepared.grid.gridHash, prepared.cells)))

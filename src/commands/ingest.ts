@@ -3,6 +3,8 @@
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { loadGrid } from "../grid/load.ts"
+import { ingestFitDir } from "../fit/ingest.ts"
+import { isFitDir } from "../fit/plan.ts"
 import { ingestDir, writePlan } from "../ingest.ts"
 import { Ledger } from "../ledger/Ledger.ts"
 import { printReport } from "./report.ts"
@@ -23,13 +25,18 @@ export const planCommand = Command.make("plan", {
 ).pipe(Command.withDescription("Write a grid's resolved cell specs for a Python-only machine (see tunegrid ingest)"))
 
 export const ingestCommand = Command.make("ingest", {
-  dir: Argument.String("runs-dir").pipe(Argument.withDescription("Folder written by python -m tunegrid_trainer.batch")),
+  dir: Argument.String("runs-dir").pipe(Argument.withDescription("Folder written by python -m tunegrid_trainer.batch (or .fit)")),
   ledger: ledgerFlag
 }, (o) =>
   Effect.gen(function*() {
-    const { recorded, skipped } = yield* ingestDir(o.dir)
-    for (const r of recorded) yield* Console.log(`recorded run ${r.runId.slice(0, 8)}: ${r.status}`)
-    yield* Console.log(`ingested ${recorded.length} runs (${skipped} already in the ledger)\n`)
+    if (isFitDir(o.dir)) {
+      const c = yield* ingestFitDir(o.dir)
+      yield* Console.log(`ingested a fit: ${c.probes} probes, ${c.decisions} frontiers, ${c.runs} measured runs\n`)
+    } else {
+      const { recorded, skipped } = yield* ingestDir(o.dir)
+      for (const r of recorded) yield* Console.log(`recorded run ${r.runId.slice(0, 8)}: ${r.status}`)
+      yield* Console.log(`ingested ${recorded.length} runs (${skipped} already in the ledger)\n`)
+    }
     yield* printReport({ grid: null })
   }).pipe(Effect.provide(Ledger.layer(o.ledger)))
 ).pipe(Command.withDescription("Record Python-only run folders into the ledger, exactly as a live run would have"))

@@ -51,6 +51,9 @@ export const backendProblems = (c: CellConfig): Array<FieldProblem> => {
       cannot("tokensPerStep", `it is TRL's packing (rows of tokensPerStep / gradientAccumulationSteps tokens), which is padding-free: set padding "packed"`)
     }
   }
+  if (c.trainer !== "tunegrid" && c.vramBudget !== null) {
+    cannot("vramBudget", "the budget's memory report (what the cap held and what it could not) comes from tunegrid's own loop; set null")
+  }
   const hub = c.dataset.startsWith("hub:")
   if (!hub && c.datasetSplit !== "train") out.push({ field: "datasetSplit", value: c.datasetSplit, expected: `"train": only hub datasets have splits (dataset is ${c.dataset})` })
   if (!hub && c.datasetSubset !== null) out.push({ field: "datasetSubset", value: c.datasetSubset, expected: `null: only hub datasets have subsets (dataset is ${c.dataset})` })

@@ -35,6 +35,8 @@ export const defaultCell: CellConfig = {
   datasetSamples: 5000,
   datasetSeed: 0,
   template: "alpaca",
+  torchDtype: null,
+  vramBudget: null,
   // The user's data and trainer (trainer/PROTOCOL.md §1); loss fields default as TRL's.
   trainer: "tunegrid",
   script: null,

@@ -1,6 +1,8 @@
 // Grid definition → the list of runs to make: defaults, explicit cells, cartesian axes,
 // exclusions, seeds, repeats and order. Pure: no files, no clock.
 import { canonicalJson } from "../hash.ts"
+import { resolveBudget } from "../vram/budget.ts"
+import type { Reference } from "./reference.ts"
 import { backendProblems } from "./backends.ts"
 import { defaultCell, defaultDetect, defaultMeasure, defaultSeeds } from "./defaults.ts"
 import type { CellConfig, CellKey, GridDef, Measure, PartialCell, Span } from "./schema.ts"
@@ -12,6 +14,8 @@ export interface ExpandedCell {
   readonly seed: number
   /** The fields that vary across this grid, with this cell's values (for tables and the TUI). */
   readonly axisValues: Readonly<Record<string, unknown>>
+  /** Published figures for this configuration (from its `cells` entry); not part of the hash. */
+  readonly reference?: Reference | null
 }
 
 export interface PlannedRun {
@@ -132,7 +136,21 @@ const impossible = (config: CellConfig): string | null => {
   if (config.device === "cpu" && config.method === "qlora") return "method qlora needs a CUDA device (device auto or cuda), not cpu"
   if (config.device === "cpu" && bitsandbytesOptims.has(config.optim)) return `optim ${config.optim} (bitsandbytes) needs a CUDA device, not cpu`
   if (config.device === "cpu" && config.precision === "fp16") return "precision fp16 needs a CUDA device (CPU autocast supports bf16), not cpu"
-  return null
+  return impossibleCards(config)
+}
+
+/** torchDtype and vramBudget (issues #16, #17). */
+const impossibleCards = (config: CellConfig): string | null => {
+  if (config.method === "qlora" && config.torchDtype !== null && config.torchDtype !== "fp32") {
+    return `torchDtype null or "fp32" for method qlora (the 4-bit config decides the quantized weights; "fp32" upcasts the rest as PEFT's prepare_model_for_kbit_training does), not ${JSON.stringify(config.torchDtype)}`
+  }
+  if ((config.torchDtype === "fp16" || config.torchDtype === "bf16") && config.precision === "fp32") {
+    return `precision fp16 or bf16 with torchDtype ${config.torchDtype} (a 16-bit base needs autocast), not fp32`
+  }
+  if (config.vramBudget === null) return null
+  if (config.device === "cpu") return "vramBudget null on device cpu (a budget holds PyTorch's CUDA allocator)"
+  const budget = resolveBudget(config.vramBudget)
+  return typeof budget === "string" ? `vramBudget: ${budget}` : null
 }
 
 export const expandGrid = (def: GridDef): { expansion: Expansion; problems: Array<ExpandProblem> } => {
@@ -144,14 +162,14 @@ export const expandGrid = (def: GridDef): { expansion: Expansion; problems: Arra
   const combos = cartesian(axisEntries)
   const seeds = def.seeds ?? defaultSeeds
 
-  const configs: Array<{ label: string | null; config: CellConfig; seed: number; path: string }> = []
+  const configs: Array<{ label: string | null; config: CellConfig; seed: number; path: string; reference: Reference | null }> = []
   explicit.forEach((cell, ci) => {
-    const { label, ...fields } = cell as PartialCell & { label?: string }
+    const { label, reference, ...fields } = cell as PartialCell & { label?: string; reference?: Reference }
     combos.forEach((combo, ai) => {
       const config = { ...base, ...fields, ...combo } as CellConfig
       if ((def.exclude ?? []).some((rule) => matches(config, rule))) return
       const path = def.cells ? `cells[${ci}]` + (axisEntries.length ? ` × axes combination ${ai}` : "") : `axes combination ${ai}`
-      for (const seed of seeds) configs.push({ label: label ?? null, config, seed, path })
+      for (const seed of seeds) configs.push({ label: label ?? null, config, seed, path, reference: reference ?? null })
     })
   })
 
@@ -166,7 +184,10 @@ export const expandGrid = (def: GridDef): { expansion: Expansion; problems: Arra
     if (first !== undefined) problems.push({ path, value: config, expected: `a cell different from ${first} (the two are identical)` })
     else seen.set(key, path)
     const reason = impossible(config)
-    if (reason !== null) problems.push({ path, value: { method: config.method, optim: config.optim, device: config.device }, expected: reason })
+    if (reason !== null) {
+      const { method, optim, device, torchDtype, vramBudget } = config
+      problems.push({ path, value: { method, optim, device, ...(torchDtype !== null ? { torchDtype } : {}), ...(vramBudget !== null ? { vramBudget } : {}) }, expected: reason })
+    }
     for (const p of backendProblems(config)) {
       const at = `${path}: ${p.field}`
       if (!problems.some((q) => q.path === at)) problems.push({ path: at, value: p.value, expected: p.expected })
@@ -177,11 +198,12 @@ export const expandGrid = (def: GridDef): { expansion: Expansion; problems: Arra
     configs.some(({ config }) => !sameValue(config[key], configs[0]!.config[key]))
   )
   const multiSeed = new Set(configs.map((c) => c.seed)).size > 1
-  const cells: Array<ExpandedCell> = configs.map(({ label, config, seed }, index) => ({
+  const cells: Array<ExpandedCell> = configs.map(({ label, config, seed, reference }, index) => ({
     index,
     label,
     config,
     seed,
+    reference,
     axisValues: {
       ...Object.fromEntries(varying.map((key) => [key, config[key]])),
       ...(multiSeed ? { seed } : {})

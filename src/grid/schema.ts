@@ -2,6 +2,8 @@
 // HF Trainer / PEFT / bitsandbytes names in camelCase (r, loraAlpha, optim, bnb4bitQuantType).
 import { Schema, Struct } from "effect"
 import { SlurmGridOptions } from "../slurm/options.ts"
+import { Reference } from "./reference.ts"
+import { VramBudgetInput } from "../vram/budget.ts"
 
 // Finite: `--set x=1e400` parses as Infinity, which no trainer, hash or ledger column can hold.
 const Positive = Schema.Finite.pipe(Schema.check(Schema.isGreaterThan(0)))
@@ -73,7 +75,16 @@ export const CellConfig = Schema.Struct({
   /** Loss on the completion only (TRL's completion_only_loss); null = TRL's default: on for prompt-completion rows. */
   completionOnlyLoss: Schema.NullOr(Schema.Boolean),
   /** Loss on the assistant turns only (TRL's assistant_only_loss; conversational rows). */
-  assistantOnlyLoss: Schema.Boolean
+  assistantOnlyLoss: Schema.Boolean,
+  /** The dtype the frozen base weights are loaded in (HF `torch_dtype`): null = the training
+   * precision's (what tunegrid always did); "auto" = the checkpoint's own; fp32 under fp16/bf16
+   * autocast is what transformers 4.x loaded unless told. QLoRA: the 4-bit config decides the
+   * quantized weights; null keeps the rest (embeddings, norms, LM head) in the compute dtype, "fp32"
+   * upcasts them as PEFT's prepare_model_for_kbit_training does. */
+  torchDtype: Schema.NullOr(Schema.Literals(["auto", "fp32", "fp16", "bf16"])),
+  /** Hold PyTorch's allocator to a smaller card's memory: a card name ("rtx4060", see
+   * src/vram/budget.ts) or a size ("8GiB", "7800MiB"); null = no budget. Over it is a real CUDA OOM. */
+  vramBudget: Schema.NullOr(VramBudgetInput)
 })
 export type CellConfig = typeof CellConfig.Type
 export type CellKey = keyof CellConfig
@@ -128,7 +139,12 @@ export const GridDef = Schema.Struct({
   description: Schema.optionalKey(Schema.String),
   base: Schema.optionalKey(PartialCell),
   axes: Schema.optionalKey(Axes),
-  cells: Schema.optionalKey(Schema.Array(Schema.Struct({ label: Schema.optionalKey(Schema.String), ...PartialCell.fields }))),
+  cells: Schema.optionalKey(Schema.Array(Schema.Struct({
+    label: Schema.optionalKey(Schema.String),
+    /** Published figures for this configuration, shown beside tunegrid's (not part of the cell hash). */
+    reference: Schema.optionalKey(Reference),
+    ...PartialCell.fields
+  }))),
   exclude: Schema.optionalKey(Schema.Array(PartialCell)),
   seeds: Schema.optionalKey(Schema.Array(Seed).pipe(Schema.check(Schema.isMinLength(1)))),
   repeats: Schema.optionalKey(PositiveInt.pipe(Schema.check(Schema.isLessThanOrEqualTo(Int32Max)))),

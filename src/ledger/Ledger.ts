@@ -23,6 +23,10 @@ export type Statement =
   | { readonly sql: string; readonly params?: ReadonlyArray<Param> }
   | { readonly appendTo: string; readonly rows: ReadonlyArray<ReadonlyArray<JS>> }
 
+/** Views and macros, applied in this order after schema.sql: the study's tables and analysis, the
+ * published references beside the measurements (#16), VRAM budgets and the fit frontier (#17). */
+const viewFiles = ["views.sql", "references.sql", "fit.sql"] as const
+
 const sqlFile = (name: string) => readFileSync(new URL(`../../ledger/${name}`, import.meta.url), "utf8")
 
 /** Turn DuckDB's lock and I/O errors into a message a person can act on. */
@@ -167,7 +171,7 @@ const open = Effect.fnUntraced(function*(path: string, readOnly: boolean, fileAc
   let repaired: ReadonlyArray<string> = []
   if (!readOnly) {
     yield* exec(sqlFile("schema.sql"))
-    yield* exec(sqlFile("views.sql"))
+    for (const file of viewFiles) yield* exec(sqlFile(file))
     yield* exec("CHECKPOINT") // schema changes into the file now, not left for a WAL replay (see schema.sql)
     // A run's status and its results row are one transaction (records.ts endRun); a ledger written
     // by an older tunegrid may hold a run killed between the two: compute its results now, from
@@ -181,7 +185,10 @@ const open = Effect.fnUntraced(function*(path: string, readOnly: boolean, fileAc
     // A ledger last written by an older tunegrid lacks newer views and macros: this session gets
     // the current ones as temporary objects (they shadow the stored ones; the file is untouched).
     // Where its tables lack a column they need, the stored views stay as they were.
-    yield* exec(sqlFile("views.sql").replace(/CREATE OR REPLACE (VIEW|MACRO)/g, "CREATE OR REPLACE TEMP $1")).pipe(Effect.ignore)
+    // Each file on its own: one whose tables this ledger lacks leaves the others in place.
+    for (const file of viewFiles) {
+      yield* exec(sqlFile(file).replace(/CREATE OR REPLACE (VIEW|MACRO)/g, "CREATE OR REPLACE TEMP $1")).pipe(Effect.ignore)
+    }
   }
   return Ledger.of({ path, readOnly, exec, rows, rowsJson, batch, repaired })
 })

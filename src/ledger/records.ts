@@ -6,6 +6,7 @@ import type { Environment } from "../env.ts"
 import { explainIoError } from "../ioerror.ts"
 import type { SamplerEvent, TrainerEvent } from "../protocol.ts"
 import { Ledger, type LedgerError, resultsSql, sentinelSql, type Param, type Statement } from "./Ledger.ts"
+import { recordMemory } from "./memory.ts"
 
 const json = (value: unknown) => JSON.stringify(value ?? null)
 const iso = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString()
@@ -117,6 +118,8 @@ export const recordTrainerEvent = (runId: string, event: TrainerEvent) =>
           [runId, ...nums(event.step, event.t_start, event.t_end, event.tokens, event.padded_tokens, event.samples, event.loss, event.lr,
             event.grad_norm, event.mem_allocated_mib, event.mem_reserved_mib, event.mem_peak_allocated_mib, event.mem_peak_reserved_mib), event.phase]
         )
+      case "memory":
+        return yield* recordMemory(runId, event)
       case "finished":
       case "failed":
         return // the run's outcome is written once, by endRun

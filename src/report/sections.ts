@@ -7,6 +7,8 @@ import type { Effect } from "effect"
 import type { Ledger, LedgerError } from "../ledger/Ledger.ts"
 import type { ReportFilter } from "./data.ts"
 import type { Table } from "./query.ts"
+import { fitFrontier, vramBudgets } from "../fit/report.ts"
+import { measuredVsPublished, publishedArithmetic } from "../references/report.ts"
 
 export interface SectionOutput {
   readonly title: string
@@ -21,4 +23,4 @@ export interface ReportSection {
   readonly load: (filter: ReportFilter) => Effect.Effect<SectionOutput | null, LedgerError, Ledger>
 }
 
-export const extraSections: ReadonlyArray<ReportSection> = []
+export const extraSections: ReadonlyArray<ReportSection> = [measuredVsPublished, publishedArithmetic, vramBudgets, fitFrontier]

@@ -13,7 +13,7 @@ def test_dump_lists_every_event_and_the_spec():
     out = subprocess.run([sys.executable, "-m", "tunegrid_trainer.protocol", "--dump"], capture_output=True,
                          text=True, check=True, cwd=TRAINER_ROOT, env=child_env()).stdout
     shapes = json.loads(out)
-    assert set(shapes) == {"started", "step", "finished", "failed", "sampler", "sample", "spec"}
+    assert set(shapes) == {"started", "step", "finished", "failed", "memory", "sampler", "sample", "spec"}
     for name, shape in shapes.items():
         assert set(shape) == {"required", "optional", "enums"}
         assert not set(shape["required"]) & set(shape["optional"]), name
@@ -28,6 +28,10 @@ def test_dump_lists_every_event_and_the_spec():
     assert "measure.warmup[seconds].seconds" in spec["required"]
     assert {"quant", "max_grad_norm", "data[file].samples"} <= set(spec["optional"])
     assert "quant.quant_type" in spec["required"]  # required whenever quant is non-null
+    assert {"torch_dtype", "vram_budget"} <= set(spec["optional"]) and "vram_budget.cap_mib" in spec["required"]
+    assert spec["enums"]["torch_dtype"] == ["auto", "fp32", "fp16", "bf16"] and "probe" in spec["required"]
+    assert {"outside_torch_mib", "context_mib"} <= set(shapes["memory"]["optional"])
+    assert {"budget.cap_mib", "torch_peak_reserved_mib", "paged_mib"} <= set(shapes["memory"]["required"])
     assert spec["enums"]["model[preset].name"] == ["tiny", "qwen2.5-0.5b", "qwen2.5-1.5b", "qwen2.5-7b", "llama-3.1-8b"]
 
 

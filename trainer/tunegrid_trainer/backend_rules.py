@@ -20,4 +20,10 @@ def unsupported(spec) -> list[tuple[str, str]]:
             out.append(("loss_kernel", 'always computes the loss with its own fused LM head (TRL 1.16, no full logits): set "fused"'))
         if spec.tokens_per_step is not None and spec.padding != "packed":
             out.append(("tokens_per_step", 'is TRL\'s packing (packing=True, max_length = tokens_per_step / grad_accum), which is padding-free: set padding "packed"'))
+    if spec.trainer != "tunegrid":
+        # issue #17: the budget's memory report and the fit's largest batches come from tunegrid's own loop
+        if spec.vram_budget is not None:
+            out.append(("vram_budget", "does not report where its memory went under a VRAM budget (tunegrid's own loop does); set null"))
+        if spec.probe:
+            out.append(("probe", "cannot run fit probes (the largest micro-batches): tunegrid's own loop does"))
     return out

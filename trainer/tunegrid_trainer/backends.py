@@ -70,6 +70,7 @@ def prepare_peer(spec) -> Peer:
         target_modules=spec.lora.target_modules, quant_type=quant and quant.quant_type,
         double_quant=quant and quant.double_quant, compute_dtype=quant and quant.compute_dtype,
         precision=spec.precision, gradient_checkpointing=False, device=device,  # TrainingArguments switches it
+        torch_dtype=spec.torch_dtype,
     )
     notes = []
     if spec.padding == "packed":

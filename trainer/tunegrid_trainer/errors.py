@@ -46,8 +46,13 @@ def _traceback_tail(exc: BaseException, lines: int = 12, chars: int = 2000) -> s
 
 
 def _memory_at_failure_mib() -> Optional[float]:
-    """Memory in use when the failure happened (MiB): torch.cuda allocated on a GPU cell, else
-    this process's resident set (the memory a CPU cell runs out of)."""
+    """Memory in use when the failure happened (MiB): what the VRAM budget's allocator held, or
+    torch.cuda allocated on a GPU cell, else this process's resident set (the memory a CPU cell
+    runs out of)."""
+    from .vram import held_mib  # lazily: vram imports this module
+
+    if held_mib() is not None:
+        return held_mib()
     try:
         import torch
 
@@ -85,8 +90,11 @@ def to_failed(exc: BaseException, progress: Progress) -> tuple[Failed, int]:
     oom_type = _cuda_oom_type()
     cuda_oom = oom_type is not None and isinstance(exc, oom_type)
     if cuda_oom or _host_oom(exc):
+        from .vram import oom_note  # lazily: vram imports this module
+
         message = (
-            f"{'CUDA' if cuda_oom else 'host (CPU)'} out of memory{'' if step is None else f' at step {step}'}; "
+            f"{'CUDA' if cuda_oom else 'host (CPU)'} out of memory{'' if step is None else f' at step {step}'}"
+            f"{oom_note() if cuda_oom else ''}; "
             "lower batch_size or max_seq_len, enable gradient_checkpointing, or use qlora"
         )
         return Failed("oom", message, step, _memory_at_failure_mib(), _traceback_tail(exc, lines=3)), EXIT_FAILED

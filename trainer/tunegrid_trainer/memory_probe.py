@@ -3,6 +3,8 @@ checkpointing on this GPU, decided by trying it once before training starts."""
 
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 
 from . import packing
@@ -15,11 +17,11 @@ PROBE_HEADROOM = 0.85
 
 
 def decide_checkpointing(model, *, device: str, padding: str, loss_kernel: str, dtype, precision: str,
-                         tokens: int, rows: int, vocab: int) -> tuple[bool, str]:
+                         tokens: int, rows: int, vocab: int, capacity: Optional[int] = None) -> tuple[bool, str]:
     """gradient_checkpointing "auto": one forward + backward without checkpointing on the
     largest micro-batch shape this cell can produce (`rows` × tokens/rows positions, random ids);
     checkpointing is switched on when it runs out of memory or peaks above PROBE_HEADROOM of the
-    GPU. Gradients are discarded, so training is unchanged. Returns (checkpointing on, the decision
+    GPU (or of `capacity` bytes: a VRAM budget's cap). Gradients are discarded, so training is unchanged. Returns (checkpointing on, the decision
 in words for `warnings`)."""
     if device != "cuda":
         return False, "gradient_checkpointing auto: off (no memory probe on cpu)"
@@ -27,7 +29,7 @@ in words for `warnings`)."""
     ids = torch.randint(0, vocab, (rows, width))
     probe = (packing.packed([ids[0].tolist()]) if padding == "packed"
              else packing.padded([r.tolist() for r in ids], pad_id=0))
-    total = torch.cuda.get_device_properties(0).total_memory
+    total = capacity or torch.cuda.get_device_properties(0).total_memory
     torch.cuda.reset_peak_memory_stats()
     try:
         autocast = torch.autocast(device_type="cuda", dtype=TORCH_DTYPES[precision], enabled=precision != "fp32")

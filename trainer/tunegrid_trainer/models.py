@@ -11,6 +11,7 @@ from typing import Optional
 
 import torch
 
+from . import vram
 from .errors import MissingDependency, SpecError
 from .flops import attn_flops_per_token_per_seq_len, count_matmul_weights
 
@@ -18,6 +19,10 @@ TORCH_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bflo
 
 # Published configs (config.json of each hub repo), in presets.json (shared with the runner's checks).
 from .presets import PRESETS  # noqa: E402
+
+# torch_dtype "auto" on a preset: the dtype its published checkpoint is stored in (config.json
+# "torch_dtype": "bfloat16" for the Qwen2.5 and Llama 3.1 repos; tiny, which has none, follows them).
+PRESET_CHECKPOINT_DTYPE = torch.bfloat16
 
 BNB_INSTALL = "pip install 'tunegrid-trainer[gpu]' (or: pip install bitsandbytes)"
 
@@ -94,6 +99,7 @@ def build_model(
     precision: str,
     gradient_checkpointing: bool,
     device: str,
+    torch_dtype: Optional[str] = None,
 ) -> BuiltModel:
     warnings: list[str] = []
     if method == "qlora":
@@ -105,8 +111,9 @@ def build_model(
             # checkpoint; equivalent to loading a real checkpoint of the same shapes.
             tmp = tempfile.mkdtemp(prefix="tunegrid-qlora-")
             try:
-                random_model(preset_config(where), device, dtype).save_pretrained(tmp)
-                torch.cuda.empty_cache()
+                with vram.lifted():  # a VRAM budget holds what loading a real checkpoint would take, not this
+                    random_model(preset_config(where), device, dtype).save_pretrained(tmp)
+                    torch.cuda.empty_cache()
                 model = _load_pretrained(tmp, dtype, device, quant)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -119,15 +126,25 @@ def build_model(
         # model as LoRA's except for the 4-bit linear weights.
         for p in model.parameters():
             p.requires_grad_(False)
+        if torch_dtype == "fp32":
+            upcast_unquantized(model)
+            warnings.append("torch_dtype fp32: embeddings, norms and LM head upcast to fp32, as PEFT's"
+                            " prepare_model_for_kbit_training does (the residual stream then runs in fp32)")
         if gradient_checkpointing:
             enable_checkpointing(model)
     else:
-        # fp16/bf16 keep frozen base weights in half precision; PEFT keeps adapters in fp32
-        dtype = TORCH_DTYPES[precision]
+        # by default fp16/bf16 keep frozen base weights in half precision; torch_dtype says otherwise
+        # (fp32 weights under 16-bit autocast, as transformers 4.x loaded them unless told); PEFT keeps
+        # adapters in fp32
+        dtype = base_dtype(torch_dtype, precision, source)
         if source == "preset":
             model = random_model(preset_config(where), device, dtype)
         else:
             model = _load_pretrained(where, dtype, device)
+        if torch_dtype is not None:
+            loaded = next(model.parameters()).dtype
+            warnings.append(f"base weights loaded in {str(loaded).removeprefix('torch.')} (torch_dtype {torch_dtype}),"
+                            f" training precision {precision}")
         if gradient_checkpointing:
             enable_checkpointing(model)
     model.config.use_cache = False
@@ -135,6 +152,24 @@ def build_model(
         warnings.append("random weights: throughput and memory do not depend on weight values")
     model = add_lora(model, lora_r, lora_alpha, lora_dropout, target_modules)
     return BuiltModel(model, where, source == "preset", warnings)
+
+
+def upcast_unquantized(model) -> None:
+    """The 16-bit weights of a 4-bit model (all but the quantized linear layers) in fp32: the loop
+    of PEFT's prepare_model_for_kbit_training, which QLoRA recipes call."""
+    for p in model.parameters():
+        if p.dtype in (torch.float16, torch.bfloat16):
+            p.data = p.data.to(torch.float32)
+
+
+def base_dtype(torch_dtype: Optional[str], precision: str, source: str):
+    """The dtype a LoRA cell's frozen base is loaded in: the precision's (torch_dtype null), the one
+    named, or with "auto" the checkpoint's own (transformers reads it from config.json)."""
+    if torch_dtype is None:
+        return TORCH_DTYPES[precision]
+    if torch_dtype == "auto":
+        return PRESET_CHECKPOINT_DTYPE if source == "preset" else "auto"
+    return TORCH_DTYPES[torch_dtype]
 
 
 def enable_checkpointing(model) -> None:

@@ -172,6 +172,16 @@ class Measure:
 
 
 @dataclass(frozen=True)
+class VramBudget:
+    """A smaller card's memory (PROTOCOL.md §1 `vram_budget`), resolved by the runner."""
+
+    name: str  # the card, e.g. "RTX 4060 8 GB", or the size as given
+    usable_mib: float  # the card's memory a process can be given
+    context_mib: float  # allowance for the CUDA context, which PyTorch's allocator does not count
+    cap_mib: float  # usable − context: the most PyTorch's allocator may reserve
+
+
+@dataclass(frozen=True)
 class Spec:
     version: Literal[1]
     run_id: str
@@ -202,6 +212,9 @@ class Spec:
     data: Union[SyntheticData, FileData, HubData]
     template: Literal["alpaca", "chat"]
     measure: Measure
+    torch_dtype: Optional[Literal["auto", "fp32", "fp16", "bf16"]]  # frozen base weights (LoRA); null: precision's dtype
+    vram_budget: Optional[VramBudget]  # hold PyTorch's CUDA allocator to vram_budget.cap_mib; null: no budget
+    probe: bool  # every micro-batch the largest shape the data produces (the runner's fit probes)
     trainer: Literal["tunegrid", "hf", "trl", "script"]  # who trains: tunegrid's loop, HF Trainer, TRL SFTTrainer, the user's script
     script: Optional[ScriptSpec]  # trainer "script" only
     completion_only_loss: Optional[bool]  # null: TRL's default (completion only for prompt-completion rows)
@@ -307,6 +320,23 @@ class Finished:
     t: float = field(default_factory=time.time)
 
 
+@dataclass
+class Memory:
+    """Where a budgeted cell's memory went (only with `spec.vram_budget`): after the first step
+    and before `finished`. What the cap held and what it could not."""
+
+    step: int  # the last optimizer step done when measured
+    budget: VramBudget
+    cap_applied_mib: float  # the allocator's limit as set (fraction × the device's total)
+    device_total_mib: float
+    torch_peak_allocated_mib: float  # held to the cap
+    torch_peak_reserved_mib: float  # held to the cap (what the allocator took from the device)
+    outside_torch_mib: Optional[float]  # this process's device memory outside the allocator now (NVML); null: unknown
+    context_mib: Optional[float]  # the same, measured before the model was built (CUDA context + libraries)
+    paged_mib: float  # bitsandbytes paged optimizer state (unified memory; not held to the cap)
+    t: float = field(default_factory=time.time)
+
+
 FailureKind = Literal["oom", "nan_loss", "bad_spec", "missing_dependency", "data_error", "crash"]
 
 
@@ -357,6 +387,7 @@ EVENTS: dict[str, type] = {
     "step": Step,
     "finished": Finished,
     "failed": Failed,
+    "memory": Memory,
     "sampler": SamplerInfo,
     "sample": Sample,
 }

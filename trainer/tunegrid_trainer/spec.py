@@ -145,6 +145,21 @@ def _check_rules(spec: Spec) -> None:
     _positive("measure.max_steps", m.max_steps)
     _positive("measure.max_seconds", m.max_seconds)
     _check_backend(spec)
+    _check_cards(spec)
+
+
+def _check_cards(spec: Spec) -> None:
+    """torch_dtype and vram_budget (issues #16, #17)."""
+    if spec.method == "qlora" and spec.torch_dtype not in (None, "fp32"):
+        _fail("torch_dtype", spec.torch_dtype, 'null or "fp32" because method is "qlora" (the 4-bit config decides the rest)')
+    if spec.torch_dtype in ("fp16", "bf16") and spec.precision == "fp32":
+        _fail("torch_dtype", spec.torch_dtype, 'fp32, auto or null because precision is "fp32" (a 16-bit base needs autocast)')
+    b = spec.vram_budget
+    if b is not None:
+        _positive("vram_budget.usable_mib", b.usable_mib)
+        _positive("vram_budget.context_mib", b.context_mib, allow_zero=True)
+        if not 0 < b.cap_mib <= b.usable_mib:
+            _fail("vram_budget.cap_mib", b.cap_mib, f"a number in (0, usable_mib = {b.usable_mib}]")
 
 
 def _check_backend(spec: Spec) -> None:

@@ -18,7 +18,7 @@ from typing import Iterator, Optional
 import torch
 
 from . import data as data_mod
-from . import packing, quant4
+from . import fit_probe, packing, quant4, vram
 from .loss import forward_loss
 from .errors import NanLoss, Progress
 from .env import env_facts
@@ -40,6 +40,7 @@ class Prepared:
     batches: Iterator[packing.Batch]
     started: Started
     options: dict  # keyword arguments of `Stepper`
+    guard: Optional[vram.Guard] = None  # the VRAM budget held (spec.vram_budget), for `memory` events
 
 
 def run(spec_path: str, progress: Progress) -> None:
@@ -52,7 +53,7 @@ def run(spec_path: str, progress: Progress) -> None:
     ready = prepare(spec)
     emit(ready.started)
     finished = train(ready.model, ready.batches, **ready.options, rule=stop_rule(spec),
-                     stop_requested=stop_requested, progress=progress)
+                     stop_requested=stop_requested, progress=progress, vram_guard=ready.guard)
     emit(finished)
 
 
@@ -66,6 +67,7 @@ def prepare(spec: Spec) -> Prepared:
     check_dependencies(spec.method, spec.optim, spec.data.source)
     check_device(spec.method, spec.optim, spec.precision, device)
     seed_everything(spec.seed)
+    guard = vram.hold(spec.vram_budget, device)  # before the model: every allocation counts against it
     notes = []
     if device == "cuda" and hasattr(torch.backends.cuda, "enable_cudnn_sdp"):
         # cuDNN's attention backend builds a plan for every new padded length; with this loop's
@@ -89,6 +91,7 @@ def prepare(spec: Spec) -> Prepared:
         precision=spec.precision,
         gradient_checkpointing=spec.gradient_checkpointing is True,
         device=device,
+        torch_dtype=spec.torch_dtype,
     )
     if spec.padding == "packed":
         built.model.get_base_model().set_attn_implementation(packing.register_document_attention())
@@ -121,6 +124,7 @@ def prepare(spec: Spec) -> Prepared:
             built.model, device=device, padding=spec.padding, loss_kernel=spec.loss_kernel, dtype=compute_dtype,
             precision=spec.precision, tokens=budget or spec.batch_size * spec.max_seq_len,
             rows=1 if budget or spec.padding == "packed" else spec.batch_size, vocab=shape["vocab"],
+            capacity=guard and guard.cap_bytes,
         )
         notes.append(note)
     env = env_facts(device)
@@ -129,14 +133,20 @@ def prepare(spec: Spec) -> Prepared:
     warnings = built.warnings + tokens.warnings + notes
     if device == "cpu":
         warnings.append("device cpu: timings say nothing about GPU throughput")
+    if spec.probe:
+        warnings.append("probe: every micro-batch is the largest shape this data produces (fit frontier)")
+        batches = fit_probe.largest_batches(tokens.samples, padding=spec.padding, batch_size=spec.batch_size,
+                                            token_budget=budget, pad_id=tokens.pad_id)
+    else:
+        batches = packing.micro_batches(tokens.samples, padding=spec.padding, batch_size=spec.batch_size,
+                                        token_budget=budget, seed=spec.seed, pad_id=tokens.pad_id,
+                                        loss_masks=tokens.loss_masks)
     started = Started(spec.run_id, spec.cell_hash, spec, model, data_facts, env, warnings)
-    batches = packing.micro_batches(tokens.samples, padding=spec.padding, batch_size=spec.batch_size,
-                                    token_budget=budget, seed=spec.seed, pad_id=tokens.pad_id, loss_masks=tokens.loss_masks)
     options = dict(device=device, precision=spec.precision, loss_kernel=spec.loss_kernel, optim=spec.optim,
                    lr=spec.lr, lr_schedule=spec.lr_schedule, lr_warmup_steps=spec.lr_warmup_steps,
                    weight_decay=spec.weight_decay, max_grad_norm=spec.max_grad_norm, grad_accum=spec.grad_accum,
                    max_steps=spec.measure.max_steps)
-    return Prepared(built.model, batches, started, options)
+    return Prepared(built.model, batches, started, options, guard)
 
 
 def stop_rule(spec: Spec) -> StopRule:
@@ -289,6 +299,7 @@ def train(
     rule: StopRule,
     stop_requested: threading.Event,
     progress: Progress,
+    vram_guard: Optional[vram.Guard] = None,
     **options,
 ) -> Finished:
     """The measured loop: the GPU is synchronised before and after each step (and only there), so
@@ -299,9 +310,14 @@ def train(
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     batches = packing.Lookahead(batches, device)
 
+    def finish(reason: str) -> Finished:
+        if vram_guard is not None and rule.steps > 0:
+            emit(vram_guard.report(rule.steps - 1, stepper.optimizer))  # peaks over the whole run
+        return Finished(reason, rule.steps, rule.warmup_count, rule.window_count)
+
     for step in itertools.count():
         if stop_requested.is_set():
-            return Finished("stop_requested", rule.steps, rule.warmup_count, rule.window_count)
+            return finish("stop_requested")
         progress.step = step
         sync()
         t_start = time.time()
@@ -320,6 +336,8 @@ def train(
         verdict = rule.feed(step, t_start, t_end, tokens)
         emit(Step(step, t_start, t_end, tokens, padded, samples, loss, lr_now,
                   None if grad_norm is None else float(grad_norm), **_memory(device), phase=verdict.phase))
+        if vram_guard is not None and step == 0:
+            emit(vram_guard.report(step, stepper.optimizer))  # the optimizer state exists from the first step
         if verdict.stop:
-            return Finished(verdict.stop, rule.steps, rule.warmup_count, rule.window_count)
+            return finish(verdict.stop)
     raise AssertionError("unreachable")
