@@ -46,10 +46,10 @@ export const exportCommand = Command.make("export", {
 }, (o) =>
   withReadOnly(o.ledger, Effect.gen(function*() {
     const l = yield* Ledger
+    yield* refuseLedgerTarget(o.ledger, o.out)
     const chosen = exportFormat(o.out, Option.getOrNull(o.format), Option.isSome(o.query))
     if ("problem" in chosen) return yield* new UserError({ message: chosen.problem })
     const filter = yield* gridFilter(o.grid)
-    yield* refuseLedgerTarget(o.ledger, o.out)
     const copy = (source: string, file: string, params: ReadonlyArray<Param> = []) =>
       refuseLedgerTarget(o.ledger, file).pipe(Effect.andThen(l.exec(`COPY (${source}) TO ${quote(file)} ${copyOptions(chosen.format)}`, params).pipe(
         Effect.mapError((e) => new UserError({ message: `export to ${file} failed: ${e.message.replace(/\n {2}in: .*$/s, "")}` }))

@@ -6,6 +6,26 @@ import type { Row } from "../ledger/Ledger.ts"
 /** A DuckDB TIMESTAMP (naive, no zone) as DuckDB writes it: "2026-01-02 10:00:00.5". */
 const timestampText = (d: Date): string => d.toISOString().replace("T", " ").replace(/\.?0*Z$/, "")
 
+const plural = (n: number, unit: string) => `${n} ${unit}${Math.abs(n) === 1 ? "" : "s"}`
+
+/** A DuckDB INTERVAL as DuckDB writes it ("01:30:00", "2 days 03:00:00", "1 year 2 months"):
+ * months and days are not a fixed number of seconds, so no single number stands for them. */
+export const intervalText = (v: { months: number; days: number; micros: bigint | number }): string => {
+  const micros = BigInt(v.micros)
+  const parts = [
+    ...(Math.trunc(v.months / 12) !== 0 ? [plural(Math.trunc(v.months / 12), "year")] : []),
+    ...(v.months % 12 !== 0 ? [plural(v.months % 12, "month")] : []),
+    ...(v.days !== 0 ? [plural(v.days, "day")] : [])
+  ]
+  if (micros !== 0n || parts.length === 0) {
+    const abs = micros < 0n ? -micros : micros
+    const pad = (n: bigint) => n.toString().padStart(2, "0")
+    const fraction = abs % 1_000_000n === 0n ? "" : `.${(abs % 1_000_000n).toString().padStart(6, "0").replace(/0+$/, "")}`
+    parts.push(`${micros < 0n ? "-" : ""}${pad(abs / 3_600_000_000n)}:${pad((abs / 60_000_000n) % 60n)}:${pad((abs / 1_000_000n) % 60n)}${fraction}`)
+  }
+  return parts.join(" ")
+}
+
 export const toNative = (value: unknown): unknown => {
   if (value === null || value === undefined) return null
   if (typeof value === "bigint") return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString()
@@ -15,10 +35,8 @@ export const toNative = (value: unknown): unknown => {
   if (Array.isArray(value)) return value.map(toNative)
   if (typeof value === "object") {
     const entries = Object.entries(value as Record<string, unknown>)
-    // an INTERVAL: seconds are what a reader can use
     if (entries.length === 3 && "months" in value && "days" in value && "micros" in value) {
-      const v = value as { months: number; days: number; micros: bigint }
-      return v.months * 30 * 86400 + v.days * 86400 + Number(v.micros) / 1e6
+      return intervalText(value as { months: number; days: number; micros: bigint | number })
     }
     return Object.fromEntries(entries.map(([k, v]) => [k, toNative(v)]))
   }

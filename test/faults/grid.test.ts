@@ -21,12 +21,13 @@ describe("labels with control characters", () => {
     expect(r.exitCode, String(r.stderr)).toBe(0)
     const shown = "evil\\nline\\x1b[31mred\\x1b[0m\\u202eright\\x07"
     const report = await cli(["report", "--ledger", ledger])
-    for (const out of [String(r.stdout), String(report.stdout)]) {
+    const markdown = await cli(["report", "--ledger", ledger, "--format", "md"])
+    for (const out of [String(r.stdout), String(report.stdout), String(markdown.stdout)]) {
       expect(out).toContain(shown)
       expect(out).not.toMatch(/[\u001b\u0007\u202e]/)
     }
     // every Markdown table row is one line: the label's newline did not split its row
-    const rows = String(report.stdout).split("\n").filter((l) => l.includes("evil"))
+    const rows = String(markdown.stdout).split("\n").filter((l) => l.includes("evil"))
     expect(rows.length).toBeGreaterThan(0)
     for (const row of rows) expect(row).toMatch(/^\|.*\|$/)
     expect(await query(ledger, `SELECT label FROM cells`)).toEqual([{ label }])
@@ -91,7 +92,7 @@ describe("bad grid files are refused before anything runs", () => {
       writeFileSync(grid, `export default { name: "g", ${base}, seeds: [1] }`)
       const ledger = join(sub, "l.duckdb")
       const r = await cli(["run", grid, "--no-tui", "--ledger", ledger, "--python", fakePython, "--set", set], injected(sub))
-      expect(r.exitCode, set).toBe(1)
+      expect(r.exitCode, set).toBe(2) // refused before any trainer started
       expect(r.stderr, set).toMatch(expected)
       expect(r.stderr).not.toMatch(/\n\s+at /)
       expect(r.stderr).not.toMatch(/got null/)

@@ -58,7 +58,7 @@ describe("fields a trainer backend cannot honour", () => {
     const exit = await Effect.runPromiseExit(loadGrid(file))
     expect(exit._tag).toBe("Failure")
     expect(String(exit._tag === "Failure" ? exit.cause.reasons[0] : "")).toMatch(
-      /cells\[1\]: lossKernel: a value trainer "trl" can honour: TRL 1\.16's SFTTrainer always computes the loss with its own fused LM head \(no full logits\): set "fused"; got "standard"/)
+      /cells\[1\]: lossKernel: expected a value trainer "trl" can honour: TRL 1\.16's SFTTrainer always computes the loss with its own fused LM head \(no full logits\): set "fused"; got "standard"/)
   })
 })
 
