@@ -13,7 +13,7 @@ WITH m AS (
     max(outside_torch_mib) AS outside_torch_mib, arg_max(context_mib, t) AS context_mib, max(paged_mib) AS paged_mib
   FROM run_memory GROUP BY run_id
 )
-SELECT s.grid, coalesce(s.label, CAST(s.axis_values AS VARCHAR)) AS cell, left(s.run_id, 8) AS run, s.status, s.error_kind,
+SELECT s.grid, s.cell, left(s.run_id, 8) AS run, s.status, s.error_kind,
   coalesce(m.budget, CAST(c.config->'$.vramBudget' AS VARCHAR)) AS budget,
   m.usable_mib, m.context_allowance_mib, m.cap_mib,
   round(m.torch_peak_allocated_mib, 0) AS torch_alloc_mib, round(m.torch_peak_reserved_mib, 0) AS torch_reserved_mib,

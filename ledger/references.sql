@@ -25,7 +25,7 @@ mem AS (
 ),
 r AS (
   SELECT s.*, ref.reference, ref.reference->>'$.source' AS source, mem.budget,
-    coalesce(s.label, CAST(s.axis_values AS VARCHAR)) AS cell,
+    s.cell,
     coalesce((ref.reference->>'$.approximate')::BOOLEAN, false) AS approximate,
     (SELECT x.error_step FROM runs x WHERE x.run_id = s.run_id) AS error_step
   FROM run_summary s JOIN ref USING (cell_hash) LEFT JOIN mem USING (run_id)

@@ -14,18 +14,25 @@ CREATE OR REPLACE MACRO nonneg(x) AS CASE WHEN x < 0 THEN 0 ELSE x END;
 CREATE OR REPLACE MACRO axis_text(v) AS CASE json_type(v)
   WHEN 'ARRAY' THEN array_to_string(CAST(v AS VARCHAR[]), '+') WHEN 'VARCHAR' THEN v->>'$' ELSE CAST(v AS VARCHAR) END;
 
--- A cell's name for people: its label, else the grid's varying fields as axis=value pairs, else
+-- A cell's fields as axis=value pairs, only those named in `keys` and not null (NULL: every field).
+CREATE OR REPLACE MACRO axis_pairs(axis_values, keys) AS nullif(array_to_string(list_transform(
+  list_filter(json_keys(axis_values), k -> keys IS NULL OR (list_contains(keys, k) AND json_type(axis_values, '$."' || k || '"') <> 'NULL')),
+  k -> k || '=' || axis_text(json_extract(axis_values, '$."' || k || '"'))), ' '), '');
+
+-- A cell's name for people: its label followed by the grid's axes (`axes`: the grid definition's
+-- axes object) when a labelled cell is expanded over axes (the study's run 1 under three
+-- base-weight readings is three cells), else the grid's varying fields as axis=value pairs, else
 -- (a grid of one cell) the model, method, precision and batch × sequence length. Never JSON.
-CREATE OR REPLACE MACRO cell_label(label, axis_values, config) AS coalesce(
-  label,
-  nullif(array_to_string(list_transform(json_keys(axis_values), k -> k || '=' || axis_text(json_extract(axis_values, '$."' || k || '"'))), ' '), ''),
+CREATE OR REPLACE MACRO cell_label(label, axis_values, config, axes) AS coalesce(
+  CASE WHEN label IS NOT NULL THEN concat_ws(' ', label, axis_pairs(axis_values, coalesce(json_keys(axes), []::VARCHAR[]))) END,
+  axis_pairs(axis_values, NULL),
   concat_ws(' ', config->>'$.model', config->>'$.method', config->>'$.precision',
     'batch ' || (config->>'$.batchSize') || ' × ' || (config->>'$.maxSeqLength')));
 
 -- Every run with its cell, grid, environment and result in one row (cell: its name for people).
 CREATE OR REPLACE VIEW run_summary AS
 SELECT
-  r.run_id, r.cell_hash, r.env_hash, r.grid_hash, g.name AS grid, c.label, c.axis_values, cell_label(c.label, c.axis_values, c.config) AS cell,
+  r.run_id, r.cell_hash, r.env_hash, r.grid_hash, g.name AS grid, c.label, c.axis_values, cell_label(c.label, c.axis_values, c.config, g.definition->'$.axes') AS cell,
   r.seed, r.repeat, r.status, r.origin, r.finish_reason, r.error_kind, r.error_message,
   r.started_at, r.ended_at, r.rerun_of, r.sampler_mode,
   c.config->>'$.model' AS model, c.config->>'$.method' AS method, c.config->>'$.precision' AS precision,

@@ -46,6 +46,15 @@ interface Column {
 
 const shorten = (t: string, width: number) => (t.length <= width ? t : `${t.slice(0, Math.max(1, width - 1))}…`)
 
+/** A cell name shortened in its middle: the label's start and the last axis=value pairs both stay
+ * readable (a labelled cell expanded over axes differs only at its end). */
+const shortenMiddle = (t: string, width: number) => {
+  if (t.length <= width) return t
+  const head = Math.max(1, Math.ceil((width - 1) / 2))
+  const tail = Math.max(0, width - 1 - head)
+  return `${t.slice(0, head)}…${tail === 0 ? "" : t.slice(-tail)}`
+}
+
 /** Word-wrap a line to `width`, continuation lines indented by `indent` spaces. */
 export const wrap = (line: string, width: number, indent = 2): Array<string> => {
   if (line.length <= width) return [line]
@@ -71,7 +80,7 @@ const fit = (columns: Array<Column>, width: number): Array<Column> => {
     const over = total(cs) - width
     if (over <= 0) return
     const target = Math.max(floor, nameWidth() - over)
-    cs[0] = { ...cs[0]!, values: cs[0]!.values.map((v) => shorten(v, target)) }
+    cs[0] = { ...cs[0]!, values: cs[0]!.values.map((v) => shortenMiddle(v, target)) }
   }
   shrinkName(20)
   const droppable = cs.filter((c) => c.dropOrder !== undefined).sort((a, b) => a.dropOrder! - b.dropOrder!)

@@ -35,6 +35,16 @@ describe("the ledger's views for the report", () => {
     }
   })
 
+  it("names a labelled cell expanded over axes by its label and its non-null axis values, so the expansions differ", async () => {
+    const axes = `'{"method":["qlora","lora"],"torchDtype":[null,"fp32"]}'::JSON`
+    const label = async (values: string) =>
+      (await query(`SELECT cell_label('run1', '${values}'::JSON, NULL, ${axes}) AS c`))[0]!.c
+    expect(await label(`{"batchSize":1,"method":"qlora","torchDtype":null}`)).toBe("run1 method=qlora")
+    expect(await label(`{"batchSize":1,"method":"lora","torchDtype":"fp32"}`)).toBe("run1 method=lora torchDtype=fp32")
+    // a grid without axes: the label alone
+    expect((await query(`SELECT cell_label('run1', '{"batchSize":1}'::JSON, NULL, NULL) AS c`))[0]!.c).toBe("run1")
+  })
+
   it("aggregates repeats as n with the t-interval over runs, stopping at 0, and marks a CI beyond the sanity bound unreliable", async () => {
     const [r4, r16] = await query(`SELECT * FROM cell_report WHERE grid = 'sweep' AND n > 0 ORDER BY first_started_at`)
     const mean = (1234.5678901234 + 1250.25) / 2
@@ -63,10 +73,10 @@ describe("the report", () => {
     const text = renderReport(await report(null), { format: "table", wide: false, width: 80 })
     for (const l of text.split("\n")) expect(l.length, l).toBeLessThanOrEqual(80)
     expect(text).toMatch(/^grid sweep · 3 cells · NVIDIA H100$/m)
-    // long names shortened to fit; T10k (10,000 / tok/s) is the first column to give way
-    expect(text).toMatch(/^r=4 targetModules=q…\s+ok\s+2\s+1242 ±8\.0%\s+6010\s+0\.015\s+yes$/m)
-    expect(text).toMatch(/^r=16 targetModules=…\s+ok\s+2\s+550 ±1040%\s+6600\s+—\s+noisy$/m)
-    expect(text).toMatch(/^r=64 targetModules=…\s+failed: oom\s+0\s+—/m)
+    // long names shortened in the middle to fit (both ends stay readable); T10k (10,000 / tok/s) is the first column to give way
+    expect(text).toMatch(/^r=4 target…oj\+v_proj\s+ok\s+2\s+1242 ±8\.0%\s+6010\s+0\.015\s+yes$/m)
+    expect(text).toMatch(/^r=16 targe…oj\+v_proj\s+ok\s+2\s+550 ±1040%\s+6600\s+—\s+noisy$/m)
+    expect(text).toMatch(/^r=64 targe…oj\+v_proj\s+failed: oom\s+0\s+—/m)
     expect(text).toContain("(T10k s left out to fit 80 columns: tunegrid report --wide)")
     expect(text).toContain("failed: r=64 targetModules=q_proj+v_proj (oom): CUDA out of memory at step 3")
     expect(text).toMatch(/warning: 1 of 3 measured cells have a tok\/s CI wider than ±25%/)
