@@ -6,24 +6,12 @@ import type { HashedCell } from "./cells.ts"
 import { short } from "./hash.ts"
 import { printable } from "./printable.ts"
 import type { RunEnd } from "./ledger/records.ts"
+import type { RunFigures } from "./ledger/runs.ts"
 import type { SamplerEvent, TrainerEvent } from "./protocol.ts"
 import { CI_SANITY_BOUND, unreliable } from "./report/noise.ts"
 
-export interface RunFigures {
-  readonly tok_s: number | null
-  readonly t10k_s: number | null
-  readonly vram_peak_mib: number | null
-  readonly torch_peak_reserved_mib: number | null
-  readonly j_per_token: number | null
-  readonly energy_method: string | null
-  readonly window_steps: number | null
-  readonly window_seconds: number | null
-  readonly tok_s_ci_rel: number | null
-  readonly steady: boolean
-  readonly steady_reason: string | null
-  /** Half-width of the 95% CI of tok_s (batch means), when the window allowed one. */
-  readonly tok_s_ci_half?: number | null
-}
+// A run's figures as the ledger's results row gives them (src/ledger/runs.ts).
+export type { RunFigures } from "./ledger/runs.ts"
 
 /** One planned run as the watchers see it (position is "i/n" in run order). */
 export interface PlannedRow {
