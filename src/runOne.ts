@@ -11,6 +11,8 @@ import { figuresOf } from "./ledger/runs.ts"
 import type { Progress, RunControl } from "./progress.ts"
 import { recordChild } from "./trainer/leftovers.ts"
 import { decideOutcome } from "./trainer/outcome.ts"
+import { recordSlot } from "./ledger/slots.ts"
+import { binding, type Slot } from "./slots.ts"
 import { TrainerProcess } from "./trainer/TrainerProcess.ts"
 
 /** Everything one run needs. */
@@ -37,6 +39,8 @@ export interface RunRequest {
   readonly artifacts: string
   /** The run this one repeats (rerun), else null. */
   readonly rerunOf?: string | null
+  /** The pool slot it runs in (recorded with the run; a GPU slot binds its processes to that GPU). */
+  readonly slot?: Slot | undefined
 }
 
 const interrupted = (endedAt: number) => ({
@@ -64,7 +68,8 @@ export const runOne = (r: RunRequest) =>
       runId, cellHash: cell.cellHash, envHash: r.envHash, gridHash: r.gridHash, seed: cell.seed, repeat: r.repeat, origin: "live",
       startedAt: yield* seconds, rerunOf: r.rerunOf ?? null, sentinel: r.sentinel ?? null
     })
-    progress.start(position, cell, runId)
+    if (r.slot) yield* recordSlot(runId, r.slot)
+    progress.start(position, cell, runId, r.slot?.name)
     const stop = yield* Deferred.make<"skip" | "interrupt">()
     r.control?.attach(stop)
     const evidence = yield* trainer.run({
@@ -78,6 +83,7 @@ export const runOne = (r: RunRequest) =>
       stallTimeoutMs: r.stallTimeoutMs ?? 600_000,
       stop,
       refused: refusedEvent,
+      ...binding(r.slot),
       onSpawn: (role, pid) => recordChild(dir, role, pid),
       onTrainer: (event) =>
         write(join(dir, "trainer.jsonl"), JSON.stringify(event) + "\n", "a").pipe(
@@ -91,7 +97,7 @@ export const runOne = (r: RunRequest) =>
         )
     }).pipe(
       Effect.onInterrupt(() => Effect.flatMap(seconds, (t) => endRun(runId, interrupted(t))).pipe(Effect.ignore)),
-      Effect.ensuring(Effect.sync(() => r.control?.detach()))
+      Effect.ensuring(Effect.sync(() => r.control?.detach(stop)))
     )
     yield* write(join(dir, "exit.json"), JSON.stringify({ exit_code: evidence.exitCode, signal: evidence.signal, t_end: evidence.endedAt }))
     const end = decideOutcome(evidence)

@@ -1,7 +1,8 @@
 // Runs a grid: plan (expanded, hashed cells minus those that already succeeded in this
-// environment), then one cell at a time, each in fresh trainer + sampler processes (the
-// TrainerProcess service), writing every event through to the ledger as it arrives. A failed cell
-// is recorded and the grid goes on; a quit request (or a signal) leaves the rest for the next run.
+// environment), then one cell at a time (or one per slot of a local pool), each in fresh trainer
+// + sampler processes (the TrainerProcess service), writing every event through to the ledger as
+// it arrives. A failed cell is recorded and the grid goes on; a quit request (or a signal) leaves
+// the rest for the next run.
 import { Effect } from "effect"
 import { dirname, join, resolve } from "node:path"
 import type { HashedCell } from "./cells.ts"
@@ -14,6 +15,7 @@ import { priorFigures, type RunFigures } from "./ledger/runs.ts"
 import type { Progress, RunControl } from "./progress.ts"
 import { prepareGrid, recordGrid } from "./recorder.ts"
 import { runOne } from "./runOne.ts"
+import type { Slot } from "./slots.ts"
 import { stopLeftovers } from "./trainer/leftovers.ts"
 import { TrainerProcess } from "./trainer/TrainerProcess.ts"
 
@@ -33,6 +35,8 @@ export interface RunOptions {
   readonly control?: RunControl
   /** Where run folders go; default .tunegrid/runs beside the ledger file. */
   readonly artifacts?: string
+  /** A local pool: one trainer per slot at a time (slots.ts); default one trainer, no slot recorded. */
+  readonly slots?: ReadonlyArray<Slot> | undefined
 }
 
 /** Stop what a killed runner left of its runs (their processes.jsonl) before any cell starts. */
@@ -88,18 +92,23 @@ export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
     counts["already done"]! += 1
   }
   const baseDir = dirname(resolve(o.gridPath))
-  for (const [i, { cell, repeat, sentinel }] of runs.entries()) {
-    if (o.control?.quitting) {
-      counts.left = runs.slice(i).filter((r) => !done.has(keyOf(r))).length
-      break
-    }
-    if (done.has(keyOf({ cell, repeat }))) continue
-    const status = yield* runOne({
-      ...o, baseDir, cell, repeat, sentinel, position: `${i + 1}/${runs.length}`, envHash: env.envHash, gridHash: prepared.grid.gridHash,
-      measure: loaded.expansion.measure, artifacts
+  // The runs not yet done, in order, taken one at a time by each slot (one slot: strictly in order).
+  const pending = runs.flatMap((r, i) => (done.has(keyOf(r)) ? [] : [{ ...r, position: `${i + 1}/${runs.length}` }]))
+  let next = 0
+  const worker = (slot: Slot | undefined) =>
+    Effect.gen(function*() {
+      while (next < pending.length && !o.control?.quitting) {
+        const { cell, repeat, sentinel, position } = pending[next++]!
+        const status = yield* runOne({
+          ...o, baseDir, cell, repeat, sentinel, position, envHash: env.envHash, gridHash: prepared.grid.gridHash,
+          measure: loaded.expansion.measure, artifacts, slot
+        })
+        counts[status] = (counts[status] ?? 0) + 1
+      }
     })
-    counts[status] = (counts[status] ?? 0) + 1
-  }
+  // A failure that stops the grid (the ledger's own) interrupts the other slots' runs: recorded interrupted.
+  yield* Effect.forEach(o.slots ?? [undefined], worker, { concurrency: "unbounded", discard: true })
+  if (o.control?.quitting && next < pending.length) counts.left = pending.length - next
   o.progress.summary(counts)
   return counts
 })

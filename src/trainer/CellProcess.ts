@@ -24,8 +24,10 @@ export interface CellProcessOptions<E, R> extends FollowOptions<E, R> {
   readonly onSampler: (event: SamplerEvent) => Effect.Effect<void, E, R>
   /** Called as each process starts, so a later runner can find it if this one is killed. */
   readonly onSpawn?: (role: "trainer" | "sampler", pid: number | undefined) => void
-  /** Extra environment for both processes (e.g. CUDA_VISIBLE_DEVICES for a pool slot). */
-  readonly env?: Readonly<Record<string, string>>
+  /** Extra environment for the trainer: CUDA_VISIBLE_DEVICES for a pool's GPU slot (slots.ts). */
+  readonly trainerEnv?: Readonly<Record<string, string>>
+  /** The GPU (NVML index) the sampler reads; default its own (0). */
+  readonly samplerGpu?: number
 }
 
 /** A Python module as a child process: stdout streamed, stdin open for commands, stderr written by
@@ -66,7 +68,7 @@ export const runCellProcesses = <E, R>(o: CellProcessOptions<E, R>) =>
     const sampler = yield* Effect.acquireRelease(
       Effect.sync(() =>
         spawnPython(o.python, ["-m", "tunegrid_trainer.sampler", "--interval-ms", String(o.sampleIntervalMs), "--mode", o.samplerMode,
-          "--idle-ms", String(o.idleMs)], o.samplerStderrPath, o.env)),
+          "--idle-ms", String(o.idleMs), ...(o.samplerGpu === undefined ? [] : ["--gpu", String(o.samplerGpu)])], o.samplerStderrPath)),
       (sub) => terminate(sub, 3000)
     )
     o.onSpawn?.("sampler", sampler.pid)
@@ -85,7 +87,7 @@ export const runCellProcesses = <E, R>(o: CellProcessOptions<E, R>) =>
     yield* Deferred.await(samplerReady).pipe(Effect.timeoutOption(o.idleMs + 30_000))
 
     const trainer = yield* Effect.acquireRelease(
-      Effect.sync(() => spawnPython(o.python, ["-m", "tunegrid_trainer", "--spec", o.specPath], o.stderrPath, o.env)),
+      Effect.sync(() => spawnPython(o.python, ["-m", "tunegrid_trainer", "--spec", o.specPath], o.stderrPath, o.trainerEnv)),
       (sub) => terminate(sub, 10_000)
     )
     o.onSpawn?.("trainer", trainer.pid)

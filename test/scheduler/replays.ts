@@ -9,6 +9,7 @@ import { join, resolve } from "node:path"
 import { Ledger } from "../../src/ledger/Ledger.ts"
 import { eventProgress, type RunControl, type RunEvent } from "../../src/progress.ts"
 import { runGrid } from "../../src/scheduler.ts"
+import type { Slot } from "../../src/slots.ts"
 import type { Recording, Replay } from "../../src/trainer/replay.ts"
 import { TrainerProcess } from "../../src/trainer/TrainerProcess.ts"
 
@@ -59,7 +60,7 @@ export const grid = (seeds: Array<number>, measure: Record<string, unknown> = {}
 /** Runs `runGrid` on `file` with the replayed trainer; what the watchers saw goes to `events` (and `watch`). */
 export const runReplayed = (
   file: string, events: Array<RunEvent>,
-  o: { control?: RunControl; stallTimeoutMs?: number; fresh?: boolean; watch?: (e: RunEvent) => void } = {}
+  o: { control?: RunControl; stallTimeoutMs?: number; fresh?: boolean; watch?: (e: RunEvent) => void; slots?: ReadonlyArray<Slot> } = {}
 ) =>
   runGrid({
     gridPath: file, overrides: [], python: "python3-not-used", fresh: o.fresh ?? false, samplerMode: "none",
@@ -67,7 +68,7 @@ export const runReplayed = (
       events.push(e)
       o.watch?.(e)
     }), artifacts: join(file, "..", "runs"),
-    ...(o.control ? { control: o.control } : {}), ...(o.stallTimeoutMs ? { stallTimeoutMs: o.stallTimeoutMs } : {})
+    ...(o.control ? { control: o.control } : {}), ...(o.slots ? { slots: o.slots } : {}), ...(o.stallTimeoutMs ? { stallTimeoutMs: o.stallTimeoutMs } : {})
   })
 
 /** The services runGrid needs: a fresh in-memory ledger, real files, and the replayed trainer. */
