@@ -290,4 +290,13 @@ CREATE TABLE IF NOT EXISTS fit_frontiers (
   PRIMARY KEY (search_id, env_hash)
 );
 
+-- The slot of a local pool (issue #18: `run --slots N`, `run --gpus 0,1|all`) that ran a run, and
+-- its GPU: the trainer saw only that GPU (CUDA_VISIBLE_DEVICES = its UUID). Plain runs have no row.
+CREATE TABLE IF NOT EXISTS run_slots (
+  run_id    VARCHAR PRIMARY KEY,
+  slot      VARCHAR NOT NULL,   -- "cpu 1", "gpu 0"
+  gpu_index INTEGER,            -- nvidia-smi / NVML index; NULL for a CPU slot
+  gpu_uuid  VARCHAR             -- GPU-…; NULL for a CPU slot
+);
+
 INSERT OR IGNORE INTO meta VALUES ('schema_version', '1');

@@ -18,6 +18,7 @@ import { sqlCommand } from "./commands/sql.ts"
 import { helpShown, usagePresenter } from "./commands/usage.ts"
 import { tunegridVersion } from "./env.ts"
 import { explainIoError } from "./ioerror.ts"
+import { TrainerProcess } from "./trainer/TrainerProcess.ts"
 
 const cli = Command.make("tunegrid").pipe(
   Command.withDescription("Experiment-as-code grid runner with a reproducibility ledger for LoRA/QLoRA fine-tuning"),
@@ -53,6 +54,7 @@ Command.run(cli, { version: tunegridVersion }).pipe(
   // help with nothing wrong (bare `tunegrid`) is a success
   Effect.catchIf((e) => helpShown(e)?.problems === 0, () => Effect.void),
   Effect.provide(usagePresenter),
+  Effect.provide(TrainerProcess.layer), // run, rerun and fit start trainers through it
   Effect.provide(NodeServices.layer),
   (program) => NodeRuntime.runMain(program, { disableErrorReporting: true })
 )

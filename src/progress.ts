@@ -6,24 +6,12 @@ import type { HashedCell } from "./cells.ts"
 import { short } from "./hash.ts"
 import { printable } from "./printable.ts"
 import type { RunEnd } from "./ledger/records.ts"
+import type { RunFigures } from "./ledger/runs.ts"
 import type { SamplerEvent, TrainerEvent } from "./protocol.ts"
 import { CI_SANITY_BOUND, unreliable } from "./report/noise.ts"
 
-export interface RunFigures {
-  readonly tok_s: number | null
-  readonly t10k_s: number | null
-  readonly vram_peak_mib: number | null
-  readonly torch_peak_reserved_mib: number | null
-  readonly j_per_token: number | null
-  readonly energy_method: string | null
-  readonly window_steps: number | null
-  readonly window_seconds: number | null
-  readonly tok_s_ci_rel: number | null
-  readonly steady: boolean
-  readonly steady_reason: string | null
-  /** Half-width of the 95% CI of tok_s (batch means), when the window allowed one. */
-  readonly tok_s_ci_half?: number | null
-}
+// A run's figures as the ledger's results row gives them (src/ledger/runs.ts).
+export type { RunFigures } from "./ledger/runs.ts"
 
 /** One planned run as the watchers see it (position is "i/n" in run order). */
 export interface PlannedRow {
@@ -54,7 +42,8 @@ export interface Progress {
   readonly plan: (info: PlanInfo) => void
   /** A run already done in this environment; `figures` are its latest results when known. */
   readonly skip: (position: string, cell: HashedCell, repeat: number, figures?: RunFigures | null) => void
-  readonly start: (position: string, cell: HashedCell, runId: string) => void
+  /** A run started; `slot` names the pool slot running it (absent outside a pool). */
+  readonly start: (position: string, cell: HashedCell, runId: string, slot?: string) => void
   readonly event: (position: string, cell: HashedCell, event: TrainerEvent) => void
   readonly sample?: (position: string, cell: HashedCell, event: SamplerEvent) => void
   readonly end: (position: string, cell: HashedCell, end: RunEnd, figures: RunFigures | null) => void
@@ -76,7 +65,7 @@ export const plainProgress = (write: (line: string) => void): Progress => {
       say(`grid ${i.grid}: ${i.cells} cells, ${i.runs} runs, ${i.toRun} to run · ledger ${i.ledger} · env ${short(i.envHash)} (${i.device})`),
     skip: (pos, cell, repeat) =>
       say(`[${pos}] skip ${short(cell.cellHash)} ${describeCell(cell)}${repeat > 0 ? ` repeat ${repeat}` : ""}: already succeeded in this environment`),
-    start: (pos, cell, runId) => say(`[${pos}] run ${short(cell.cellHash)} ${describeCell(cell)} (run ${runId.slice(0, 8)})`),
+    start: (pos, cell, runId, slot) => say(`[${pos}] run ${short(cell.cellHash)} ${describeCell(cell)} (run ${runId.slice(0, 8)}${slot ? ` on ${slot}` : ""})`),
     event: (pos, _cell, e) => {
       if (e.event === "started") {
         say(`[${pos}]   started: ${e.model.name} ${(e.model.params / 1e6).toFixed(1)}M params, ${(e.model.trainable_params / 1e6).toFixed(2)}M trainable, on ${e.env.device}${e.env.gpu_name ? ` (${e.env.gpu_name})` : ""}; data ${e.data.samples} ${e.data.format} samples, mean ${e.data.tokens_mean.toFixed(0)} tokens`)
@@ -108,10 +97,10 @@ export const plainProgress = (write: (line: string) => void): Progress => {
   }
 }
 
-/** Requests from the keyboard to the scheduler: skip the current run, or stop after recording it.
- * The scheduler attaches each run's stop Deferred while that run is going. */
+/** Requests from the keyboard to the scheduler: skip the current run(s), or stop after recording
+ * them. The scheduler attaches each run's stop Deferred while that run is going (one per slot of a pool). */
 export class RunControl {
-  private current: Deferred.Deferred<"skip" | "interrupt"> | null = null
+  private readonly current = new Set<Deferred.Deferred<"skip" | "interrupt">>()
   private quitRequested = false
 
   get quitting(): boolean {
@@ -119,23 +108,27 @@ export class RunControl {
   }
 
   attach(stop: Deferred.Deferred<"skip" | "interrupt">): void {
-    this.current = stop
+    this.current.add(stop)
     if (this.quitRequested) Deferred.doneUnsafe(stop, Effect.succeed("interrupt"))
   }
 
-  detach(): void {
-    this.current = null
+  /** The run of this stop ended (without one: every run did). */
+  detach(stop?: Deferred.Deferred<"skip" | "interrupt">): void {
+    if (stop === undefined) this.current.clear()
+    else this.current.delete(stop)
   }
 
-  /** Ask the trainer to stop after its current step; the run is recorded as skipped. */
+  /** Ask the running trainer(s) to stop after the current step; the runs are recorded as skipped. */
   skip(): boolean {
-    return this.current !== null && Deferred.doneUnsafe(this.current, Effect.succeed("skip"))
+    let any = false
+    for (const stop of this.current) any = Deferred.doneUnsafe(stop, Effect.succeed("skip")) || any
+    return any
   }
 
-  /** Stop the current run (recorded as interrupted, so it runs again next time) and start no more. */
+  /** Stop the current run(s) (recorded as interrupted, so they run again next time) and start no more. */
   quit(): void {
     this.quitRequested = true
-    if (this.current !== null) Deferred.doneUnsafe(this.current, Effect.succeed("interrupt"))
+    for (const stop of this.current) Deferred.doneUnsafe(stop, Effect.succeed("interrupt"))
   }
 }
 
@@ -144,7 +137,7 @@ export class RunControl {
 export type RunEvent =
   | { readonly type: "plan"; readonly at: number; readonly info: PlanInfo }
   | { readonly type: "resumed"; readonly at: number; readonly position: string; readonly cellHash: string; readonly repeat: number; readonly figures?: RunFigures | null }
-  | { readonly type: "start"; readonly at: number; readonly position: string; readonly cellHash: string; readonly runId: string }
+  | { readonly type: "start"; readonly at: number; readonly position: string; readonly cellHash: string; readonly runId: string; readonly slot?: string }
   | { readonly type: "trainer"; readonly at: number; readonly position: string; readonly event: TrainerEvent }
   | { readonly type: "sampler"; readonly at: number; readonly position: string; readonly event: SamplerEvent }
   | { readonly type: "end"; readonly at: number; readonly position: string; readonly end: RunEnd; readonly figures: RunFigures | null }
@@ -154,7 +147,7 @@ export type RunEvent =
 export const eventProgress = (emit: (event: RunEvent) => void, now: () => number = Date.now): Progress => ({
   plan: (info) => emit({ type: "plan", at: now(), info }),
   skip: (position, cell, repeat, figures = null) => emit({ type: "resumed", at: now(), position, cellHash: cell.cellHash, repeat, figures }),
-  start: (position, cell, runId) => emit({ type: "start", at: now(), position, cellHash: cell.cellHash, runId }),
+  start: (position, cell, runId, slot) => emit({ type: "start", at: now(), position, cellHash: cell.cellHash, runId, ...(slot ? { slot } : {}) }),
   event: (position, _cell, event) => emit({ type: "trainer", at: now(), position, event }),
   sample: (position, _cell, event) => emit({ type: "sampler", at: now(), position, event }),
   end: (position, _cell, end, figures) => emit({ type: "end", at: now(), position, end, figures }),

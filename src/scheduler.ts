@@ -1,24 +1,26 @@
 // Runs a grid: plan (expanded, hashed cells minus those that already succeeded in this
-// environment), then one cell at a time, each in fresh trainer + sampler processes, writing
-// every event through to the ledger as it arrives. A failed cell is recorded and the grid goes on.
-import { Deferred, Effect } from "effect"
-import { randomUUID } from "node:crypto"
-import { appendFileSync, mkdirSync, writeFileSync } from "node:fs"
+// environment), then one cell at a time (or one per slot of a local pool), each in fresh trainer
+// + sampler processes (the TrainerProcess service), writing every event through to the ledger as
+// it arrives. A failed cell is recorded and the grid goes on; a quit request (or a signal) leaves
+// the rest for the next run.
+import { Effect } from "effect"
 import { dirname, join, resolve } from "node:path"
-import { offlineTokenizerDir, repoRoot, toSpec, type HashedCell } from "./cells.ts"
-import { gitState, makeEnvironment } from "./env.ts"
+import type { HashedCell } from "./cells.ts"
+import { makeEnvironment } from "./env.ts"
 import { gridInvalid, loadGrid } from "./grid/load.ts"
-import { missingLibraries } from "./grid/libraries.ts"
 import { checkDevice } from "./grid/validate.ts"
 import { Ledger } from "./ledger/Ledger.ts"
-import { endRun, markOrphansInterrupted, recordSamplerEvent, recordTrainerEvent, refusedEvent, startRun, succeededKeys } from "./ledger/records.ts"
-import type { Progress, RunControl, RunFigures } from "./progress.ts"
+import { markOrphansInterrupted, succeededKeys } from "./ledger/records.ts"
+import { priorFigures, type RunFigures } from "./ledger/runs.ts"
+import type { Progress, RunControl } from "./progress.ts"
 import { prepareGrid, recordGrid } from "./recorder.ts"
-import { runCellProcesses } from "./trainer/CellProcess.ts"
-import { checkDatasets } from "./trainer/datacheck.ts"
-import { recordChild, stopLeftovers } from "./trainer/leftovers.ts"
-import { decideOutcome } from "./trainer/outcome.ts"
-import { probeEnvironment } from "./trainer/probe.ts"
+import { runOne } from "./runOne.ts"
+import type { Slot } from "./slots.ts"
+import { stopLeftovers } from "./trainer/leftovers.ts"
+import { TrainerProcess } from "./trainer/TrainerProcess.ts"
+
+// runOne has its own file; rerun and fit import it from here.
+export { runOne, type RunRequest } from "./runOne.ts"
 
 export interface RunOptions {
   readonly gridPath: string
@@ -31,46 +33,39 @@ export interface RunOptions {
   readonly progress: Progress
   /** Keyboard requests (skip / quit) from the TUI; absent in plain mode. */
   readonly control?: RunControl
+  /** Where run folders go; default .tunegrid/runs beside the ledger file. */
+  readonly artifacts?: string
+  /** A local pool: one trainer per slot at a time (slots.ts); default one trainer, no slot recorded. */
+  readonly slots?: ReadonlyArray<Slot> | undefined
 }
-
-const plainRow = (row: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === "bigint" ? Number(v) : v])) as unknown as RunFigures
-
-// SELECT * so that columns added to results later (the tok/s CI) reach the watchers when present.
-const figuresOf = (runId: string) =>
-  Effect.flatMap(Ledger, (l) => l.rows(`SELECT * FROM results WHERE run_id = $1`, [runId])).pipe(
-    Effect.map((rows) => (rows[0] === undefined ? null : plainRow(rows[0])))
-  )
-
-/** The latest succeeded run's figures for each cell already done in this environment, by
- * `${cell_hash}#${repeat}` (shown by the TUI's table): one query, however many cells are done. */
-const priorFigures = (envHash: string) =>
-  Effect.flatMap(Ledger, (l) =>
-    l.rows(`SELECT k.key AS _key, x.* FROM (
-        SELECT cell_hash || '#' || repeat AS key, arg_max(run_id, ended_at) AS run_id FROM runs
-        WHERE env_hash = $1 AND status = 'succeeded' GROUP BY cell_hash, repeat
-      ) k JOIN results x USING (run_id)`, [envHash])).pipe(
-    Effect.map((rows) => new Map(rows.map(({ _key, ...row }) => [String(_key), plainRow(row)])))
-  )
 
 /** Stop what a killed runner left of its runs (their processes.jsonl) before any cell starts. */
 export const stopLeftoversOf = (orphanRunIds: ReadonlyArray<string>, artifacts: string) =>
   stopLeftovers(orphanRunIds.map((id) => join(artifacts, id)))
 
+/** The runs of an expanded grid in order, with the key resume matches them by. */
+interface PlannedRun {
+  readonly cell: HashedCell
+  readonly repeat: number
+  readonly sentinel: number | null
+}
+const keyOf = (r: { readonly cell: HashedCell; readonly repeat: number }) => `${r.cell.cellHash}#${r.repeat}`
+
 export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
+  const trainer = yield* TrainerProcess
   const loaded = yield* loadGrid(o.gridPath, o.overrides)
-  const facts = yield* probeEnvironment(o.python)
+  const { facts, git } = yield* trainer.environment(o.python)
   // CUDA-only cells on a machine without a GPU, a library the cells need: refused now, not one trainer start at a time
   const machineProblems = [
     ...checkDevice(loaded.def, loaded.expansion.cells, facts.device !== "cpu"),
-    ...(yield* missingLibraries(o.python, loaded.def, loaded.expansion.cells))
+    ...(yield* trainer.missingLibraries(o.python, loaded.def, loaded.expansion.cells))
   ]
   if (machineProblems.length > 0) return yield* gridInvalid(o.gridPath, machineProblems)
-  const env = makeEnvironment(facts, gitState(repoRoot))
+  const env = makeEnvironment(facts, git)
   const prepared = prepareGrid(loaded)
-  yield* checkDatasets(o.python, o.gridPath, dirname(loaded.file), loaded.expansion.cells) // every row read once, before any trainer starts
+  yield* trainer.checkDatasets(o.python, o.gridPath, dirname(loaded.file), loaded.expansion.cells) // every row read once, before any trainer starts
   const ledger = yield* Ledger
-  const artifacts = resolve(dirname(resolve(ledger.path)), ".tunegrid", "runs")
+  const artifacts = o.artifacts ?? resolve(dirname(resolve(ledger.path)), ".tunegrid", "runs")
   const orphans = yield* markOrphansInterrupted
   if (orphans.length > 0) o.progress.summary({ "orphaned runs marked interrupted": orphans.length })
   const leftovers = yield* stopLeftoversOf(orphans, artifacts)
@@ -81,8 +76,8 @@ export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
   const done = o.fresh ? new Set<string>() : yield* succeededKeys(env.envHash)
   const prior = done.size > 0 ? yield* priorFigures(env.envHash) : new Map<string, RunFigures>()
   const byIndex = new Map(prepared.cells.map((c) => [c.index, c]))
-  const runs = loaded.expansion.runs.map((r) => ({ cell: byIndex.get(r.cell.index)!, repeat: r.repeat, sentinel: r.sentinel ?? null }))
-  const toRun = runs.filter((r) => !done.has(`${r.cell.cellHash}#${r.repeat}`)).length
+  const runs: Array<PlannedRun> = loaded.expansion.runs.map((r) => ({ cell: byIndex.get(r.cell.index)!, repeat: r.repeat, sentinel: r.sentinel ?? null }))
+  const toRun = runs.filter((r) => !done.has(keyOf(r))).length
   o.progress.plan({
     grid: loaded.def.name, cells: prepared.cells.length, runs: runs.length, toRun, ledger: ledger.path, envHash: env.envHash,
     device: facts.gpu_name ?? facts.device, gpuMemoryMib: facts.gpu_memory_mib, measure: loaded.expansion.measure,
@@ -91,74 +86,29 @@ export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
 
   const counts: Record<string, number> = { succeeded: 0, failed: 0, skipped: 0, "already done": 0, interrupted: 0 }
   // runs already done are announced first, so the watchers show them done from the start
-  for (const [i, { cell, repeat }] of runs.entries()) {
-    if (!done.has(`${cell.cellHash}#${repeat}`)) continue
-    o.progress.skip(`${i + 1}/${runs.length}`, cell, repeat, prior.get(`${cell.cellHash}#${repeat}`) ?? null)
+  for (const [i, r] of runs.entries()) {
+    if (!done.has(keyOf(r))) continue
+    o.progress.skip(`${i + 1}/${runs.length}`, r.cell, r.repeat, prior.get(keyOf(r)) ?? null)
     counts["already done"]! += 1
   }
-  for (const [i, { cell, repeat, sentinel }] of runs.entries()) {
-    const position = `${i + 1}/${runs.length}`
-    if (o.control?.quitting) {
-      counts.left = runs.slice(i).filter((r) => !done.has(`${r.cell.cellHash}#${r.repeat}`)).length
-      break
-    }
-    if (done.has(`${cell.cellHash}#${repeat}`)) continue
-    const status = yield* runOne({ ...o, baseDir: dirname(resolve(o.gridPath)) }, cell, repeat, sentinel, position, env.envHash, prepared.grid.gridHash, loaded.expansion.measure, artifacts)
-    counts[status] = (counts[status] ?? 0) + 1
-  }
+  const baseDir = dirname(resolve(o.gridPath))
+  // The runs not yet done, in order, taken one at a time by each slot (one slot: strictly in order).
+  const pending = runs.flatMap((r, i) => (done.has(keyOf(r)) ? [] : [{ ...r, position: `${i + 1}/${runs.length}` }]))
+  let next = 0
+  const worker = (slot: Slot | undefined) =>
+    Effect.gen(function*() {
+      while (next < pending.length && !o.control?.quitting) {
+        const { cell, repeat, sentinel, position } = pending[next++]!
+        const status = yield* runOne({
+          ...o, baseDir, cell, repeat, sentinel, position, envHash: env.envHash, gridHash: prepared.grid.gridHash,
+          measure: loaded.expansion.measure, artifacts, slot
+        })
+        counts[status] = (counts[status] ?? 0) + 1
+      }
+    })
+  // A failure that stops the grid (the ledger's own) interrupts the other slots' runs: recorded interrupted.
+  yield* Effect.forEach(o.slots ?? [undefined], worker, { concurrency: "unbounded", discard: true })
+  if (o.control?.quitting && next < pending.length) counts.left = pending.length - next
   o.progress.summary(counts)
   return counts
 })
-
-/** One run of one cell in fresh processes, written through to the ledger (also used by rerun). */
-export const runOne = (
-  o: Pick<RunOptions, "python" | "samplerMode" | "progress" | "control" | "stallTimeoutMs"> & { readonly baseDir: string }, cell: HashedCell, repeat: number, sentinel: number | null, position: string, envHash: string,
-  gridHash: string | null, measure: Parameters<typeof toSpec>[1], artifacts: string, rerunOf: string | null = null
-) =>
-  Effect.gen(function*() {
-    const runId = randomUUID()
-    const dir = join(artifacts, runId)
-    mkdirSync(dir, { recursive: true })
-    const spec = toSpec(cell, measure, runId, { baseDir: o.baseDir, tokenizerDir: offlineTokenizerDir() })
-    const specPath = join(dir, "cell.json")
-    writeFileSync(specPath, JSON.stringify(spec, null, 2))
-    yield* startRun({ runId, cellHash: cell.cellHash, envHash, gridHash, seed: cell.seed, repeat, origin: "live", startedAt: Date.now() / 1000, rerunOf, sentinel })
-    o.progress.start(position, cell, runId)
-    const stop = yield* Deferred.make<"skip" | "interrupt">()
-    o.control?.attach(stop)
-    const evidence = yield* runCellProcesses({
-      python: o.python,
-      specPath,
-      stderrPath: join(dir, "stderr.log"),
-      samplerStderrPath: join(dir, "sampler.stderr.log"),
-      samplerMode: o.samplerMode,
-      sampleIntervalMs: 100,
-      idleMs: o.samplerMode === "none" ? 0 : 3000,
-      stallTimeoutMs: o.stallTimeoutMs ?? 600_000,
-      stop,
-      refused: refusedEvent,
-      onSpawn: (role, pid) => recordChild(dir, role, pid),
-      onTrainer: (event) => {
-        appendFileSync(join(dir, "trainer.jsonl"), JSON.stringify(event) + "\n")
-        o.progress.event(position, cell, event)
-        return recordTrainerEvent(runId, event)
-      },
-      onSampler: (event) => {
-        appendFileSync(join(dir, "sampler.jsonl"), JSON.stringify(event) + "\n")
-        o.progress.sample?.(position, cell, event)
-        return recordSamplerEvent(runId, event)
-      }
-    }).pipe(
-      Effect.onInterrupt(() =>
-        endRun(runId, {
-          status: "interrupted", endedAt: Date.now() / 1000, finishReason: null, errorKind: null,
-          errorMessage: "the runner was stopped (SIGINT/SIGTERM) during this run", errorDetail: null, exitCode: null, exitSignal: null, stderrTail: null
-        }).pipe(Effect.ignore)),
-      Effect.ensuring(Effect.sync(() => o.control?.detach()))
-    )
-    writeFileSync(join(dir, "exit.json"), JSON.stringify({ exit_code: evidence.exitCode, signal: evidence.signal, t_end: evidence.endedAt }))
-    const end = decideOutcome(evidence)
-    yield* endRun(runId, end)
-    o.progress.end(position, cell, end, end.status === "succeeded" ? yield* figuresOf(runId) : null)
-    return end.status
-  })

@@ -1,11 +1,12 @@
 // `tunegrid run <grid>`: run every cell not yet done in this environment, then print the report
 // for that grid and how the run ended; the exit code says it too (src/commands/exit.ts).
 // Progress goes to the Ink TUI on a terminal, else to plain lines, or to JSON lines with --json.
-import { Console, Effect } from "effect"
+import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { Ledger } from "../ledger/Ledger.ts"
 import type { Progress } from "../progress.ts"
 import { runGrid } from "../scheduler.ts"
+import { resolveSlots } from "../slots.ts"
 import { runEnding } from "./exit.ts"
 import { printReport } from "./report.ts"
 import { resolvePython } from "./shared.ts"
@@ -24,11 +25,16 @@ export const runCommand = Command.make("run", {
   grid: Argument.String("grid-file").pipe(Argument.withDescription("TypeScript grid file, e.g. experiments/demo.ts")),
   fresh: Flag.Boolean("fresh").pipe(Flag.withDefault(false), Flag.withDescription("Run every cell again, even those that already succeeded")),
   allowFailures: Flag.Boolean("allow-failures").pipe(Flag.withDefault(false), Flag.withDescription("Exit 0 even when runs failed (failures are results); default: exit 3")),
+  slots: Flag.Int("slots").pipe(Flag.optional, Flag.withDescription("Run N trainers side by side on this machine (CPU workers; each run records its slot)")),
+  gpus: Flag.String("gpus").pipe(Flag.optional, Flag.withDescription("One trainer per GPU: indices (0,1,3) or all; each trainer sees only its GPU, which is recorded with its run")),
   ...runFlags
 }, (o) =>
   Effect.gen(function*() {
     const python = yield* resolvePython(o.python)
-    const options = { gridPath: o.grid, overrides: o.set, python, fresh: o.fresh, samplerMode: o.sampler, stallTimeoutMs: yield* stallMs(o.stallTimeout) }
+    const slots = yield* resolveSlots({ slots: Option.getOrUndefined(o.slots), gpus: Option.getOrUndefined(o.gpus) })
+    const options = {
+      gridPath: o.grid, overrides: o.set, python, fresh: o.fresh, samplerMode: o.sampler, stallTimeoutMs: yield* stallMs(o.stallTimeout), slots
+    }
     const seen = { grid: null as string | null }
     const counts = yield* watched(o, (w) => runGrid({ ...options, progress: noticingGrid(w.progress, seen), ...(w.control ? { control: w.control } : {}) }))
     const ending = runEnding(counts, o.allowFailures)

@@ -197,5 +197,5 @@ const measureAt = (o: FitOptions, s: Search, frontier: number, envHash: string, 
       o.log(`${s.name}: the run at ${s.field} ${frontier} on ${s.budget.name} is already measured`)
       return
     }
-    yield* runOne({ ...o, baseDir }, cell, 0, null, s.name, envHash, gridHash, measure, resolve(artifacts, "runs"))
+    yield* runOne({ ...o, baseDir, cell, repeat: 0, sentinel: null, position: s.name, envHash, gridHash, measure, artifacts: resolve(artifacts, "runs") })
   })

@@ -69,10 +69,15 @@ export class Ledger extends Context.Service<Ledger, LedgerShape>()("tunegrid/Led
    * cannot touch files or the network (`COPY … TO`, ATTACH, INSTALL, read_csv): for `sql`, where a
    * "read-only" query must not write outside the ledger either. */
   static readonly layerReadOnly = (path: string, fileAccess = true) => Layer.effect(Ledger, open(path, true, fileAccess))
+  /** A new in-memory ledger with the schema and views (tests: no file, gone when the scope closes). */
+  static readonly layerTest = Layer.effect(Ledger, Effect.suspend(() => open(memoryPath, false)))
 }
 
+const memoryPath = ":memory:"
+
 const open = Effect.fnUntraced(function*(path: string, readOnly: boolean, fileAccess = true) {
-  const file = resolve(path)
+  const memory = path === memoryPath
+  const file = memory ? memoryPath : resolve(path)
   const refused = refuseNonLedger(path)
   if (refused !== null) return yield* new LedgerError({ path, message: refused })
   const instance = yield* Effect.acquireRelease(
@@ -86,7 +91,7 @@ const open = Effect.fnUntraced(function*(path: string, readOnly: boolean, fileAc
     Effect.tryPromise({ try: () => instance.connect(), catch: (cause) => explain(path, readOnly, cause) }),
     (c) => Effect.sync(() => c.closeSync())
   )
-  if (!readOnly) {
+  if (!readOnly && !memory) {
     // A note naming this writer for a second runner's refusal; removed when the ledger closes.
     const note = writerFile(file)
     const mine = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() })
@@ -165,7 +170,7 @@ const open = Effect.fnUntraced(function*(path: string, readOnly: boolean, fileAc
   yield* exec("SET TimeZone = 'UTC'")
   // DuckDB opens some non-database files as an in-memory database: a ledger must be a file.
   const [db] = yield* rows(`SELECT path FROM duckdb_databases() WHERE database_name = current_database()`)
-  if (db?.path === null || db?.path === undefined) {
+  if (!memory && (db?.path === null || db?.path === undefined)) {
     return yield* new LedgerError({ path, message: `${path} did not open as a DuckDB database file; pass --ledger with a .duckdb file` })
   }
   let repaired: ReadonlyArray<string> = []

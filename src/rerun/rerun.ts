@@ -168,7 +168,10 @@ export const rerun = Effect.fnUntraced(function*(o: RerunOptions) {
     device: facts.gpu_name ?? facts.device, gpuMemoryMib: facts.gpu_memory_mib, measure,
     rows: [{ position: "rerun", cellHash: cell.cellHash, repeat: Number(run.repeat), label: cell.label, axisValues: cell.axisValues }]
   })
-  const status = yield* runOne({ ...o, baseDir }, cell, Number(run.repeat), null, "rerun", env.envHash, (run.grid_hash as string | null) ?? null, measure, artifacts, source.runId)
+  const status = yield* runOne({
+    ...o, baseDir, cell, repeat: Number(run.repeat), sentinel: null, position: "rerun", envHash: env.envHash,
+    gridHash: (run.grid_hash as string | null) ?? null, measure, artifacts, rerunOf: source.runId
+  })
   const newRunId = (yield* l.rows(`SELECT run_id FROM runs WHERE rerun_of = $1 ORDER BY started_at DESC`, [source.runId]))
     .map((r) => String(r.run_id)).find((id) => !before.has(id)) ?? null
   if (status !== "succeeded" || newRunId === null) {

@@ -3,8 +3,8 @@
 // (no parent-death signal on this OS, a process stuck in the kernel), the next runner of the same
 // ledger stops them before it starts a cell, so no stray trainer takes the GPU from a measured run.
 // Each run folder keeps `processes.jsonl`: one line per child, with its PID and its start time.
-import { Effect } from "effect"
-import { appendFileSync, existsSync, readFileSync } from "node:fs"
+import { Effect, FileSystem } from "effect"
+import { appendFileSync } from "node:fs"
 import { join } from "node:path"
 import { commandLine, running, startTime } from "../proc.ts"
 
@@ -17,7 +17,8 @@ export interface ChildRecord {
 
 const processesFile = (runDir: string) => join(runDir, "processes.jsonl")
 
-/** Note a child the moment it is spawned (before anything can kill this runner unannounced). */
+/** Note a child the moment it is spawned (before anything can kill this runner unannounced):
+ * synchronously, so the line is on disk before the spawn's caller goes on. */
 export const recordChild = (runDir: string, role: ChildRecord["role"], pid: number | undefined) => {
   if (pid === undefined) return
   try {
@@ -40,10 +41,12 @@ const stillThere = (c: ChildRecord): boolean => {
  * for them to be gone. Returns what it stopped. */
 export const stopLeftovers = (runDirs: ReadonlyArray<string>) =>
   Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
     const found: Array<ChildRecord> = []
     for (const dir of runDirs) {
-      if (!existsSync(processesFile(dir))) continue
-      for (const line of readFileSync(processesFile(dir), "utf8").split("\n").filter(Boolean)) {
+      // no file (a run that started no process) or an unreadable one: nothing known to stop
+      const text = yield* fs.readFileString(processesFile(dir)).pipe(Effect.orElseSucceed(() => ""))
+      for (const line of text.split("\n").filter(Boolean)) {
         try {
           const c = JSON.parse(line) as ChildRecord
           if (stillThere(c)) found.push(c)
