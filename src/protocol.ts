@@ -100,7 +100,11 @@ export const Step = Schema.Struct({
   mem_reserved_mib: NullNum,
   mem_peak_allocated_mib: NullNum,
   mem_peak_reserved_mib: NullNum,
-  phase: Schema.Literals(["warmup", "window", "after"])
+  phase: Schema.Literals(["warmup", "window", "after"]),
+  /** The window's 95% CI half-width of tok/s over its tok/s, from the trainer's stop rule (batch
+   * means: what an adaptive window stops on); null before the window holds 2 steps. Absent in
+   * event files written before trainers reported it (#19), so those still decode. */
+  ci_half_rel: Schema.optionalKey(NullNum)
 })
 export type Step = typeof Step.Type
 

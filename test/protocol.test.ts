@@ -13,6 +13,17 @@ describe("protocol decoding", () => {
     expect(Result.isSuccess(r) && r.success.event === "step" && r.success.tokens).toBe(100)
   })
 
+  it("decodes the trainer's CI in a step event, null before it has one, and a step without it (older trainers)", () => {
+    const ci = (line: object) => {
+      const r = decodeTrainerLine(JSON.stringify(line))
+      return Result.isSuccess(r) && r.success.event === "step" ? r.success.ci_half_rel : "failed"
+    }
+    expect(ci({ ...step, ci_half_rel: 0.031 })).toBe(0.031)
+    expect(ci({ ...step, ci_half_rel: null })).toBeNull()
+    expect(ci(step)).toBeUndefined()
+    expect(ci({ ...step, ci_half_rel: "wide" })).toBe("failed")
+  })
+
   it("rejects a line that is not JSON, naming the problem", () => {
     const r = decodeTrainerLine("loading checkpoint shards: 50%")
     expect(Result.isFailure(r) && r.failure).toMatch(/JSON/)

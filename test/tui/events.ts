@@ -31,12 +31,14 @@ export const started = (position: string, at: number, gpu: { name: string; memor
   } satisfies TrainerEvent
 })
 
-/** A step of `tokens` tokens lasting `seconds`, starting at `t0` (epoch s). */
-export const step = (position: string, i: number, phase: "warmup" | "window" | "after", t0: number, tokens: number, seconds: number, loss = 5 - i * 0.1, reservedMib: number | null = null): RunEvent => ({
+/** A step of `tokens` tokens lasting `seconds`, starting at `t0` (epoch s); `ci`: the trainer's
+ * relative CI half-width (`ci_half_rel`), left out of the event when undefined, as older trainers did. */
+export const step = (position: string, i: number, phase: "warmup" | "window" | "after", t0: number, tokens: number, seconds: number, loss = 5 - i * 0.1, reservedMib: number | null = null, ci?: number | null): RunEvent => ({
   type: "trainer", at: (t0 + seconds) * 1000, position,
   event: {
     event: "step", t: t0 + seconds, step: i, t_start: t0, t_end: t0 + seconds, tokens, padded_tokens: tokens, samples: 1, loss, lr: 1e-3,
-    grad_norm: null, mem_allocated_mib: null, mem_reserved_mib: reservedMib, mem_peak_allocated_mib: null, mem_peak_reserved_mib: reservedMib, phase
+    grad_norm: null, mem_allocated_mib: null, mem_reserved_mib: reservedMib, mem_peak_allocated_mib: null, mem_peak_reserved_mib: reservedMib, phase,
+    ...(ci === undefined ? {} : { ci_half_rel: ci })
   } satisfies TrainerEvent
 })
 

@@ -28,8 +28,8 @@ def sft_config_arguments(spec, peer: Peer, out_dir: str) -> dict:
     return dict(
         args,
         packing=packing, packing_strategy="bfd", padding_free=spec.padding == "packed",
-        # padding-free without packing: TRL refuses a max_length (the samples are already truncated at max_seq_len)
-        max_length=spec.tokens_per_step // spec.grad_accum if packing else None if spec.padding == "packed" else spec.max_seq_len,
+        # padding-free without packing: TRL refuses a max_length (the samples are already truncated at max_seq_length)
+        max_length=spec.tokens_per_step // spec.gradient_accumulation_steps if packing else None if spec.padding == "packed" else spec.max_seq_length,
         completion_only_loss=formats.resolve_completion_only(peer.tokens.format, spec.completion_only_loss),
         assistant_only_loss=False,  # the mask is in the labels already: TRL would re-render conversations to build it
         shuffle_dataset=False, dataset_num_proc=None,
@@ -50,7 +50,7 @@ def run_trl(spec, peer: Peer, progress: Progress) -> None:
     dataset = datasets.Dataset.from_list(labelled(peer.tokens))
     with tempfile.TemporaryDirectory(prefix="tunegrid-trl-") as out_dir:
         config = SFTConfig(**sft_config_arguments(spec, peer, out_dir))
-        per_step = config.per_device_train_batch_size * spec.grad_accum
+        per_step = config.per_device_train_batch_size * spec.gradient_accumulation_steps
         trainer_cls = in_cell_order(SFTTrainer, spec, per_step)
         trainer_cls(model=peer.model, args=config, train_dataset=dataset, processing_class=peer.tokenizer,
                     callbacks=[callback.TunegridCallback()]).train()
