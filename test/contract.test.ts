@@ -24,12 +24,17 @@ const dump = (): Record<string, Shape> => {
   return JSON.parse(execFileSync(py.python, ["-m", "tunegrid_trainer.protocol", "--dump"], { cwd: trainerDir, env: { ...process.env, ...pythonEnv() } }).toString())
 }
 
+/** Today's shape of a struct, or of a union of shapes whose first is today's and the rest what
+ * older trainers sent (still decoded; `DataFacts`). */
+const current = (ast: SchemaAST.AST): SchemaAST.AST => (ast._tag === "Union" && ast.types[0]?._tag === "Objects" ? ast.types[0] : ast)
+
 /** Field names of a struct schema, nested structs as dotted names ("model.params"). */
 const fieldsOf = (ast: SchemaAST.AST, prefix = ""): Array<string> => {
   if (ast._tag !== "Objects") throw new Error(`not a struct: ${ast._tag}`)
   return ast.propertySignatures.flatMap((p) => {
     const name = prefix + String(p.name)
-    return p.type._tag === "Objects" ? [name, ...fieldsOf(p.type, `${name}.`)] : [name]
+    const type = current(p.type)
+    return type._tag === "Objects" ? [name, ...fieldsOf(type, `${name}.`)] : [name]
   })
 }
 

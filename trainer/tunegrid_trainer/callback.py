@@ -263,5 +263,5 @@ def _tokenized_facts(dataset) -> tuple[DataFacts, list[int]]:
     arr = np.array(lengths)
     facts = DataFacts(source="script", samples=len(arr), tokens_mean=float(arr.mean()), tokens_median=float(np.median(arr)),
                       tokens_p95=float(np.percentile(arr, 95)), tokens_max=int(arr.max()), truncated=0,
-                      digest=digest.hexdigest(), format="tokenized", loss_tokens=int(loss), dropped=0)
+                      token_ids_sha256=digest.hexdigest(), format="tokenized", loss_tokens=int(loss), dropped=0)
     return facts, lengths

@@ -41,7 +41,9 @@ class DataFacts:
     tokens_p95: float
     tokens_max: int
     truncated: int  # samples cut at max_seq_length
-    digest: str  # sha256 hex of the token ids
+    # sha256 hex of the token ids (not the cell hash's dataset digest, which is of the data file or the
+    # synthetic data's settings); `digest` before #19
+    token_ids_sha256: str
     format: DataFormat  # detected from the rows; "tokenized": a user script's already tokenized dataset
     loss_tokens: int  # tokens whose next-token target carries loss, over all samples
     dropped: int  # samples dropped for lack of a loss token after truncation (TRL drops them too)
