@@ -48,9 +48,9 @@ def assert_failed(code, events, err, kind, exit_code, fragment):
 
 
 def test_unknown_key_is_bad_spec(spec, tmp_path):
-    spec["learning_rate"] = 1e-4
+    spec["learningRate"] = 1e-4  # the grid's name, not the spec's
     code, events, err = run_trainer(spec, tmp_path)
-    assert_failed(code, events, err, "bad_spec", 2, "spec.learning_rate")
+    assert_failed(code, events, err, "bad_spec", 2, "spec.learningRate")
     assert len(events) == 1
 
 

@@ -34,7 +34,7 @@ class Batch:
 
 
 def _order(n: int, seed: int) -> Iterator[int]:
-    """Endless sample indices: each epoch a fresh seeded shuffle (the same order data.batches uses)."""
+    """Endless sample indices: each epoch a fresh seeded shuffle (HF/TRL cells draw the same: order.py)."""
     epoch = 0
     while True:
         idx = list(range(n))
