@@ -7,7 +7,7 @@ fused loss and training loop do the rest:
 - padding "packed": `padding_free=True`, the same samples flattened into one row (sample
   boundaries as cu_seq_lens, kept apart by tunegrid's document attention);
 - tokens_per_step n (with padding "packed"): TRL's packing (`packing=True`, best-fit decreasing)
-  into rows of n / grad_accum tokens, one row per micro-batch: the nearest TRL has to a token
+  into rows of n / gradient_accumulation_steps tokens, one row per micro-batch: the nearest TRL has to a token
   budget. Its rows mix samples differently from tunegrid's budget, so steps do not pair;
 - completion-only / assistant-only loss: in the labels (the same tokens TRL would mask)."""
 
@@ -43,7 +43,7 @@ def run_trl(spec, peer: Peer, progress: Progress) -> None:
     from .train import listen_for_stop
 
     session = callback.begin(spec, progress, listen_for_stop(), **peer.known)
-    mode = ("packing into rows of tokens_per_step / grad_accum tokens" if spec.tokens_per_step is not None
+    mode = ("packing into rows of tokens_per_step / gradient_accumulation_steps tokens" if spec.tokens_per_step is not None
             else "padding-free batches" if spec.padding == "packed" else "padded batches")
     session.warnings.append(f"trl: TRL SFTTrainer, {mode}, its fused LM head loss; tokens and labels from tunegrid's data "
                             "preparation (TRL's steps)")

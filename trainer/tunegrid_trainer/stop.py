@@ -144,7 +144,8 @@ class StopRule:
     def ci_half_rel(self) -> Optional[float]:
         """The window's current 95% CI half-width as a fraction of its tok/s, as each `step` event
         reports it (the TUI's "CI → target"): the same batch means the adaptive window stops on,
-        refreshed on `_due`'s schedule. None before the window holds 2 steps."""
+        refreshed as often as `_due` allows (every step, then every steps/256). None before the window
+        holds 2 steps."""
         return None if self.reported is None else self.reported.rel
 
     def _refresh_report(self) -> None:
