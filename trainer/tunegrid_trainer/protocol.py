@@ -31,7 +31,7 @@ from .cellspec import *  # noqa: F401,F403  (the spec's types, re-exported: prot
 from .cellspec import Spec
 from .events import *  # noqa: F401,F403
 from .events import EVENTS
-from .stream import claim_stdout, emit, stdin_lines, to_json  # noqa: F401
+from .stream import claim_stdout, emit, stdin_lines, to_json, write_line  # noqa: F401
 
 # ---------------------------------------------------------------- --dump
 

@@ -63,6 +63,11 @@ def to_json(event) -> str:
     return json.dumps({"event": _TAGS[type(event)], **body}, allow_nan=False, separators=(",", ":"))
 
 
-def emit(event) -> None:
-    _out.write(to_json(event) + "\n")
+def write_line(text: str) -> None:
+    """One line on the event stream (the real stdout once claimed), flushed at once."""
+    _out.write(text + "\n")
     _out.flush()
+
+
+def emit(event) -> None:
+    write_line(to_json(event))
