@@ -1,7 +1,7 @@
 """The trainer alone, instrumentation off (issue #3: harness overhead).
 
 Runs a planned cell through the trainer's own preparation (`train.prepare`: same model, levers,
-data and batch order) and its own optimizer step (`train.Stepper`), but with nothing around it:
+data and batch order) and its own optimizer step (`stepper.Stepper`), but with nothing around it:
 no sampler process, no protocol events, no loss check, and no synchronisation between steps (the
 CPU may queue the next step while the GPU finishes this one). Timed by CUDA events on the GPU's
 clock over the steps after the warm-up, and by the host clock over the same span.

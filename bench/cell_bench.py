@@ -27,7 +27,7 @@ def arguments(doc: str, warmup_help: str, steps_help: str) -> argparse.ArgumentP
 class Cell:
     spec: Any  # tunegrid_trainer.spec.Spec
     ready: Any  # tunegrid_trainer.train.Prepared
-    stepper: Any  # tunegrid_trainer.train.Stepper
+    stepper: Any  # tunegrid_trainer.stepper.Stepper
     cuda: bool
     sync: Callable[[], None]
 
@@ -36,12 +36,13 @@ def load(path: Path) -> Cell:
     import torch
 
     from tunegrid_trainer.spec import load_spec
-    from tunegrid_trainer.train import Stepper, prepare
+    from tunegrid_trainer.stepper import Stepper
+    from tunegrid_trainer.train import prepare
 
     spec = load_spec(str(path))
     ready = prepare(spec)
-    cuda = ready.options["device"] == "cuda"
-    return Cell(spec, ready, Stepper(ready.model, **ready.options), cuda,
+    cuda = ready.options.device == "cuda"
+    return Cell(spec, ready, Stepper(ready.model, ready.options), cuda,
                 torch.cuda.synchronize if cuda else (lambda: None))
 
 

@@ -59,7 +59,7 @@ def main(argv=None) -> int:
 
     cell = cell_bench.load(args.spec)
     spec, ready, stepper, cuda, sync = cell.spec, cell.ready, cell.stepper, cell.cuda, cell.sync
-    batches = packing.Lookahead(ready.batches, ready.options["device"])
+    batches = packing.Lookahead(ready.batches, ready.options.device)
 
     def step() -> tuple[float, float, int, float]:
         """→ (enqueue seconds, wall seconds, real tokens, loss) of one step as the measured loop runs it."""

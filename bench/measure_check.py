@@ -92,7 +92,9 @@ def run_figures(run_dir: Path, cuda_dir: Optional[Path] = None, bare_dir: Option
 
     events = read_jsonl(run_dir / "trainer.jsonl")
     sampler = read_jsonl(run_dir / "sampler.jsonl")
-    spec = json.loads((run_dir / "cell.json").read_text())
+    from tunegrid_trainer.spec import upgrade  # noqa: E402
+
+    spec = upgrade(json.loads((run_dir / "cell.json").read_text()))  # run folders planned before #19 too
     started = next((e for e in events if e["event"] == "started"), None)
     finished = next((e for e in events if e["event"] == "finished"), None)
     failed = next((e for e in events if e["event"] == "failed"), None)
@@ -147,16 +149,16 @@ def flop_check(spec: dict) -> dict:
     lora, quant = spec["lora"], spec["quant"] or {}
     built = build_model(
         source=spec["model"]["source"], where=spec["model"].get("name") or spec["model"].get("id") or spec["model"].get("path"),
-        method=spec["method"], lora_r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"],
-        target_modules=lora["target_modules"], quant_type=quant.get("quant_type"), double_quant=quant.get("double_quant"),
-        compute_dtype=quant.get("compute_dtype"), precision=spec["precision"],
+        method=spec["method"], lora_r=lora["r"], lora_alpha=lora["lora_alpha"], lora_dropout=lora["lora_dropout"],
+        target_modules=lora["target_modules"], quant_type=quant.get("bnb_4bit_quant_type"), double_quant=quant.get("bnb_4bit_use_double_quant"),
+        compute_dtype=quant.get("bnb_4bit_compute_dtype"), precision=spec["precision"],
         gradient_checkpointing=spec["gradient_checkpointing"], device=device,
     )
     model, facts = built.model, model_facts(built.model)
     # FlopCounterMode cannot count SDPA with grouped-query K/V (Qwen2.5: 14 query, 2 KV heads);
     # eager attention runs the same score and value matmuls as explicit bmm calls it can count.
     model.get_base_model().config._attn_implementation = "eager"
-    batch, length = min(spec["batch_size"], 2), spec["max_seq_len"]  # per-token counts do not depend on the batch
+    batch, length = min(spec["batch_size"], 2), spec["max_seq_length"]  # per-token counts do not depend on the batch
     ids = torch.randint(0, facts["vocab"], (batch, length), device=device)
     model.train()
     autocast = torch.autocast(device_type=device, dtype=TORCH_DTYPES[spec["precision"]]) if spec["precision"] != "fp32" else None
@@ -233,7 +235,9 @@ def compare(plan: Path, runs_dir: Path, out: Path, cuda_dir: Optional[Path] = No
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "trainer"))
     runs = [run_figures(d, cuda_dir, bare_dir) for d in sorted(runs_dir.iterdir()) if (d / "cell.json").exists()]
     # the first cell, with checkpointing off and on (a cell's "auto" is decided only when it runs)
-    spec = next(json.loads(f.read_text()) for f in sorted(plan.glob("*.json")) if f.name != "manifest.json")
+    from tunegrid_trainer.spec import upgrade
+
+    spec = next(upgrade(json.loads(f.read_text())) for f in sorted(plan.glob("*.json")) if f.name != "manifest.json")
     flops = [flop_check({**spec, "gradient_checkpointing": on}) for on in (False, True)] if count_flops else []
     out.mkdir(parents=True, exist_ok=True)
     (out / "measure-check.json").write_text(json.dumps({"runs": runs, "flops": flops}, indent=2))

@@ -1,6 +1,9 @@
 // Cell identity and the wire spec: hash = sha256(canonical {config, seed, measure, trainer
 // source digest, dataset digest}); the spec is the fully resolved cell in the trainer's
-// snake_case contract (trainer/PROTOCOL.md §1), with machine-specific paths filled in.
+// snake_case contract (trainer/PROTOCOL.md §1): each key the snake_case of the grid's field name
+// (src/grid/schema.ts), Hugging Face's where HF has one, with machine-specific paths filled in.
+// The cell hash is computed from the grid-side config, never from the spec, so renaming a spec
+// key leaves every cell hash (and so every ledger's resume and rerun) as it was.
 import { Runtime, Schema } from "effect"
 import { existsSync } from "node:fs"
 import { dirname, isAbsolute, resolve } from "node:path"
@@ -115,20 +118,20 @@ export const toSpec = (cell: HashedCell, measure: Measure, runId: string, paths:
     model,
     tokenizer,
     method: c.method,
-    lora: { r: c.r, alpha: c.loraAlpha, dropout: c.loraDropout, target_modules: [...c.targetModules] },
+    lora: { r: c.r, lora_alpha: c.loraAlpha, lora_dropout: c.loraDropout, target_modules: [...c.targetModules] },
     quant: c.method === "qlora"
-      ? { quant_type: c.bnb4bitQuantType, double_quant: c.bnb4bitUseDoubleQuant, compute_dtype: c.bnb4bitComputeDtype }
+      ? { bnb_4bit_quant_type: c.bnb4bitQuantType, bnb_4bit_use_double_quant: c.bnb4bitUseDoubleQuant, bnb_4bit_compute_dtype: c.bnb4bitComputeDtype }
       : null,
     precision: c.precision,
     optim: c.optim,
-    lr: c.learningRate,
-    lr_schedule: c.lrSchedulerType,
-    lr_warmup_steps: c.warmupSteps,
+    learning_rate: c.learningRate,
+    lr_scheduler_type: c.lrSchedulerType,
+    warmup_steps: c.warmupSteps,
     weight_decay: c.weightDecay,
     max_grad_norm: c.maxGradNorm,
     batch_size: c.batchSize,
-    grad_accum: c.gradientAccumulationSteps,
-    max_seq_len: c.maxSeqLength,
+    gradient_accumulation_steps: c.gradientAccumulationSteps,
+    max_seq_length: c.maxSeqLength,
     gradient_checkpointing: c.gradientCheckpointing,
     deterministic: c.deterministic,
     padding: c.padding,
@@ -151,14 +154,15 @@ export const toSpec = (cell: HashedCell, measure: Measure, runId: string, paths:
   }
 }
 
-/** The stop rule in the spec's snake_case shape (trainer/PROTOCOL.md §1 `measure`). */
+/** The stop rule as the spec sends it (trainer/PROTOCOL.md §1 `measure`): the measure the ledger
+ * stores (cells.measure, camelCase) with each key in snake_case and nothing else changed, so the
+ * two cannot drift apart. */
 export const specMeasure = (measure: Measure) => ({
   warmup: "detect" in measure.warmup
     ? { detect: { floor_seconds: measure.warmup.detect.floorSeconds, cap_seconds: measure.warmup.detect.capSeconds } }
     : measure.warmup,
-  window: "adaptive" in measure.window
-    ? { adaptive: { ci_target: measure.ciTarget ?? 0.02, min_seconds: measure.window.adaptive.minSeconds } }
-    : measure.window,
+  window: "adaptive" in measure.window ? { adaptive: { min_seconds: measure.window.adaptive.minSeconds } } : measure.window,
+  ci_target: measure.ciTarget,
   max_steps: measure.maxSteps,
   max_seconds: measure.maxSeconds
 })

@@ -34,7 +34,7 @@ export const ModelFacts = Schema.Struct({
   gpu_peak_name: NullStr
 })
 
-export const DataFacts = Schema.Struct({
+const dataFacts = {
   source: Schema.String,
   samples: Num,
   tokens_mean: Num,
@@ -42,14 +42,20 @@ export const DataFacts = Schema.Struct({
   tokens_p95: Num,
   tokens_max: Num,
   truncated: Num,
-  digest: Schema.String,
   /** Detected from the rows (trainer/tunegrid_trainer/formats.py); "tokenized": a user script's tokenized dataset. */
   format: Schema.Literals(["language_modeling", "prompt_completion", "conversational", "conversational_prompt_completion", "alpaca", "tokenized"]),
   /** Tokens whose next-token target carries loss, over all samples. */
   loss_tokens: Num,
   /** Samples dropped for lack of a loss token after truncation (as TRL drops them). */
   dropped: Num
-})
+}
+
+export const DataFacts = Schema.Union([
+  /** sha256 of the token ids: not the cell hash's dataset digest (the data file's, or the synthetic data's settings). */
+  Schema.Struct({ ...dataFacts, token_ids_sha256: Schema.String }),
+  /** Event files and run folders written before #19 called it `digest`: they still decode (the ledger keeps data_facts as sent). */
+  Schema.Struct({ ...dataFacts, digest: Schema.String })
+])
 
 export const EnvFacts = Schema.Struct({
   python: Schema.String,
@@ -100,7 +106,11 @@ export const Step = Schema.Struct({
   mem_reserved_mib: NullNum,
   mem_peak_allocated_mib: NullNum,
   mem_peak_reserved_mib: NullNum,
-  phase: Schema.Literals(["warmup", "window", "after"])
+  phase: Schema.Literals(["warmup", "window", "after"]),
+  /** The window's 95% CI half-width of tok/s over its tok/s, from the trainer's stop rule (batch
+   * means: what an adaptive window stops on); null before the window holds 2 steps. Absent in
+   * event files written before trainers reported it (#19), so those still decode. */
+  ci_half_rel: Schema.optionalKey(NullNum)
 })
 export type Step = typeof Step.Type
 

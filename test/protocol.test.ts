@@ -1,6 +1,7 @@
 import { Result } from "effect"
 import { describe, expect, it } from "vitest"
 import { decodeSamplerLine, decodeTrainerLine } from "../src/protocol.ts"
+import { started } from "./tui/events.ts"
 
 const step = {
   event: "step", t: 1, step: 0, t_start: 0.5, t_end: 1, tokens: 100, padded_tokens: 128, samples: 2, loss: 2.5, lr: 1e-3,
@@ -11,6 +12,27 @@ describe("protocol decoding", () => {
   it("decodes a step event", () => {
     const r = decodeTrainerLine(JSON.stringify(step))
     expect(Result.isSuccess(r) && r.success.event === "step" && r.success.tokens).toBe(100)
+  })
+
+  it("decodes the trainer's CI in a step event, null before it has one, and a step without it (older trainers)", () => {
+    const ci = (line: object) => {
+      const r = decodeTrainerLine(JSON.stringify(line))
+      return Result.isSuccess(r) && r.success.event === "step" ? r.success.ci_half_rel : "failed"
+    }
+    expect(ci({ ...step, ci_half_rel: 0.031 })).toBe(0.031)
+    expect(ci({ ...step, ci_half_rel: null })).toBeNull()
+    expect(ci(step)).toBeUndefined()
+    expect(ci({ ...step, ci_half_rel: "wide" })).toBe("failed")
+  })
+
+  it("decodes a started event's data facts with token_ids_sha256, and with `digest` as trainers before #19 sent it", () => {
+    const run = started("1/1", 0)
+    const event = run.type === "trainer" && run.event.event === "started" ? run.event : expect.unreachable()
+    const { token_ids_sha256: sha, ...rest } = event.data as { token_ids_sha256: string }
+    expect(Result.isSuccess(decodeTrainerLine(JSON.stringify(event)))).toBe(true)
+    expect(Result.isSuccess(decodeTrainerLine(JSON.stringify({ ...event, data: { ...rest, digest: sha } })))).toBe(true)
+    expect(Result.isFailure(decodeTrainerLine(JSON.stringify({ ...event, data: rest })))).toBe(true)
+    expect(Result.isFailure(decodeTrainerLine(JSON.stringify({ ...event, data: { ...rest, digest: sha, token_ids_sha256: sha } })))).toBe(true)
   })
 
   it("rejects a line that is not JSON, naming the problem", () => {

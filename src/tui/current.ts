@@ -1,10 +1,11 @@
 // The current-cell panel: phase and where warm-up ended, step count against the stop rule, a
-// sparkline of the per-step token rate, the live CI half-width against its target, power and
+// sparkline of the per-step token rate, the trainer's CI half-width (the one its stop rule uses,
+// from each step event) against its target, power and
 // energy so far, VRAM used against the card, and the loss.
 import { Box, Text } from "ink"
 import { createElement as h, type ReactNode } from "react"
 import { short } from "../hash.ts"
-import { axisText, bar, duration, energySoFar, liveCiHalfWidth, num, sparkline, spanText } from "./live.ts"
+import { axisText, bar, duration, energySoFar, num, sparkline, spanText } from "./live.ts"
 import type { Current, Row } from "./state.ts"
 
 /** The stop rule's parts this panel shows; a grid without a CI target has `ciTarget` null (or none). */
@@ -43,8 +44,8 @@ const rateText = (c: Current): string => {
 }
 
 const ciLine = (c: Current, m: MeasureView): ReactNode => {
-  const half = liveCiHalfWidth(c.windowSteps)
-  if (half === null) return `— (needs 4 window steps)`
+  const half = c.ciHalfRel
+  if (half === null) return "— (the trainer reports it once the window holds 2 steps)"
   const pct = `±${num(half * 100)}%`
   if (m.ciTarget === undefined || m.ciTarget === null) return `${pct} (live estimate; no target in this grid)`
   return [h(Text, { key: "b", color: half <= m.ciTarget ? "green" : "yellow" }, bar(m.ciTarget / half, 20)), ` ${pct} → target ±${num(m.ciTarget * 100)}%`]

@@ -1,37 +1,13 @@
-// Pure arithmetic and text for the live display: a live CI estimate of the token rate, energy so
-// far from sampler readings, ETA, sparklines and bars. The figures recorded in the ledger come from
-// ledger/results.sql only; these are previews while a cell runs.
+// Pure arithmetic and text for the live display: energy so far from sampler readings, ETA,
+// sparklines and bars. The figures recorded in the ledger come from ledger/results.sql only; these
+// are previews while a cell runs. The live CI is not computed here: the trainer reports its stop
+// rule's own in each step event (`ci_half_rel`).
 import { printable } from "../printable.ts"
-
-/** Two-sided 95% Student t quantiles by degrees of freedom (1..30); 1.96 beyond. */
-const T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101,
-  2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042]
-const t95 = (df: number) => T95[df - 1] ?? 1.96
 
 export interface RateStep {
   readonly tokens: number
   /** Step duration in seconds. */
   readonly seconds: number
-}
-
-/**
- * Relative 95% CI half-width of tokens/s over the steps, by batch means (consecutive steps are
- * autocorrelated, so batches of several steps are treated as the independent samples). Up to 10
- * batches, at least 2 steps each; null below 4 steps.
- */
-export const liveCiHalfWidth = (steps: ReadonlyArray<RateStep>): number | null => {
-  if (steps.length < 4) return null
-  const k = Math.min(10, Math.floor(steps.length / 2))
-  const size = Math.floor(steps.length / k)
-  const rates: Array<number> = []
-  for (let b = 0; b < k; b++) {
-    const batch = steps.slice(b * size, (b + 1) * size)
-    const seconds = batch.reduce((s, x) => s + x.seconds, 0)
-    rates.push(batch.reduce((s, x) => s + x.tokens, 0) / Math.max(seconds, 1e-9))
-  }
-  const mean = rates.reduce((s, x) => s + x, 0) / k
-  const variance = rates.reduce((s, x) => s + (x - mean) ** 2, 0) / (k - 1)
-  return mean > 0 ? (t95(k - 1) * Math.sqrt(variance / k)) / mean : null
 }
 
 export interface PowerReading {

@@ -41,6 +41,8 @@ export interface Current {
   /** Per-step token rate (tokens/s), the last 200 steps. */
   readonly rates: ReadonlyArray<number>
   readonly windowSteps: ReadonlyArray<RateStep>
+  /** The trainer's CI half-width of the window's tok/s, relative (its last step event); null: none yet. */
+  readonly ciHalfRel: number | null
   readonly loss: number | null
   readonly firstLoss: number | null
   readonly torchReservedMib: number | null
@@ -100,6 +102,7 @@ const onTrainer = (c: Current, e: Extract<RunEvent, { type: "trainer" }>["event"
         windowStart: enteringWindow ? { step: e.step, seconds: e.t_start - firstStepT } : c.windowStart,
         rates: [...c.rates, e.tokens / seconds].slice(-200),
         windowSteps: e.phase === "window" ? [...c.windowSteps, { tokens: e.tokens, seconds }] : c.windowSteps,
+        ciHalfRel: e.ci_half_rel ?? null,
         loss: e.loss,
         firstLoss: c.firstLoss ?? e.loss,
         torchReservedMib: e.mem_reserved_mib ?? c.torchReservedMib
@@ -140,7 +143,7 @@ export const reduce = (state: RunState, a: Action): RunState => {
         rows: updateRow(state, a.position, (r) => ({ ...r, status: "starting", startedAt: a.at })),
         current: {
           position: a.position, runId: a.runId, startedAt: a.at, model: null, device: null, gpuMemoryMib: state.plan?.gpuMemoryMib ?? null,
-          steps: 0, warmupSteps: 0, windowStart: null, firstStepT: null, phase: "starting", rates: [], windowSteps: [], loss: null,
+          steps: 0, warmupSteps: 0, windowStart: null, firstStepT: null, phase: "starting", rates: [], windowSteps: [], ciHalfRel: null, loss: null,
           firstLoss: null, torchReservedMib: null, sampler: null, memUsedMib: null, hostRssMib: null, hostCpuPct: null, firstReading: null, lastReading: null,
           integratedJ: 0
         }

@@ -84,7 +84,7 @@ describe("current-cell panel", () => {
   })
 
   it("on a GPU while measuring: warm-up boundary, sparkline, CI bar against the target, power, energy, VRAM bar and loss", () => {
-    const steps = Array.from({ length: 12 }, (_, i) => step("1/3", i, i < 2 ? "warmup" : "window", 100 + i, i < 2 ? 500 : 1000 + (i % 2) * 10, 1, 2 - i * 0.1, 5000))
+    const steps = Array.from({ length: 12 }, (_, i) => step("1/3", i, i < 2 ? "warmup" : "window", 100 + i, i < 2 ? 500 : 1000 + (i % 2) * 10, 1, 2 - i * 0.1, 5000, i < 3 ? null : 0.004))
     const s = state([
       plan(), startAt(0), started("1/3", 10, { name: "NVIDIA H100", memoryMib: 81559 }), samplerInfo("1/3", "nvml", 81559),
       sample("1/3", 100, 300, 5_000_000, 40_000), sample("1/3", 112, 310, 8_600_000, 40_960), ...steps
@@ -93,7 +93,7 @@ describe("current-cell panel", () => {
     expect(out).toContain("measuring: warm-up ended at step 2 (2.0 s)")
     expect(out).toContain("12 (2 warm-up + 10 window)")
     expect(out).toMatch(/[▁-█]{12} 1010\.0 tok\/s now · window 1005\.0/)
-    expect(out).toMatch(/█{20} ±0\.\d% → target ±2\.0%/) // the half-width is under the target: the bar is full
+    expect(out).toMatch(/█{20} ±0\.4% → target ±2\.0%/) // the trainer's half-width is under the target: the bar is full
     expect(out).toContain("310 W · 3.60 kJ so far (counter)")
     expect(out).toMatch(/█{10}░{10} 40\.00 \/ 79\.6 GiB/)
     expect(out).toContain("0.900 (first 2.000)")
@@ -101,12 +101,24 @@ describe("current-cell panel", () => {
   })
 
   it("on a CPU: no sampler reason instead of power, host RSS instead of a VRAM bar, no bar without a CI target", () => {
-    const steps = Array.from({ length: 6 }, (_, i) => step("1/3", i, "window", 100 + i, 100 + i * 20, 1))
+    const steps = Array.from({ length: 6 }, (_, i) => step("1/3", i, "window", 100 + i, 100 + i * 20, 1, 5, null, i === 0 ? null : 0.3 / i))
     const s = state([plan(), startAt(0), samplerInfo("1/3", "none", null), sample("1/3", 100, null, null, null), ...steps])
     const out = frame(h(CurrentPanel, { current: s.current!, row: s.rows[0], measure: {}, now: 0 })).lastFrame()!
     expect(out).toContain("— (no GPU sampler: no NVIDIA GPU)")
     expect(out).toContain("— (no GPU) · host RSS 512 MiB")
     expect(out).toMatch(/±\d+\.\d% \(live estimate; no target in this grid\)/)
+    expect(out).toContain("±6.0% (live estimate") // the last step's own figure: 0.3 / 5
+  })
+
+  it("shows the trainer's CI as it narrows, and a dash while the trainer reports none (events of older trainers)", () => {
+    const wide = state([plan(), startAt(0), ...[0.5, 0.1, 0.03].map((ci, i) => step("1/3", i, "window", 100 + i, 100, 1, 5, null, ci))])
+    const ciLine = (s: ReturnType<typeof state>) =>
+      frame(h(CurrentPanel, { current: s.current!, row: s.rows[0], measure: { ciTarget: 0.06 }, now: 0 })).lastFrame()!.split("\n").find((l) => l.includes("CI"))!
+    expect(ciLine(wide)).toMatch(/█{20} ±3\.0% → target ±6\.0%/)
+    const narrowing = state([plan(), startAt(0), ...[0.5, 0.12].map((ci, i) => step("1/3", i, "window", 100 + i, 100, 1, 5, null, ci))])
+    expect(ciLine(narrowing)).toMatch(/█{10}░{10} ±12\.0% → target ±6\.0%/) // half way to the target
+    const old = state([plan(), startAt(0), ...Array.from({ length: 8 }, (_, i) => step("1/3", i, "window", 100 + i, 100 + i * 20, 1))])
+    expect(ciLine(old)).toContain("— (the trainer reports it once the window holds 2 steps)")
   })
 
   it("a reason longer than the terminal is cut at the edge, keeping the labels aligned", () => {

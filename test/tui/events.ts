@@ -23,7 +23,7 @@ export const started = (position: string, at: number, gpu: { name: string; memor
     model: { name: "tiny", source: "preset", random_weights: true, architecture: "qwen2", layers: 2, hidden: 64, vocab: 151643, params: 9.8e6,
       trainable_params: 1e4, n_mm: 1, n_lora: 1, attn_flops_per_token_per_seq_len: 1, flops_per_token: 1,
       flops_per_token_hfu: 1, gpu_peak_tflops: null, gpu_peak_name: null },
-    data: { source: "synthetic", samples: 256, tokens_mean: 92, tokens_median: 90, tokens_p95: 120, tokens_max: 128, truncated: 0, digest: "d", format: "alpaca", loss_tokens: 23296, dropped: 0 },
+    data: { source: "synthetic", samples: 256, tokens_mean: 92, tokens_median: 90, tokens_p95: 120, tokens_max: 128, truncated: 0, token_ids_sha256: "d", format: "alpaca", loss_tokens: 23296, dropped: 0 },
     env: { python: "3.12", torch: "2", transformers: "4", peft: "0", accelerate: "1", bitsandbytes: null, cuda: null, cudnn: null,
       device: gpu ? "cuda" : "cpu", gpu_name: gpu?.name ?? null, gpu_memory_mib: gpu?.memoryMib ?? null, gpu_uuid: null, driver: null,
       power_limit_w: null, os: "linux", cpu: "x", hostname: "h" },
@@ -31,12 +31,14 @@ export const started = (position: string, at: number, gpu: { name: string; memor
   } satisfies TrainerEvent
 })
 
-/** A step of `tokens` tokens lasting `seconds`, starting at `t0` (epoch s). */
-export const step = (position: string, i: number, phase: "warmup" | "window" | "after", t0: number, tokens: number, seconds: number, loss = 5 - i * 0.1, reservedMib: number | null = null): RunEvent => ({
+/** A step of `tokens` tokens lasting `seconds`, starting at `t0` (epoch s); `ci`: the trainer's
+ * relative CI half-width (`ci_half_rel`), left out of the event when undefined, as older trainers did. */
+export const step = (position: string, i: number, phase: "warmup" | "window" | "after", t0: number, tokens: number, seconds: number, loss = 5 - i * 0.1, reservedMib: number | null = null, ci?: number | null): RunEvent => ({
   type: "trainer", at: (t0 + seconds) * 1000, position,
   event: {
     event: "step", t: t0 + seconds, step: i, t_start: t0, t_end: t0 + seconds, tokens, padded_tokens: tokens, samples: 1, loss, lr: 1e-3,
-    grad_norm: null, mem_allocated_mib: null, mem_reserved_mib: reservedMib, mem_peak_allocated_mib: null, mem_peak_reserved_mib: reservedMib, phase
+    grad_norm: null, mem_allocated_mib: null, mem_reserved_mib: reservedMib, mem_peak_allocated_mib: null, mem_peak_reserved_mib: reservedMib, phase,
+    ...(ci === undefined ? {} : { ci_half_rel: ci })
   } satisfies TrainerEvent
 })
 

@@ -61,7 +61,7 @@ const bigPlan = plan(0, {
 const running: Array<Action> = [
   bigPlan, { type: "start", at: 0, position: "1/12", cellHash: "0".repeat(64), runId: "r1" }, started("1/12", 10),
   samplerInfo("1/12", "none", null, "NVMLError_LibraryNotFound: NVML Shared Library Not Found"),
-  ...Array.from({ length: 8 }, (_, i) => step("1/12", i, i < 3 ? "warmup" : "window", 100 + i, 90 + 7 * (i % 3), 1))
+  ...Array.from({ length: 8 }, (_, i) => step("1/12", i, i < 3 ? "warmup" : "window", 100 + i, 90 + 7 * (i % 3), 1, 5, null, i < 4 ? null : 0.08))
 ]
 
 describe("the TUI at 80 × 24", () => {

@@ -2,7 +2,7 @@
 import { Deferred, Effect, Option } from "effect"
 import { describe, expect, it } from "vitest"
 import { eventProgress, jsonProgress, RunControl, type RunEvent } from "../../src/progress.ts"
-import { bar, energySoFar, etaSeconds, liveCiHalfWidth, sparkline } from "../../src/tui/live.ts"
+import { bar, energySoFar, etaSeconds, sparkline } from "../../src/tui/live.ts"
 import { axisNames, countRows, finishedDurations, initialState, reduce, type Action, type RunState } from "../../src/tui/state.ts"
 import { end, figures, plan, sample, samplerInfo, started, step } from "./events.ts"
 
@@ -84,13 +84,13 @@ describe("live arithmetic", () => {
     expect(etaSeconds([10], 1, 30)).toBe(10) // the current run is already over its expected length
   })
 
-  it("the live CI is null below 4 steps, zero for a constant rate, and wider for a noisier series", () => {
-    expect(liveCiHalfWidth([{ tokens: 1, seconds: 1 }])).toBeNull()
-    const flat = Array.from({ length: 20 }, () => ({ tokens: 100, seconds: 1 }))
-    expect(liveCiHalfWidth(flat)).toBe(0)
-    const mild = flat.map((s, i) => ({ ...s, tokens: i % 2 ? 95 : 105 }))
-    const wild = flat.map((s, i) => ({ ...s, tokens: i % 4 < 2 ? 50 : 150 }))
-    expect(liveCiHalfWidth(wild)!).toBeGreaterThan(liveCiHalfWidth(mild)! * 5)
+  it("the live CI is the trainer's: the last step event's ci_half_rel, null when the trainer sends none", () => {
+    const start: Action = { type: "start", at: 0, position: "1/3", cellHash: "a", runId: "r" }
+    const ciAfter = (events: ReadonlyArray<Action>) => run([plan(), start, ...events]).current!.ciHalfRel
+    expect(ciAfter([step("1/3", 0, "window", 0, 100, 1, 5, null, null)])).toBeNull()
+    expect(ciAfter([step("1/3", 0, "window", 0, 100, 1, 5, null, 0.2), step("1/3", 1, "window", 1, 100, 1, 5, null, 0.07)])).toBe(0.07)
+    // however noisy the steps, nothing is estimated from their durations
+    expect(ciAfter([0, 1, 2, 3, 4, 5].map((i) => step("1/3", i, "window", i, i % 2 ? 10 : 1000, 1)))).toBeNull()
   })
 
   it("sparkline scales between the lowest and highest value; bars clamp", () => {

@@ -63,7 +63,7 @@ def test_trl_gets_the_cells_padding_packing_and_schedule_as_sft_config_arguments
     assert dynamic["shuffle_dataset"] is False and dynamic["optim"] == "adamw_torch" and dynamic["bf16"] is False
     free = sft_config_arguments(decode_spec(spec_with(**base, padding="packed")), peer, "/out")
     assert (free["padding_free"], free["packing"], free["max_length"]) == (True, False, None)
-    packed = sft_config_arguments(decode_spec(spec_with(**base, padding="packed", tokens_per_step=512, grad_accum=2)), peer, "/out")
+    packed = sft_config_arguments(decode_spec(spec_with(**base, padding="packed", tokens_per_step=512, gradient_accumulation_steps=2)), peer, "/out")
     assert (packed["packing"], packed["max_length"], packed["per_device_train_batch_size"], packed["gradient_accumulation_steps"]) == (True, 256, 1, 2)
 
 
@@ -148,3 +148,17 @@ def test_hf_and_trl_collators_give_tunegrids_loss_on_the_same_samples(tokenizer)
     assert not torch.allclose(leaking, padded, atol=1e-3)
     for loss in (hf_flat, trl_flat, hf_padded):
         assert torch.allclose(loss.float(), packed, atol=1e-5), (float(loss), float(packed))
+
+
+def test_the_hf_trainers_steps_report_the_stop_rules_ci(spec, tmp_path):
+    """The HF/TRL callback path emits the same per-step CI as tunegrid's loop (#19)."""
+    from conftest import run_trainer
+
+    spec.update(trainer="hf")
+    spec["measure"] = {"warmup": {"steps": 2}, "window": {"steps": 4}, "ci_target": None, "max_steps": 20, "max_seconds": 300}
+    code, events, err = run_trainer(spec, tmp_path)
+    assert code == 0, err
+    steps = [e for e in events if e["event"] == "step"]
+    assert [s["phase"] for s in steps] == ["warmup"] * 2 + ["window"] * 4
+    assert [s["ci_half_rel"] for s in steps[:3]] == [None] * 3
+    assert all(s["ci_half_rel"] > 0 for s in steps[3:])

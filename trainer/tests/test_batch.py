@@ -16,7 +16,7 @@ def test_batch_runs_every_cell_and_records_failures(spec, tmp_path):
     cells, runs = tmp_path / "cells", tmp_path / "runs"
     cells.mkdir()
     good = copy.deepcopy(spec)
-    good.update(run_id="run-good", measure={"warmup": {"steps": 1}, "window": {"steps": 2}, "max_steps": 10, "max_seconds": 120})
+    good.update(run_id="run-good", measure={"warmup": {"steps": 1}, "window": {"steps": 2}, "ci_target": None, "max_steps": 10, "max_seconds": 120})
     bad = copy.deepcopy(good)
     bad.update(run_id="run-bad", precision="fp64")
     (cells / "00-bad.json").write_text(json.dumps(bad))  # the failure comes first: the batch must go on
@@ -48,7 +48,7 @@ def _plan(spec, cells, windows):
     cells.mkdir()
     for i, window in enumerate(windows):
         s = copy.deepcopy(spec)
-        s.update(run_id=f"plan-{i}", measure={"warmup": {"steps": 1}, "window": {"steps": window}, "max_steps": 500, "max_seconds": 300})
+        s.update(run_id=f"plan-{i}", measure={"warmup": {"steps": 1}, "window": {"steps": window}, "ci_target": None, "max_steps": 500, "max_seconds": 300})
         (cells / f"{i:02d}-cell.json").write_text(json.dumps(s))
     (cells / "manifest.json").write_text('{"grid": "the plan"}')
 

@@ -59,7 +59,7 @@ def test_templates_and_truncation_accounting(tokenizer):
     data = alpaca(ROWS, tokenizer)
     assert data.truncated == 1 and max(len(s) for s in data.samples) == 64
     facts = data_facts("file", data)
-    assert facts.samples == 3 and facts.tokens_max == 64 and facts.truncated == 1 and len(facts.digest) == 64
+    assert facts.samples == 3 and facts.tokens_max == 64 and facts.truncated == 1 and len(facts.token_ids_sha256) == 64
     assert facts.format == "alpaca" and facts.dropped == 0
 
 
@@ -93,4 +93,4 @@ def test_synthetic_set_is_deterministic_and_alpaca_like(tokenizer):
     assert np.median(lengths) == pytest.approx(91, rel=0.08)
     assert np.percentile(lengths, 95) == pytest.approx(203, rel=0.10)
     again = alpaca(rows.rows, tokenizer, 4096)
-    assert data_facts("synthetic", data).digest == data_facts("synthetic", again).digest
+    assert data_facts("synthetic", data).token_ids_sha256 == data_facts("synthetic", again).token_ids_sha256

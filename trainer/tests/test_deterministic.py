@@ -24,8 +24,8 @@ def test_make_deterministic_turns_on_torch_cudnn_and_cublas_settings():
 
 
 def test_two_runs_of_a_deterministic_cell_have_identical_losses(spec, tmp_path):
-    spec.update(deterministic=True, lr=0.01)
-    spec["measure"] = {"warmup": {"steps": 1}, "window": {"steps": 5}, "max_steps": 50, "max_seconds": 300}
+    spec.update(deterministic=True, learning_rate=0.01)
+    spec["measure"] = {"warmup": {"steps": 1}, "window": {"steps": 5}, "ci_target": None, "max_steps": 50, "max_seconds": 300}
     runs = []
     for i in range(2):
         (tmp_path / str(i)).mkdir()

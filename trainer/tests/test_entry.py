@@ -14,8 +14,8 @@ from conftest import TRAINER_ROOT, child_env, parse_events, run_trainer
 
 
 def test_tiny_cell_trains_and_reports_started_steps_finished(spec, tmp_path):
-    spec.update(lr=0.005, data={"source": "synthetic", "samples": 64, "seed": 0})
-    spec["measure"] = {"warmup": {"steps": 5}, "window": {"steps": 25}, "max_steps": 100, "max_seconds": 300}
+    spec.update(learning_rate=0.005, data={"source": "synthetic", "samples": 64, "seed": 0})
+    spec["measure"] = {"warmup": {"steps": 5}, "window": {"steps": 25}, "ci_target": None, "max_steps": 100, "max_seconds": 300}
     code, events, err = run_trainer(spec, tmp_path)
     assert code == 0, err
     kinds = [e["event"] for e in events]
@@ -29,6 +29,9 @@ def test_tiny_cell_trains_and_reports_started_steps_finished(spec, tmp_path):
     assert started["data"]["samples"] == 64 and started["env"]["device"] == "cpu"
     assert [s["step"] for s in steps] == list(range(30))
     assert [s["phase"] for s in steps] == ["warmup"] * 5 + ["window"] * 25
+    # the stop rule's CI of the window so far: none in warm-up nor for a one-step window
+    assert [s["ci_half_rel"] for s in steps[:6]] == [None] * 6
+    assert all(s["ci_half_rel"] > 0 for s in steps[6:])
     for s in steps:
         assert s["t_start"] <= s["t_end"] and 0 < s["tokens"] <= s["padded_tokens"] and s["samples"] == 2
         assert s["mem_allocated_mib"] is None and s["grad_norm"] is not None
@@ -45,15 +48,15 @@ def assert_failed(code, events, err, kind, exit_code, fragment):
 
 
 def test_unknown_key_is_bad_spec(spec, tmp_path):
-    spec["learning_rate"] = 1e-4
+    spec["learningRate"] = 1e-4  # the grid's name, not the spec's
     code, events, err = run_trainer(spec, tmp_path)
-    assert_failed(code, events, err, "bad_spec", 2, "spec.learning_rate")
+    assert_failed(code, events, err, "bad_spec", 2, "spec.learningRate")
     assert len(events) == 1
 
 
 def test_qlora_on_cpu_is_bad_spec_when_bitsandbytes_is_installed_else_missing_dependency(spec, tmp_path):
     # missing libraries are reported first: installing is the first thing a user must do
-    spec.update(method="qlora", quant={"quant_type": "nf4", "double_quant": True, "compute_dtype": "bf16"})
+    spec.update(method="qlora", quant={"bnb_4bit_quant_type": "nf4", "bnb_4bit_use_double_quant": True, "bnb_4bit_compute_dtype": "bf16"})
     code, events, err = run_trainer(spec, tmp_path)
     try:
         import bitsandbytes  # noqa: F401
@@ -86,7 +89,7 @@ def test_malformed_jsonl_line_is_data_error(spec, tmp_path):
 
 def test_diverging_loss_is_nan_loss_at_its_step(spec, tmp_path):
     # an absurd lr without clipping blows the attention logits up to inf, then NaN
-    spec.update(lr=1e8, max_grad_norm=None)
+    spec.update(learning_rate=1e8, max_grad_norm=None)
     spec["measure"]["window"] = {"steps": 40}
     code, events, err = run_trainer(spec, tmp_path)
     assert_failed(code, events, err, "nan_loss", 3, "loss became nan")
@@ -96,7 +99,7 @@ def test_diverging_loss_is_nan_loss_at_its_step(spec, tmp_path):
 
 @pytest.mark.parametrize("how", ["stdin", "sigterm"])
 def test_stop_request_finishes_after_the_current_step(spec, tmp_path, how):
-    spec["measure"] = {"warmup": {"steps": 1000}, "window": {"steps": 10}, "max_steps": 100000, "max_seconds": 600}
+    spec["measure"] = {"warmup": {"steps": 1000}, "window": {"steps": 10}, "ci_target": None, "max_steps": 100000, "max_seconds": 600}
     spec_file = tmp_path / "cell.json"
     spec_file.write_text(json.dumps(spec))
     proc = subprocess.Popen(
@@ -122,9 +125,9 @@ def test_stop_request_finishes_after_the_current_step(spec, tmp_path, how):
 
 
 def test_detected_warmup_and_adaptive_window_end_the_cell_when_the_ci_target_is_met(spec, tmp_path):
-    spec.update(lr=0.005, gradient_checkpointing=True, data={"source": "synthetic", "samples": 64, "seed": 0})
+    spec.update(learning_rate=0.005, gradient_checkpointing=True, data={"source": "synthetic", "samples": 64, "seed": 0})
     spec["measure"] = {"warmup": {"detect": {"floor_seconds": 0.0, "cap_seconds": 5.0}},
-                       "window": {"adaptive": {"ci_target": 0.5, "min_seconds": 1.0}}, "max_steps": 500, "max_seconds": 60}
+                       "window": {"adaptive": {"min_seconds": 1.0}}, "ci_target": 0.5, "max_steps": 500, "max_seconds": 60}
     code, events, err = run_trainer(spec, tmp_path)
     assert code == 0, err
     started, steps, finished = events[0], [e for e in events if e["event"] == "step"], events[-1]

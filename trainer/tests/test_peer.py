@@ -21,7 +21,7 @@ def run_peer(spec: dict, tmp_path) -> list[dict]:
 
 
 def test_peer_trains_a_tiny_cell_and_reports_started_steps_finished(spec, tmp_path):
-    spec["measure"] = {"warmup": {"steps": 1}, "window": {"steps": 3}, "max_steps": 20, "max_seconds": 120}
+    spec["measure"] = {"warmup": {"steps": 1}, "window": {"steps": 3}, "ci_target": None, "max_steps": 20, "max_seconds": 120}
     events = run_peer(spec, tmp_path)
     assert [e["event"] for e in events] == ["started"] + ["step"] * 4 + ["finished"]
     started = events[0]
@@ -34,7 +34,7 @@ def test_peer_trains_a_tiny_cell_and_reports_started_steps_finished(spec, tmp_pa
 def test_peer_feeds_tokens_to_a_detected_warmup_and_adaptive_window(spec, tmp_path):
     # the stop rule needs each step's tokens for MSER-5 and the CI; the peer once passed none
     spec["measure"] = {"warmup": {"detect": {"floor_seconds": 0, "cap_seconds": 5}},
-                       "window": {"adaptive": {"ci_target": 0.5, "min_seconds": 0}}, "max_steps": 8, "max_seconds": 120}
+                       "window": {"adaptive": {"min_seconds": 0}}, "ci_target": 0.5, "max_steps": 8, "max_seconds": 120}
     events = run_peer(spec, tmp_path)
     assert events[0]["event"] == "started" and events[-1]["event"] == "finished"
     assert events[-1]["reason"] in ("window_complete", "max_steps")

@@ -27,7 +27,7 @@ def test_dump_lists_every_event_and_the_spec():
     assert "model[preset].name" in spec["required"] and "model[hub].id" in spec["required"]
     assert "measure.warmup[seconds].seconds" in spec["required"]
     assert {"quant", "max_grad_norm", "data[file].samples"} <= set(spec["optional"])
-    assert "quant.quant_type" in spec["required"]  # required whenever quant is non-null
+    assert "quant.bnb_4bit_quant_type" in spec["required"]  # required whenever quant is non-null
     assert {"torch_dtype", "vram_budget"} <= set(spec["optional"]) and "vram_budget.cap_mib" in spec["required"]
     assert spec["enums"]["torch_dtype"] == ["auto", "fp32", "fp16", "bf16"] and "probe" in spec["required"]
     assert {"outside_torch_mib", "context_mib"} <= set(shapes["memory"]["optional"])

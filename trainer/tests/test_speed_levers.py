@@ -129,8 +129,8 @@ def test_a_cell_with_every_lever_trains_through_the_real_entry_point(spec, tmp_p
     from conftest import run_trainer
 
     spec.update(padding="packed", loss_kernel="fused", gradient_checkpointing="auto", tokens_per_step=256,
-                grad_accum=2, lr=0.005)
-    spec["measure"] = {"warmup": {"steps": 2}, "window": {"steps": 12}, "max_steps": 50, "max_seconds": 300}
+                gradient_accumulation_steps=2, learning_rate=0.005)
+    spec["measure"] = {"warmup": {"steps": 2}, "window": {"steps": 12}, "ci_target": None, "max_steps": 50, "max_seconds": 300}
     code, events, err = run_trainer(spec, tmp_path)
     assert code == 0, err
     started, steps = events[0], [e for e in events if e["event"] == "step"]
@@ -145,7 +145,7 @@ def test_a_cell_with_every_lever_trains_through_the_real_entry_point(spec, tmp_p
 def test_a_token_budget_smaller_than_a_sample_is_bad_spec(spec, tmp_path):
     from conftest import run_trainer
 
-    spec.update(tokens_per_step=100, grad_accum=2)  # 50 tokens per micro-batch < max_seq_len 64
+    spec.update(tokens_per_step=100, gradient_accumulation_steps=2)  # 50 tokens per micro-batch < max_seq_length 64
     code, events, err = run_trainer(spec, tmp_path)
     assert code == 2 and events[-1]["kind"] == "bad_spec", err
     assert "spec.tokens_per_step" in events[-1]["message"] and "128" in events[-1]["message"]

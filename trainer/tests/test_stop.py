@@ -63,7 +63,7 @@ import math  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from tunegrid_trainer.stop import mser5_cut, rate_ci  # noqa: E402
+from tunegrid_trainer.stop import MAX_BATCHES, T975, mser5_cut, rate_ci  # noqa: E402
 
 
 def iid_rate_half_width(tokens, t_start, t_end) -> float:
@@ -189,3 +189,74 @@ def test_detected_warmup_and_adaptive_window_need_token_counts():
     rule = StopRule(warmup_detect=(0.0, 10.0), window_steps=3, max_steps=10, max_seconds=1e9)
     with pytest.raises(AssertionError, match="need tokens"):
         rule.feed(0, 0.0, 1.0)
+
+
+# ---------------------------------------------------------------- the CI each step event reports
+
+
+def test_each_window_step_reports_the_ci_the_rule_stops_on():
+    rng = np.random.default_rng(5)
+    durations, tokens = 0.1 * (1 + 0.05 * rng.standard_normal(5000)), [1000] * 5000
+    rule = StopRule(warmup_steps=5, window_adaptive=(0.02, 10.0), max_steps=10_000, max_seconds=1e9)
+    reported = []
+    t = 1000.0
+    for i, (d, n) in enumerate(zip(durations, tokens)):
+        verdict = rule.feed(i, t, t + d, n)
+        reported.append(rule.ci_half_rel)
+        t += d
+        if verdict.stop:
+            break
+    assert reported[:6] == [None] * 6  # warm-up, then a window of one step: no interval yet
+    assert reported[6] is not None and reported[6] > 0
+    assert reported[-1] == rule.ci.rel == rule.window_ci().rel  # the stop's own interval, not an estimate of it
+    assert reported[-1] <= 0.02 < max(r for r in reported if r is not None)
+
+
+def test_a_fixed_window_reports_its_ci_too_and_freezes_it_after_the_window():
+    rule = StopRule(warmup_steps=2, window_steps=40, max_steps=100, max_seconds=1e9)
+    rng = np.random.default_rng(6)
+    t = 0.0
+    for i in range(60):
+        d = 0.1 * (1 + 0.1 * rng.standard_normal())
+        rule.feed(i, t, t + d, 1000)
+        t += d
+        if i == 41:
+            at_end = rule.ci_half_rel
+    assert at_end == pytest.approx(rule.window_ci().rel)  # the window's 40 steps
+    assert rule.ci_half_rel == at_end  # "after" steps leave it as the window ended
+
+
+def test_the_ci_is_refreshed_on_a_schedule_that_thins_out_with_the_steps():
+    rule = StopRule(warmup_steps=0, window_steps=100_000, max_steps=100_000, max_seconds=1e9)
+    t, changes = 0.0, 0
+    rng = np.random.default_rng(9)
+    for i in range(2000):
+        d = 0.1 * (1 + 0.1 * rng.standard_normal())
+        before = rule.ci_half_rel
+        rule.feed(i, t, t + d, 1000)
+        t += d
+        changes += rule.ci_half_rel != before
+    assert 256 < changes < 2000 * 0.5  # every step while short, then every steps/256 steps
+
+
+def test_one_constructor_builds_the_rule_from_a_decoded_measure():
+    from tunegrid_trainer.spec import decode_measure
+    from tunegrid_trainer.stop import rule_for
+
+    rule = rule_for(decode_measure({"warmup": {"detect": {"floor_seconds": 1, "cap_seconds": 9}},
+                                    "window": {"adaptive": {"min_seconds": 5}}, "ci_target": 0.03,
+                                    "max_steps": 70, "max_seconds": 80}))
+    assert (rule.warmup_detect, rule.window_adaptive, rule.max_steps, rule.max_seconds) == ((1, 9), (0.03, 5), 70, 80)
+    old = decode_measure({"warmup": {"steps": 1}, "window": {"adaptive": {"ci_target": 0.04, "min_seconds": 2}},
+                          "max_steps": 7, "max_seconds": 8})  # as specs before #19 wrote it
+    assert old.ci_target == 0.04 and rule_for(old).window_adaptive == (0.04, 2)
+
+
+# ---------------------------------------------------------------- the t table
+
+
+def test_the_t_table_is_scipys_student_t_quantiles():
+    stats = pytest.importorskip("scipy.stats", reason="scipy is not in the trainer's environment: the t table is unchecked here")
+    for df, t in enumerate(T975, start=1):
+        assert t == pytest.approx(stats.t.ppf(0.975, df), abs=1e-7), df
+    assert len(T975) == MAX_BATCHES - 1  # every k the batch means can use

@@ -43,11 +43,12 @@ def test_auto_on_a_preset_is_its_checkpoint_dtype():
 
 
 def test_fp32_base_trains_a_step_under_bf16_autocast(spec):
-    from tunegrid_trainer.train import Stepper, prepare
+    from tunegrid_trainer.stepper import Stepper
+    from tunegrid_trainer.train import prepare
 
     spec.update(precision="bf16", torch_dtype="fp32", batch_size=2)
     ready = prepare(decode_spec(spec))
-    stepper = Stepper(ready.model, **ready.options)
+    stepper = Stepper(ready.model, ready.options)
     loss, tokens, _, _ = stepper.forward_backward(ready.batches)
     stepper.update()
     assert torch.isfinite(loss) and tokens > 0
@@ -70,7 +71,7 @@ def spec_with(**changes):
 
 
 @pytest.mark.parametrize("changes, fragments", [
-    ({"method": "qlora", "quant": {"quant_type": "nf4", "double_quant": True, "compute_dtype": "bf16"}, "torch_dtype": "bf16"},
+    ({"method": "qlora", "quant": {"bnb_4bit_quant_type": "nf4", "bnb_4bit_use_double_quant": True, "bnb_4bit_compute_dtype": "bf16"}, "torch_dtype": "bf16"},
      ["spec.torch_dtype", '"bf16"', 'null or "fp32"']),
     ({"precision": "fp32", "torch_dtype": "fp16"}, ["spec.torch_dtype", "a 16-bit base needs autocast"]),
     ({"torch_dtype": "fp64"}, ["spec.torch_dtype", '"fp64"', '"bf16"']),
@@ -84,6 +85,6 @@ def test_bad_torch_dtype_or_budget_is_named(changes, fragments):
 
 
 def test_qlora_accepts_fp32_and_lora_accepts_every_dtype():
-    assert spec_with(method="qlora", quant={"quant_type": "nf4", "double_quant": True, "compute_dtype": "bf16"}, torch_dtype="fp32").torch_dtype == "fp32"
+    assert spec_with(method="qlora", quant={"bnb_4bit_quant_type": "nf4", "bnb_4bit_use_double_quant": True, "bnb_4bit_compute_dtype": "bf16"}, torch_dtype="fp32").torch_dtype == "fp32"
     for dtype in ("auto", "fp32", "fp16", "bf16"):
         assert spec_with(precision="bf16", torch_dtype=dtype).torch_dtype == dtype

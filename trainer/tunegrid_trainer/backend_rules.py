@@ -19,7 +19,7 @@ def unsupported(spec) -> list[tuple[str, str]]:
         if spec.loss_kernel == "standard":
             out.append(("loss_kernel", 'always computes the loss with its own fused LM head (TRL 1.16, no full logits): set "fused"'))
         if spec.tokens_per_step is not None and spec.padding != "packed":
-            out.append(("tokens_per_step", 'is TRL\'s packing (packing=True, max_length = tokens_per_step / grad_accum), which is padding-free: set padding "packed"'))
+            out.append(("tokens_per_step", 'is TRL\'s packing (packing=True, max_length = tokens_per_step / gradient_accumulation_steps), which is padding-free: set padding "packed"'))
     if spec.trainer != "tunegrid":
         # issue #17: the budget's memory report and the fit's largest batches come from tunegrid's own loop
         if spec.vram_budget is not None:

@@ -66,9 +66,9 @@ def prepare_peer(spec) -> Peer:
     built = build_model(
         source=spec.model.source,
         where=getattr(spec.model, "name", None) or getattr(spec.model, "id", None) or spec.model.path,
-        method=spec.method, lora_r=spec.lora.r, lora_alpha=spec.lora.alpha, lora_dropout=spec.lora.dropout,
-        target_modules=spec.lora.target_modules, quant_type=quant and quant.quant_type,
-        double_quant=quant and quant.double_quant, compute_dtype=quant and quant.compute_dtype,
+        method=spec.method, lora_r=spec.lora.r, lora_alpha=spec.lora.lora_alpha, lora_dropout=spec.lora.lora_dropout,
+        target_modules=spec.lora.target_modules, quant_type=quant and quant.bnb_4bit_quant_type,
+        double_quant=quant and quant.bnb_4bit_use_double_quant, compute_dtype=quant and quant.bnb_4bit_compute_dtype,
         precision=spec.precision, gradient_checkpointing=False, device=device,  # TrainingArguments switches it
         torch_dtype=spec.torch_dtype,
     )
@@ -81,7 +81,7 @@ def prepare_peer(spec) -> Peer:
     tokenizer = data_mod.load_tokenizer(spec.tokenizer.source, getattr(spec.tokenizer, "path", None),
                                         built.name if spec.model.source != "preset" else None)
     tokens = data_mod.prepare(spec.data, tokenizer, template=spec.template, completion_only_loss=spec.completion_only_loss,
-                              assistant_only_loss=spec.assistant_only_loss, max_seq_len=spec.max_seq_len,
+                              assistant_only_loss=spec.assistant_only_loss, max_seq_len=spec.max_seq_length,
                               model_vocab=built.model.config.vocab_size)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -116,9 +116,9 @@ def training_arguments(spec, device: str, out_dir: str) -> dict:
     neither)."""
     checkpointing = spec.gradient_checkpointing is True
     return dict(
-        output_dir=out_dir, per_device_train_batch_size=spec.batch_size, gradient_accumulation_steps=spec.grad_accum,
+        output_dir=out_dir, per_device_train_batch_size=spec.batch_size, gradient_accumulation_steps=spec.gradient_accumulation_steps,
         gradient_checkpointing=checkpointing, gradient_checkpointing_kwargs={"use_reentrant": False} if checkpointing else None,
-        learning_rate=spec.lr, lr_scheduler_type=HF_SCHEDULE[spec.lr_schedule], warmup_steps=spec.lr_warmup_steps,
+        learning_rate=spec.learning_rate, lr_scheduler_type=HF_SCHEDULE[spec.lr_scheduler_type], warmup_steps=spec.warmup_steps,
         weight_decay=spec.weight_decay, max_grad_norm=spec.max_grad_norm or 0.0, optim=HF_OPTIM[spec.optim],
         bf16=spec.precision == "bf16", fp16=spec.precision == "fp16", max_steps=spec.measure.max_steps, seed=spec.seed,
         torch_compile=spec.compile, logging_steps=10**9, save_strategy="no", report_to="none",
@@ -138,7 +138,7 @@ def run_hf(spec, peer: Peer, progress: Progress) -> None:
     collate = (DataCollatorWithFlattening(return_flash_attn_kwargs=True) if spec.padding == "packed"
                else DataCollatorForSeq2Seq(peer.tokenizer, padding=True, label_pad_token_id=-100))
     with tempfile.TemporaryDirectory(prefix="tunegrid-hf-") as out_dir:
-        trainer_cls = in_cell_order(Trainer, spec, spec.batch_size * spec.grad_accum)
+        trainer_cls = in_cell_order(Trainer, spec, spec.batch_size * spec.gradient_accumulation_steps)
         trainer_cls(model=peer.model, args=TrainingArguments(**training_arguments(spec, peer.device, out_dir)),
                     train_dataset=labelled(peer.tokens), data_collator=collate,
                     callbacks=[callback.TunegridCallback()]).train()

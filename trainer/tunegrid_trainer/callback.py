@@ -31,6 +31,7 @@ from .flops import flop_facts, token_weighted_mean_length
 from .models import model_facts
 from .protocol import DataFacts, Finished, ModelFacts, Started, Step, emit
 from .spec import load_spec
+from .stop import rule_for
 
 SPEC_ENV = "TUNEGRID_SPEC"
 
@@ -112,8 +113,8 @@ def _mismatches(args, spec) -> list[str]:
     """Where a script's TrainingArguments differ from the cell's fields."""
     precision = "bf16" if args.bf16 else "fp16" if args.fp16 else "fp32"
     pairs = [("per_device_train_batch_size", args.per_device_train_batch_size, "batchSize", spec.batch_size),
-             ("gradient_accumulation_steps", args.gradient_accumulation_steps, "gradientAccumulationSteps", spec.grad_accum),
-             ("learning_rate", args.learning_rate, "learningRate", spec.lr), ("seed", args.seed, "seed", spec.seed),
+             ("gradient_accumulation_steps", args.gradient_accumulation_steps, "gradientAccumulationSteps", spec.gradient_accumulation_steps),
+             ("learning_rate", args.learning_rate, "learningRate", spec.learning_rate), ("seed", args.seed, "seed", spec.seed),
              ("bf16/fp16", precision, "precision", spec.precision),
              ("gradient_checkpointing", args.gradient_checkpointing, "gradientCheckpointing", spec.gradient_checkpointing)]
     return [f"{a} {mine!r} (cell {b} {theirs!r})" for a, mine, b, theirs in pairs if mine != theirs]
@@ -135,14 +136,12 @@ class TunegridCallback(TrainerCallback):
             if s is not None:
                 print("TunegridCallback: a second training run is not measured (the cell reported the first)", file=sys.stderr)
             return
-        from .train import stop_rule
-
         s.trained, self.active = True, True
         trainer = _find_trainer()
         self._wrap(trainer)
         self.device = "cuda" if args.device.type == "cuda" else "cpu"
         self.sync = torch.cuda.synchronize if self.device == "cuda" else (lambda: None)
-        self.rule = stop_rule(s.spec)
+        self.rule = rule_for(s.spec.measure)
         emit(self._started(trainer, model if model is not None else trainer.model, args))
 
     def _wrap(self, trainer) -> None:
@@ -203,7 +202,8 @@ class TunegridCallback(TrainerCallback):
         tokens = sum(int(p[0]) for p in taken)
         verdict = self.rule.feed(step, self.t_start, t_end, tokens)
         emit(Step(step, self.t_start, t_end, tokens, sum(int(p[1]) for p in taken), sum(int(p[2]) for p in taken),
-                  loss, self.lr, None, **_memory(self.device), phase=verdict.phase))
+                  loss, self.lr, None, **_memory(self.device), phase=verdict.phase,
+                  ci_half_rel=self.rule.ci_half_rel))
         s.steps = self.rule.steps
         reason = verdict.stop or ("stop_requested" if s.stop_requested.is_set() else None)
         if reason:
@@ -222,9 +222,9 @@ class TunegridCallback(TrainerCallback):
 
 
 def _memory(device: str) -> dict:
-    from .train import _memory as memory
+    from .stepper import memory_now
 
-    return memory(device)
+    return memory_now(device)
 
 
 def _rows(dataset):
@@ -263,5 +263,5 @@ def _tokenized_facts(dataset) -> tuple[DataFacts, list[int]]:
     arr = np.array(lengths)
     facts = DataFacts(source="script", samples=len(arr), tokens_mean=float(arr.mean()), tokens_median=float(np.median(arr)),
                       tokens_p95=float(np.percentile(arr, 95)), tokens_max=int(arr.max()), truncated=0,
-                      digest=digest.hexdigest(), format="tokenized", loss_tokens=int(loss), dropped=0)
+                      token_ids_sha256=digest.hexdigest(), format="tokenized", loss_tokens=int(loss), dropped=0)
     return facts, lengths

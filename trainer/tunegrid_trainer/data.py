@@ -143,7 +143,7 @@ def data_facts(source: str, data: TokenizedData) -> DataFacts:
         tokens_p95=float(np.percentile(lengths, 95)),
         tokens_max=int(lengths.max()),
         truncated=data.truncated,
-        digest=digest.hexdigest(),
+        token_ids_sha256=digest.hexdigest(),
         format=data.format,
         loss_tokens=int(loss),
         dropped=data.dropped,

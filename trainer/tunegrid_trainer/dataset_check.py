@@ -33,8 +33,7 @@ def check(d: dict) -> dict:
 def main() -> int:
     request = json.load(sys.stdin)
     protocol.claim_stdout()  # datasets and the hub client may print: only the reply goes to stdout
-    protocol._out.write(json.dumps({"results": [check(d) for d in request["datasets"]]}) + "\n")
-    protocol._out.flush()
+    protocol.write_line(json.dumps({"results": [check(d) for d in request["datasets"]]}))
     return 0
 
 

@@ -95,7 +95,7 @@ def to_failed(exc: BaseException, progress: Progress) -> tuple[Failed, int]:
         message = (
             f"{'CUDA' if cuda_oom else 'host (CPU)'} out of memory{'' if step is None else f' at step {step}'}"
             f"{oom_note() if cuda_oom else ''}; "
-            "lower batch_size or max_seq_len, enable gradient_checkpointing, or use qlora"
+            "lower batch_size or max_seq_length, enable gradient_checkpointing, or use qlora"
         )
         return Failed("oom", message, step, _memory_at_failure_mib(), _traceback_tail(exc, lines=3)), EXIT_FAILED
     message = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]

@@ -6,7 +6,7 @@ whichever backend trains them, and `paired_runs` pairs them step by step.
 
 One long pass rather than one pass per epoch: HF Trainer ends a short last batch at every epoch
 boundary, which tunegrid's endless stream has not; a single "epoch" as long as the cell may ever
-train (max_steps × grad_accum × batch_size samples) keeps the batches identical throughout."""
+train (max_steps × gradient_accumulation_steps × batch_size samples) keeps the batches identical throughout."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ class Batch:
 
 
 def _order(n: int, seed: int) -> Iterator[int]:
-    """Endless sample indices: each epoch a fresh seeded shuffle (the same order data.batches uses)."""
+    """Endless sample indices: each epoch a fresh seeded shuffle (HF/TRL cells draw the same: order.py)."""
     epoch = 0
     while True:
         idx = list(range(n))
@@ -76,7 +76,7 @@ def micro_batches(samples: list[list[int]], *, padding: str, batch_size: int, to
                   seed: int, pad_id: int, loss_masks: Optional[list[list[bool]]] = None) -> Iterator[Batch]:
     """Endless micro-batches in seeded shuffled order. Without a token budget, `batch_size` samples
     each. With one, as many samples as fit: packed, real tokens ≤ budget; padded, rows × the
-    longest row ≤ budget. A sample is never split; a single sample always fits (max_seq_len ≤ budget
+    longest row ≤ budget. A sample is never split; a single sample always fits (max_seq_length ≤ budget
     is checked on the spec). `loss_masks`: per sample and token, whether its label counts (None:
     every token's)."""
     stream = _order(len(samples), seed)

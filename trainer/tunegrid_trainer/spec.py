@@ -10,7 +10,8 @@ import typing
 from typing import Literal, Union
 
 from .errors import SpecError
-from .protocol import Adaptive, Detect, Seconds, Spec, Steps, _variant
+from .cellspec import Measure, Seconds, Spec, Steps
+from .protocol import _variant
 
 
 def _show(value) -> str:
@@ -99,7 +100,7 @@ def _positive(path: str, value, allow_zero: bool = False):
 def _check_rules(spec: Spec) -> None:
     """Cross-field rules the types cannot say."""
     if spec.method == "qlora" and spec.quant is None:
-        _fail("quant", None, 'an object {quant_type, double_quant, compute_dtype} because method is "qlora"')
+        _fail("quant", None, 'an object {bnb_4bit_quant_type, bnb_4bit_use_double_quant, bnb_4bit_compute_dtype} because method is "qlora"')
     if spec.method == "lora" and spec.quant is not None:
         _fail("quant", dataclasses.asdict(spec.quant), 'null because method is "lora"')
     if spec.model.source == "preset" and spec.tokenizer.source == "model":
@@ -107,23 +108,29 @@ def _check_rules(spec: Spec) -> None:
     if not spec.lora.target_modules:
         _fail("lora.target_modules", [], "at least one module name")
     _positive("lora.r", spec.lora.r)
-    _positive("lora.alpha", spec.lora.alpha)
-    if not 0 <= spec.lora.dropout < 1:
-        _fail("lora.dropout", spec.lora.dropout, "a number in [0, 1)")
-    _positive("lr", spec.lr)
-    _positive("lr_warmup_steps", spec.lr_warmup_steps, allow_zero=True)
+    _positive("lora.lora_alpha", spec.lora.lora_alpha)
+    if not 0 <= spec.lora.lora_dropout < 1:
+        _fail("lora.lora_dropout", spec.lora.lora_dropout, "a number in [0, 1)")
+    _positive("learning_rate", spec.learning_rate)
+    _positive("warmup_steps", spec.warmup_steps, allow_zero=True)
     _positive("weight_decay", spec.weight_decay, allow_zero=True)
     _positive("max_grad_norm", spec.max_grad_norm)
     _positive("batch_size", spec.batch_size)
-    _positive("grad_accum", spec.grad_accum)
-    if spec.max_seq_len < 2:
-        _fail("max_seq_len", spec.max_seq_len, "an integer ≥ 2")
+    _positive("gradient_accumulation_steps", spec.gradient_accumulation_steps)
+    if spec.max_seq_length < 2:
+        _fail("max_seq_length", spec.max_seq_length, "an integer ≥ 2")
     _positive("tokens_per_step", spec.tokens_per_step)
-    if spec.tokens_per_step is not None and spec.tokens_per_step // spec.grad_accum < spec.max_seq_len:
-        _fail("tokens_per_step", spec.tokens_per_step,
-              f"at least grad_accum × max_seq_len = {spec.grad_accum * spec.max_seq_len}, so the longest sample fits a micro-batch")
+    accum, longest = spec.gradient_accumulation_steps, spec.max_seq_length
+    if spec.tokens_per_step is not None and spec.tokens_per_step // accum < longest:
+        _fail("tokens_per_step", spec.tokens_per_step, f"at least gradient_accumulation_steps × max_seq_length = {accum * longest},"
+              " so the longest sample fits a micro-batch")
     _positive("data.samples", spec.data.samples)
-    m = spec.measure
+    _check_measure(spec.measure)
+    _check_backend(spec)
+    _check_cards(spec)
+
+
+def _check_measure(m: Measure) -> None:
     if isinstance(m.warmup, Steps):
         _positive("measure.warmup.steps", m.warmup.steps, allow_zero=True)
     elif isinstance(m.warmup, Seconds):
@@ -138,14 +145,13 @@ def _check_rules(spec: Spec) -> None:
     elif isinstance(m.window, Seconds):
         _positive("measure.window.seconds", m.window.seconds)
     else:
-        a = m.window.adaptive
-        if not 0 < a.ci_target < 1:
-            _fail("measure.window.adaptive.ci_target", a.ci_target, "a fraction in (0, 1), e.g. 0.02 for ±2%")
-        _positive("measure.window.adaptive.min_seconds", a.min_seconds, allow_zero=True)
+        _positive("measure.window.adaptive.min_seconds", m.window.adaptive.min_seconds, allow_zero=True)
+        if m.ci_target is None:
+            _fail("measure.ci_target", None, 'a fraction in (0, 1), e.g. 0.02 for ±2%, because window is "adaptive"')
+    if m.ci_target is not None and not 0 < m.ci_target < 1:
+        _fail("measure.ci_target", m.ci_target, "a fraction in (0, 1), e.g. 0.02 for ±2%")
     _positive("measure.max_steps", m.max_steps)
     _positive("measure.max_seconds", m.max_seconds)
-    _check_backend(spec)
-    _check_cards(spec)
 
 
 def _check_cards(spec: Spec) -> None:
@@ -175,9 +181,48 @@ def _check_backend(spec: Spec) -> None:
         _fail(field, dataclasses.asdict(spec).get(field), f"another value: trainer {spec.trainer} {reason}")
 
 
+# Keys of specs written before the spec took the grid's names (#19): plan folders made then
+# still run. Top-level renames, then the nested ones of `lora` and `quant`.
+LEGACY_KEYS = {"lr": "learning_rate", "lr_schedule": "lr_scheduler_type", "lr_warmup_steps": "warmup_steps",
+               "grad_accum": "gradient_accumulation_steps", "max_seq_len": "max_seq_length"}
+LEGACY_NESTED = {"lora": {"alpha": "lora_alpha", "dropout": "lora_dropout"},
+                 "quant": {"quant_type": "bnb_4bit_quant_type", "double_quant": "bnb_4bit_use_double_quant",
+                           "compute_dtype": "bnb_4bit_compute_dtype"}}
+
+
+def _legacy_measure(measure):
+    """A measure of an old spec carried ci_target inside window.adaptive; now it sits beside window."""
+    if not isinstance(measure, dict) or "ci_target" in measure:
+        return measure
+    adaptive = measure.get("window", {}).get("adaptive") if isinstance(measure.get("window"), dict) else None
+    if not isinstance(adaptive, dict) or "ci_target" not in adaptive:
+        return {**measure, "ci_target": None}  # a fixed window had no target
+    rest = {k: v for k, v in adaptive.items() if k != "ci_target"}
+    return {**measure, "window": {"adaptive": rest}, "ci_target": adaptive["ci_target"]}
+
+
+def upgrade(raw):
+    """An old spec's keys renamed to today's; a spec that has none of them is returned as is."""
+    if not isinstance(raw, dict) or not any(k in raw for k in LEGACY_KEYS) or any(v in raw for v in LEGACY_KEYS.values()):
+        return raw
+    out = {LEGACY_KEYS.get(k, k): v for k, v in raw.items()}
+    for parent, names in LEGACY_NESTED.items():
+        if isinstance(out.get(parent), dict):
+            out[parent] = {names.get(k, k): v for k, v in out[parent].items()}
+    out["measure"] = _legacy_measure(out.get("measure"))
+    return out
+
+
+def decode_measure(raw) -> Measure:
+    """The spec's `measure` object alone (the stop rule's replay for the TypeScript tests)."""
+    measure = _decode_object(Measure, _legacy_measure(raw), "measure")
+    _check_measure(measure)
+    return measure
+
+
 def decode_spec(raw) -> Spec:
-    """Decode an already-parsed JSON value."""
-    spec = _decode_object(Spec, raw, "")
+    """Decode an already-parsed JSON value (old key names accepted: `upgrade`)."""
+    spec = _decode_object(Spec, upgrade(raw), "")
     _check_rules(spec)
     return spec
 

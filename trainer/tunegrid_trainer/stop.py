@@ -14,6 +14,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from .cellspec import Adaptive, Detect, Measure, Seconds, Steps
+
 # Student t 0.975 quantiles for 1..19 degrees of freedom (batch means use at most 20 batches).
 T975 = (12.7062047, 4.30265273, 3.18244631, 2.77644511, 2.57058184, 2.44691185, 2.36462425, 2.30600414,
         2.26215716, 2.22813885, 2.20098516, 2.17881283, 2.16036866, 2.14478669, 2.13144955, 2.11990530,
@@ -112,6 +114,9 @@ class StopRule:
         self.end: Optional[int] = None  # steps when the window completed
         self.ci: Optional[RateCI] = None  # the window's CI at the last evaluation
         self._last_eval = 0  # steps at the last MSER-5 / CI evaluation
+        self.reported: Optional[RateCI] = None  # the window's CI as each step event reports it
+        self._last_report = 0  # steps at the last `reported` refresh
+        self._ci_at = -1  # steps when `ci` was computed
         self.steps = 0
 
     # ---------------------------------------------------------------- the cut
@@ -134,6 +139,21 @@ class StopRule:
     def window_ci(self) -> Optional[RateCI]:
         c, n = self.cut(), self.end if self.end is not None else self.steps
         return rate_ci(self.tokens[c:n], self.t_start[c:n], self.t_end[c:n])
+
+    @property
+    def ci_half_rel(self) -> Optional[float]:
+        """The window's current 95% CI half-width as a fraction of its tok/s, as each `step` event
+        reports it (the TUI's "CI → target"): the same batch means the adaptive window stops on,
+        refreshed as often as `_due` allows (every step, then every steps/256). None before the window
+        holds 2 steps."""
+        return None if self.reported is None else self.reported.rel
+
+    def _refresh_report(self) -> None:
+        if not self.window_began:
+            return
+        if self.end == self.steps or self.steps - self._last_report >= max(1, self.steps // 256):
+            self._last_report = self.steps
+            self.reported = self.ci if self._ci_at == self.steps else self.window_ci()
 
     # ---------------------------------------------------------------- feeding
 
@@ -164,7 +184,7 @@ class StopRule:
         c = self.cut()
         if span(c) < min_seconds:
             return False
-        self.ci = rate_ci(self.tokens[c:], self.t_start[c:], self.t_end[c:])
+        self.ci, self._ci_at = rate_ci(self.tokens[c:], self.t_start[c:], self.t_end[c:]), self.steps
         return self.ci is not None and self.ci.rel <= target
 
     def feed(self, index: int, t_start: float, t_end: float, tokens: Optional[float] = None) -> Verdict:
@@ -191,6 +211,8 @@ class StopRule:
         else:
             phase = "warmup"
             self.floor_count = self.steps
+        if phase != "after":
+            self._refresh_report()
         if self.end is not None:
             return Verdict(phase, "window_complete")
         if self.steps >= self.max_steps:
@@ -210,25 +232,29 @@ class StopRule:
         return n - self.cut() if self.window_began else 0
 
 
-def rule_for(measure: dict) -> StopRule:
-    """A StopRule from the spec's `measure` object (PROTOCOL.md §1), already validated."""
-    warm, window = measure["warmup"], measure["window"]
+def rule_for(measure: Measure) -> StopRule:
+    """The StopRule of a decoded spec's `measure` (PROTOCOL.md §1): the one way the trainer, the
+    HF/TRL callback and `replay` build it."""
+    warm, window = measure.warmup, measure.window
     return StopRule(
-        warmup_steps=warm.get("steps"),
-        warmup_seconds=warm.get("seconds"),
-        warmup_detect=(warm["detect"]["floor_seconds"], warm["detect"]["cap_seconds"]) if "detect" in warm else None,
-        window_steps=window.get("steps"),
-        window_seconds=window.get("seconds"),
-        window_adaptive=(window["adaptive"]["ci_target"], window["adaptive"]["min_seconds"]) if "adaptive" in window else None,
-        max_steps=measure["max_steps"],
-        max_seconds=measure["max_seconds"],
+        warmup_steps=warm.steps if isinstance(warm, Steps) else None,
+        warmup_seconds=warm.seconds if isinstance(warm, Seconds) else None,
+        warmup_detect=(warm.detect.floor_seconds, warm.detect.cap_seconds) if isinstance(warm, Detect) else None,
+        window_steps=window.steps if isinstance(window, Steps) else None,
+        window_seconds=window.seconds if isinstance(window, Seconds) else None,
+        window_adaptive=(measure.ci_target, window.adaptive.min_seconds) if isinstance(window, Adaptive) else None,
+        max_steps=measure.max_steps,
+        max_seconds=measure.max_seconds,
     )
 
 
 def replay(measure: dict, steps: list[dict]) -> dict:
     """Feed recorded steps ({t_start, t_end, tokens}) through the rule as the trainer would and
-    report what it decided: how the cell would have ended and the window's figures."""
-    rule = rule_for(measure)
+    report what it decided: how the cell would have ended and the window's figures. `measure` is
+    the spec's JSON object, decoded as the trainer decodes it."""
+    from .spec import decode_measure
+
+    rule = rule_for(decode_measure(measure))
     verdicts = []
     for i, s in enumerate(steps):
         verdicts.append(rule.feed(i, s["t_start"], s["t_end"], s["tokens"]))

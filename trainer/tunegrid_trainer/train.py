@@ -4,7 +4,6 @@ Failures rise to `errors.run_guarded`, the one place that reports them."""
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import math
@@ -19,16 +18,16 @@ import torch
 
 from . import data as data_mod
 from . import fit_probe, packing, quant4, vram
-from .loss import forward_loss
 from .errors import NanLoss, Progress
 from .env import env_facts
 from .flops import flop_facts, token_weighted_mean_length
 from .memory_probe import decide_checkpointing
-from .models import TORCH_DTYPES, build_model, model_facts, require_bitsandbytes
+from .models import TORCH_DTYPES, build_model, model_facts
 from .preflight import check_dependencies, check_device, resolve_device
-from .protocol import Adaptive, Detect, Finished, ModelFacts, Seconds, Spec, Started, Step, Steps, emit, stdin_lines
+from .protocol import Finished, ModelFacts, Spec, Started, Step, emit, stdin_lines
 from .spec import load_spec
-from .stop import StopRule
+from .stepper import StepOptions, Stepper, memory_now
+from .stop import StopRule, rule_for
 
 
 @dataclass
@@ -39,7 +38,7 @@ class Prepared:
     model: object
     batches: Iterator[packing.Batch]
     started: Started
-    options: dict  # keyword arguments of `Stepper`
+    options: StepOptions
     guard: Optional[vram.Guard] = None  # the VRAM budget held (spec.vram_budget), for `memory` events
 
 
@@ -52,7 +51,7 @@ def run(spec_path: str, progress: Progress) -> None:
     stop_requested = listen_for_stop()
     ready = prepare(spec)
     emit(ready.started)
-    finished = train(ready.model, ready.batches, **ready.options, rule=stop_rule(spec),
+    finished = train(ready.model, ready.batches, ready.options, rule=rule_for(spec.measure),
                      stop_requested=stop_requested, progress=progress, vram_guard=ready.guard)
     emit(finished)
 
@@ -82,12 +81,12 @@ def prepare(spec: Spec) -> Prepared:
         where=getattr(spec.model, "name", None) or getattr(spec.model, "id", None) or spec.model.path,
         method=spec.method,
         lora_r=spec.lora.r,
-        lora_alpha=spec.lora.alpha,
-        lora_dropout=spec.lora.dropout,
+        lora_alpha=spec.lora.lora_alpha,
+        lora_dropout=spec.lora.lora_dropout,
         target_modules=spec.lora.target_modules,
-        quant_type=quant and quant.quant_type,
-        double_quant=quant and quant.double_quant,
-        compute_dtype=quant and quant.compute_dtype,
+        quant_type=quant and quant.bnb_4bit_quant_type,
+        double_quant=quant and quant.bnb_4bit_use_double_quant,
+        compute_dtype=quant and quant.bnb_4bit_compute_dtype,
         precision=spec.precision,
         gradient_checkpointing=spec.gradient_checkpointing is True,
         device=device,
@@ -99,14 +98,14 @@ def prepare(spec: Spec) -> Prepared:
             notes.append("packed attention: varlen flash kernel unavailable here, using SDPA with a block-diagonal"
                          " mask (exact, but O(tokens²) per micro-batch)")
     compute_dtype = TORCH_DTYPES[spec.precision]
-    budget = None if spec.tokens_per_step is None else spec.tokens_per_step // spec.grad_accum
+    budget = None if spec.tokens_per_step is None else spec.tokens_per_step // spec.gradient_accumulation_steps
     shape = model_facts(built.model)
 
     tokenizer = data_mod.load_tokenizer(
         spec.tokenizer.source, getattr(spec.tokenizer, "path", None), built.name if spec.model.source != "preset" else None
     )
     tokens = data_mod.prepare(spec.data, tokenizer, template=spec.template, completion_only_loss=spec.completion_only_loss,
-                              assistant_only_loss=spec.assistant_only_loss, max_seq_len=spec.max_seq_len,
+                              assistant_only_loss=spec.assistant_only_loss, max_seq_len=spec.max_seq_length,
                               model_vocab=shape["vocab"])
     data_facts = data_mod.data_facts(spec.data.source, tokens)
 
@@ -122,7 +121,7 @@ def prepare(spec: Spec) -> Prepared:
     if spec.gradient_checkpointing == "auto":
         checkpointing, note = decide_checkpointing(
             built.model, device=device, padding=spec.padding, loss_kernel=spec.loss_kernel, dtype=compute_dtype,
-            precision=spec.precision, tokens=budget or spec.batch_size * spec.max_seq_len,
+            precision=spec.precision, tokens=budget or spec.batch_size * spec.max_seq_length,
             rows=1 if budget or spec.padding == "packed" else spec.batch_size, vocab=shape["vocab"],
             capacity=guard and guard.cap_bytes,
         )
@@ -142,26 +141,7 @@ def prepare(spec: Spec) -> Prepared:
                                         token_budget=budget, seed=spec.seed, pad_id=tokens.pad_id,
                                         loss_masks=tokens.loss_masks)
     started = Started(spec.run_id, spec.cell_hash, spec, model, data_facts, env, warnings)
-    options = dict(device=device, precision=spec.precision, loss_kernel=spec.loss_kernel, optim=spec.optim,
-                   lr=spec.lr, lr_schedule=spec.lr_schedule, lr_warmup_steps=spec.lr_warmup_steps,
-                   weight_decay=spec.weight_decay, max_grad_norm=spec.max_grad_norm, grad_accum=spec.grad_accum,
-                   max_steps=spec.measure.max_steps)
-    return Prepared(built.model, batches, started, options, guard)
-
-
-def stop_rule(spec: Spec) -> StopRule:
-    m = spec.measure
-    warm, window = m.warmup, m.window
-    return StopRule(
-        warmup_steps=warm.steps if isinstance(warm, Steps) else None,
-        warmup_seconds=warm.seconds if isinstance(warm, Seconds) else None,
-        warmup_detect=(warm.detect.floor_seconds, warm.detect.cap_seconds) if isinstance(warm, Detect) else None,
-        window_steps=window.steps if isinstance(window, Steps) else None,
-        window_seconds=window.seconds if isinstance(window, Seconds) else None,
-        window_adaptive=(window.adaptive.ci_target, window.adaptive.min_seconds) if isinstance(window, Adaptive) else None,
-        max_steps=m.max_steps,
-        max_seconds=m.max_seconds,
-    )
+    return Prepared(built.model, batches, started, StepOptions.of(spec, device), guard)
 
 
 def listen_for_stop() -> threading.Event:
@@ -205,108 +185,21 @@ def make_deterministic() -> None:
     torch.backends.cudnn.benchmark = False
 
 
-def make_optimizer(name: str, params: list, lr: float, weight_decay: float):
-    if name == "adamw_torch":
-        # on CUDA one fused kernel updates every adapter tensor (foreach: a handful of launches per
-        # op over ~400 LoRA tensors, CPU time the GPU waits for); same update rule
-        fused = bool(params) and all(p.is_cuda and p.dtype == torch.float32 for p in params)
-        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=fused or None)
-    bnb = require_bitsandbytes(f"optim {name}")
-    cls = {"adamw_8bit": bnb.optim.AdamW8bit, "paged_adamw_8bit": bnb.optim.PagedAdamW8bit,
-           "paged_adamw_32bit": bnb.optim.PagedAdamW32bit}[name]
-    return cls(params, lr=lr, weight_decay=weight_decay)
-
-
-def lr_factor(schedule: str, warmup: int, total: int):
-    """Multiplier of the base lr at optimizer step s, as Hugging Face's schedulers define it:
-    linear warm-up from 0 over `warmup` steps, then constant / linear to 0 / cosine to 0 at `total`."""
-
-    def factor(s: int) -> float:
-        if s < warmup:
-            return s / max(1, warmup)
-        if schedule == "constant":
-            return 1.0
-        progress = (s - warmup) / max(1, total - warmup)
-        if schedule == "linear":
-            return max(0.0, 1.0 - progress)
-        return max(0.0, 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0))))
-
-    return factor
-
-
-def _memory(device: str) -> dict:
-    keys = ("mem_allocated_mib", "mem_reserved_mib", "mem_peak_allocated_mib", "mem_peak_reserved_mib")
-    if device != "cuda":
-        return dict.fromkeys(keys)
-    values = (torch.cuda.memory_allocated(), torch.cuda.memory_reserved(),
-              torch.cuda.max_memory_allocated(), torch.cuda.max_memory_reserved())
-    return {k: v / 2**20 for k, v in zip(keys, values)}
-
-
-class Stepper:
-    """One optimizer step of the cell, split where the loop checks the loss: `forward_backward`
-    runs `grad_accum` micro-batches (loss left on the device), `update` clips, steps and zeroes.
-    Neither synchronises with the GPU by itself (a clip returns the norm as a tensor)."""
-
-    def __init__(self, model, *, device: str, precision: str, loss_kernel: str, optim: str, lr: float,
-                 lr_schedule: str, lr_warmup_steps: int, weight_decay: float, max_grad_norm: Optional[float],
-                 grad_accum: int, max_steps: int):
-        self.model, self.device, self.loss_kernel, self.grad_accum = model, device, loss_kernel, grad_accum
-        self.dtype, self.max_grad_norm = TORCH_DTYPES[precision], max_grad_norm
-        self.params = [p for p in model.parameters() if p.requires_grad]
-        self.optimizer = make_optimizer(optim, self.params, lr, weight_decay)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lr_factor(lr_schedule, lr_warmup_steps, max_steps))
-        self.autocast = (
-            contextlib.nullcontext if precision == "fp32"
-            else lambda: torch.autocast(device_type=device, dtype=self.dtype)
-        )
-        self.scaler = torch.amp.GradScaler(device, enabled=precision == "fp16")  # fp16 gradients underflow without it
-        model.train()
-
-    def lr(self) -> float:
-        return self.scheduler.get_last_lr()[0]
-
-    def forward_backward(self, batches: Iterator[packing.Batch]) -> tuple[torch.Tensor, int, int, int]:
-        """→ (mean loss as a device tensor, real tokens, padded tokens, samples)."""
-        loss_sum = torch.zeros((), device=self.device)
-        tokens = padded = samples = 0
-        for _ in range(self.grad_accum):
-            b = next(batches)
-            with self.autocast():
-                loss_b = forward_loss(self.model, b, self.device, self.loss_kernel, self.dtype)
-            self.scaler.scale(loss_b / self.grad_accum).backward()
-            loss_sum += loss_b.detach().float()
-            tokens, padded, samples = tokens + b.tokens, padded + b.padded_tokens, samples + b.samples
-        return loss_sum / self.grad_accum, tokens, padded, samples
-
-    def update(self) -> Optional[torch.Tensor]:
-        """Clip (when max_grad_norm is set), step, zero the gradients; → the norm before clipping."""
-        grad_norm = None
-        if self.max_grad_norm is not None:
-            self.scaler.unscale_(self.optimizer)
-            grad_norm = torch.nn.utils.clip_grad_norm_(self.params, self.max_grad_norm)
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
-        self.optimizer.zero_grad(set_to_none=True)
-        self.scheduler.step()
-        return grad_norm
-
-
 def train(
     model,
     batches: Iterator[packing.Batch],
+    options: StepOptions,
     *,
     rule: StopRule,
     stop_requested: threading.Event,
     progress: Progress,
     vram_guard: Optional[vram.Guard] = None,
-    **options,
 ) -> Finished:
     """The measured loop: the GPU is synchronised before and after each step (and only there), so
     a step's wall time brackets its work, and every step is emitted as it ends. A NaN loss is
     reported after its step's update, which is then moot: the run fails."""
-    stepper = Stepper(model, **options)
-    device = options["device"]
+    stepper = Stepper(model, options)
+    device = options.device
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     batches = packing.Lookahead(batches, device)
 
@@ -335,7 +228,8 @@ def train(
 
         verdict = rule.feed(step, t_start, t_end, tokens)
         emit(Step(step, t_start, t_end, tokens, padded, samples, loss, lr_now,
-                  None if grad_norm is None else float(grad_norm), **_memory(device), phase=verdict.phase))
+                  None if grad_norm is None else float(grad_norm), **memory_now(device), phase=verdict.phase,
+                  ci_half_rel=rule.ci_half_rel))
         if vram_guard is not None and step == 0:
             emit(vram_guard.report(step, stepper.optimizer))  # the optimizer state exists from the first step
         if verdict.stop:
