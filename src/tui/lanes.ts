@@ -1,6 +1,6 @@
 // A local pool's live part (`run --slots N` / `--gpus …`): one lane per slot, each a single line
 // naming its slot and what runs there (position, phase and steps, token rate with its live CI,
-// elapsed time, the cell, power, memory), or "idle". One line a lane keeps several slots within an
+// power, memory, elapsed time, the cell), or "idle". One line a lane keeps several slots within an
 // 80 × 24 terminal, where one current-cell panel per slot would not fit; lines are cut at the edge.
 import { Box, Text } from "ink"
 import { createElement as h, type ReactNode } from "react"
@@ -34,7 +34,7 @@ const rateText = (c: Current): string => {
 const memoryText = (c: Current): string | null => {
   const capacity = c.sampler?.memTotalMib ?? c.gpuMemoryMib
   const used = c.memUsedMib ?? c.torchReservedMib
-  if (capacity !== null && capacity !== undefined) return used === null ? null : `${num(used / 1024, 1)}/${num(capacity / 1024, 1)} GiB`
+  if (capacity !== null && capacity !== undefined) return used === null ? null : `${num(used / 1024, 1)}/${num(capacity / 1024, 0)} GiB`
   return c.hostRssMib === null ? null : `RSS ${num(c.hostRssMib, 0)} MiB`
 }
 
@@ -50,8 +50,9 @@ const Lane = ({ name, width, current: c, row, now }: {
   const phase = PHASE[c.phase]
   const cell = row ? [short(row.cellHash), ...Object.entries(row.axisValues).map(([k, v]) => `${k}=${axisText(v)}`)].join(" ") : null
   const power = c.lastReading?.powerW === null || c.lastReading === null ? null : `${num(c.lastReading.powerW, 0)} W`
-  const rest = [`${c.steps} steps`, rateText(c), duration((now - c.startedAt) / 1000), cell, power, memoryText(c)].filter((x) => x !== null)
-  return h(Text, { wrap: "truncate-end" }, label, `  ${c.position} `, h(Text, { color: phase.color }, phase.text), ` · ${rest.join(" · ")}`)
+  // the figures first, to stay within 80 columns; the cell last (its row in the table says it in full)
+  const rest = [rateText(c), power, memoryText(c), duration((now - c.startedAt) / 1000), cell].filter((x) => x !== null)
+  return h(Text, { wrap: "truncate-end" }, label, `  ${c.position} `, h(Text, { color: phase.color }, phase.text), ` ${c.steps} steps · ${rest.join(" · ")}`)
 }
 
 /** One lane per slot of the pool, in the slots' order (the busy ones first when not all fit). */

@@ -9,7 +9,7 @@ import { join } from "node:path"
 import { expandGrid } from "../../src/grid/expand.ts"
 import type { GridDef } from "../../src/grid/schema.ts"
 import type { RunEvent } from "../../src/progress.ts"
-import { cpuSlots } from "../../src/slots.ts"
+import { binding, cpuSlots, type Slot } from "../../src/slots.ts"
 import { grid, recording, replayed, rows, runReplayed } from "./replays.ts"
 
 /** A grid of labelled cells (batch sizes 1…), the one labelled "timing" exclusive. */
@@ -106,6 +106,29 @@ describe("the sentinel in a pool", () => {
       // nothing left: no sentinel runs either
       const again = yield* runReplayed(file, [], { slots: cpuSlots(2) })
       assert.deepStrictEqual(again, { succeeded: 0, failed: 0, skipped: 0, "already done": 4, interrupted: 0 })
+    }).pipe(Effect.provide(replayed(replay)))
+  })
+})
+
+describe("a GPU slot", () => {
+  const gpu = (index: number, uuid: string): Slot => ({ name: `gpu ${index}`, gpu: { index, uuid } })
+
+  it("binds the trainer to its GPU by UUID and the sampler by index; a CPU slot binds nothing", () => {
+    assert.deepStrictEqual(binding(gpu(3, "GPU-d")), { trainerEnv: { CUDA_VISIBLE_DEVICES: "GPU-d" }, samplerGpu: 3 })
+    assert.deepStrictEqual(binding(cpuSlots(1)[0]), {})
+    assert.deepStrictEqual(binding(undefined), {})
+  })
+
+  it.live("records each run's GPU and tags its events with the GPU's index", () => {
+    const { file } = grid([1, 2, 3])
+    const replay = () => ({ trainer: recording({ pauseMs: 5 }) })
+    return Effect.gen(function*() {
+      const events: Array<RunEvent> = []
+      yield* runReplayed(file, events, { slots: [gpu(1, "GPU-b"), gpu(3, "GPU-d")] })
+      const slots = yield* rows(`SELECT DISTINCT slot, gpu_index, gpu_uuid FROM run_slots ORDER BY slot`)
+      assert.deepStrictEqual(slots, [{ slot: "gpu 1", gpu_index: 1, gpu_uuid: "GPU-b" }, { slot: "gpu 3", gpu_index: 3, gpu_uuid: "GPU-d" }])
+      const ends = events.filter((e) => e.type === "end") as Array<{ slot?: string; gpu?: number | null }>
+      assert.isTrue(ends.length === 3 && ends.every((e) => `gpu ${e.gpu}` === e.slot))
     }).pipe(Effect.provide(replayed(replay)))
   })
 })
