@@ -1,8 +1,8 @@
 // Runs a grid: plan (expanded, hashed cells minus those that already succeeded in this
 // environment), then one cell at a time (or one per slot of a local pool), each in fresh trainer
 // + sampler processes (the TrainerProcess service), writing every event through to the ledger as
-// it arrives. The pool itself (exclusive cells, per-slot sentinels) is pool.ts. A failed cell is recorded and the grid goes on; a quit request (or a signal) leaves
-// the rest for the next run.
+// it arrives. A failed cell is recorded and the grid goes on; a quit request (or a signal) leaves
+// the rest for the next run. The pool's own rules (exclusive cells, per-slot sentinels): pool.ts.
 import { Effect } from "effect"
 import { dirname, join, resolve } from "node:path"
 import type { HashedCell } from "./cells.ts"
@@ -97,7 +97,7 @@ export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
     counts["already done"]! += 1
   }
   const baseDir = dirname(resolve(o.gridPath))
-  // The runs not yet done, in order, taken one at a time by each slot (one slot: strictly in order).
+  // The runs not yet done, in order: one after another, or taken by a pool's slots (pool.ts).
   const pending: Array<PoolRun> = runs.flatMap((r, i) => (done.has(keyOf(r)) ? [] : [{ ...r, position: `${i + 1}/${runs.length}` }]))
   const run = ({ cell, repeat, sentinel, position }: PoolRun, slot: Slot | undefined) =>
     runOne({ ...o, baseDir, cell, repeat, sentinel, position, envHash: env.envHash, gridHash: prepared.grid.gridHash, measure: loaded.expansion.measure, artifacts, slot })
