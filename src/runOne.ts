@@ -69,7 +69,7 @@ export const runOne = (r: RunRequest) =>
       startedAt: yield* seconds, rerunOf: r.rerunOf ?? null, sentinel: r.sentinel ?? null
     })
     if (r.slot) yield* recordSlot(runId, r.slot)
-    progress.start(position, cell, runId, r.slot?.name)
+    progress.start(position, cell, runId, r.slot)
     const stop = yield* Deferred.make<"skip" | "interrupt">()
     r.control?.attach(stop)
     const evidence = yield* trainer.run({

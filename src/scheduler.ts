@@ -2,7 +2,7 @@
 // environment), then one cell at a time (or one per slot of a local pool), each in fresh trainer
 // + sampler processes (the TrainerProcess service), writing every event through to the ledger as
 // it arrives. A failed cell is recorded and the grid goes on; a quit request (or a signal) leaves
-// the rest for the next run.
+// the rest for the next run. The pool's own rules (exclusive cells, per-slot sentinels): pool.ts.
 import { Effect } from "effect"
 import { dirname, join, resolve } from "node:path"
 import type { HashedCell } from "./cells.ts"
@@ -14,6 +14,8 @@ import { markOrphansInterrupted, succeededKeys } from "./ledger/records.ts"
 import { priorFigures, type RunFigures } from "./ledger/runs.ts"
 import type { Progress, RunControl } from "./progress.ts"
 import { prepareGrid, recordGrid } from "./recorder.ts"
+import { lastSentinel } from "./ledger/slots.ts"
+import { runPool, type PoolRun, type PoolSentinel } from "./pool.ts"
 import { runOne } from "./runOne.ts"
 import type { Slot } from "./slots.ts"
 import { stopLeftovers } from "./trainer/leftovers.ts"
@@ -76,11 +78,14 @@ export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
   const done = o.fresh ? new Set<string>() : yield* succeededKeys(env.envHash)
   const prior = done.size > 0 ? yield* priorFigures(env.envHash) : new Map<string, RunFigures>()
   const byIndex = new Map(prepared.cells.map((c) => [c.index, c]))
-  const runs: Array<PlannedRun> = loaded.expansion.runs.map((r) => ({ cell: byIndex.get(r.cell.index)!, repeat: r.repeat, sentinel: r.sentinel ?? null }))
+  const planned: Array<PlannedRun> = loaded.expansion.runs.map((r) => ({ cell: byIndex.get(r.cell.index)!, repeat: r.repeat, sentinel: r.sentinel ?? null }))
+  // In a pool each slot runs the sentinel itself (pool.ts): the grid's own runs are what is planned.
+  const sentinelRun = o.slots && loaded.def.measure?.sentinel ? planned.find((r) => r.sentinel !== null) : undefined
+  const runs = sentinelRun ? planned.filter((r) => r.sentinel === null) : planned
   const toRun = runs.filter((r) => !done.has(keyOf(r))).length
   o.progress.plan({
     grid: loaded.def.name, cells: prepared.cells.length, runs: runs.length, toRun, ledger: ledger.path, envHash: env.envHash,
-    device: facts.gpu_name ?? facts.device, gpuMemoryMib: facts.gpu_memory_mib, measure: loaded.expansion.measure,
+    device: facts.gpu_name ?? facts.device, gpuMemoryMib: facts.gpu_memory_mib, measure: loaded.expansion.measure, ...(o.slots ? { slots: o.slots.map((s) => s.name) } : {}),
     rows: runs.map((r, i) => ({ position: `${i + 1}/${runs.length}`, cellHash: r.cell.cellHash, repeat: r.repeat, label: r.cell.label, axisValues: r.cell.axisValues }))
   })
 
@@ -92,23 +97,27 @@ export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
     counts["already done"]! += 1
   }
   const baseDir = dirname(resolve(o.gridPath))
-  // The runs not yet done, in order, taken one at a time by each slot (one slot: strictly in order).
-  const pending = runs.flatMap((r, i) => (done.has(keyOf(r)) ? [] : [{ ...r, position: `${i + 1}/${runs.length}` }]))
-  let next = 0
-  const worker = (slot: Slot | undefined) =>
-    Effect.gen(function*() {
-      while (next < pending.length && !o.control?.quitting) {
-        const { cell, repeat, sentinel, position } = pending[next++]!
-        const status = yield* runOne({
-          ...o, baseDir, cell, repeat, sentinel, position, envHash: env.envHash, gridHash: prepared.grid.gridHash,
-          measure: loaded.expansion.measure, artifacts, slot
-        })
-        counts[status] = (counts[status] ?? 0) + 1
-      }
-    })
-  // A failure that stops the grid (the ledger's own) interrupts the other slots' runs: recorded interrupted.
-  yield* Effect.forEach(o.slots ?? [undefined], worker, { concurrency: "unbounded", discard: true })
-  if (o.control?.quitting && next < pending.length) counts.left = pending.length - next
+  // The runs not yet done, in order: one after another, or taken by a pool's slots (pool.ts).
+  const pending: Array<PoolRun> = runs.flatMap((r, i) => (done.has(keyOf(r)) ? [] : [{ ...r, position: `${i + 1}/${runs.length}` }]))
+  const run = ({ cell, repeat, sentinel, position }: PoolRun, slot: Slot | undefined) =>
+    runOne({ ...o, baseDir, cell, repeat, sentinel, position, envHash: env.envHash, gridHash: prepared.grid.gridHash, measure: loaded.expansion.measure, artifacts, slot })
+  let left = 0
+  if (o.slots) {
+    const sentinel: PoolSentinel | null = sentinelRun
+      ? { cell: sentinelRun.cell, every: loaded.def.measure!.sentinel!.every, repeats: sentinelRun.repeat, first: (yield* lastSentinel(prepared.grid.gridHash, env.envHash)) + 1 }
+      : null
+    const pool = yield* runPool({ slots: o.slots, pending, sentinel, progress: o.progress, control: o.control, run })
+    for (const [status, n] of Object.entries(pool.counts)) counts[status] = (counts[status] ?? 0) + n
+    left = pool.left
+  } else {
+    let next = 0
+    while (next < pending.length && !o.control?.quitting) {
+      const status = yield* run(pending[next++]!, undefined)
+      counts[status] = (counts[status] ?? 0) + 1
+    }
+    left = pending.length - next
+  }
+  if (o.control?.quitting && left > 0) counts.left = left
   o.progress.summary(counts)
   return counts
 })

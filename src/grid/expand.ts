@@ -16,6 +16,8 @@ export interface ExpandedCell {
   readonly axisValues: Readonly<Record<string, unknown>>
   /** Published figures for this configuration (from its `cells` entry); not part of the hash. */
   readonly reference?: Reference | null
+  /** Runs alone in a local pool (its `cells` entry's `exclusive`); not part of the hash. */
+  readonly exclusive?: boolean
 }
 
 export interface PlannedRun {
@@ -162,14 +164,14 @@ export const expandGrid = (def: GridDef): { expansion: Expansion; problems: Arra
   const combos = cartesian(axisEntries)
   const seeds = def.seeds ?? defaultSeeds
 
-  const configs: Array<{ label: string | null; config: CellConfig; seed: number; path: string; reference: Reference | null }> = []
+  const configs: Array<{ label: string | null; config: CellConfig; seed: number; path: string; reference: Reference | null; exclusive: boolean }> = []
   explicit.forEach((cell, ci) => {
-    const { label, reference, ...fields } = cell as PartialCell & { label?: string; reference?: Reference }
+    const { label, reference, exclusive, ...fields } = cell as PartialCell & { label?: string; reference?: Reference; exclusive?: boolean }
     combos.forEach((combo, ai) => {
       const config = { ...base, ...fields, ...combo } as CellConfig
       if ((def.exclude ?? []).some((rule) => matches(config, rule))) return
       const path = def.cells ? `cells[${ci}]` + (axisEntries.length ? ` × axes combination ${ai}` : "") : `axes combination ${ai}`
-      for (const seed of seeds) configs.push({ label: label ?? null, config, seed, path, reference: reference ?? null })
+      for (const seed of seeds) configs.push({ label: label ?? null, config, seed, path, reference: reference ?? null, exclusive: exclusive ?? false })
     })
   })
 
@@ -198,12 +200,13 @@ export const expandGrid = (def: GridDef): { expansion: Expansion; problems: Arra
     configs.some(({ config }) => !sameValue(config[key], configs[0]!.config[key]))
   )
   const multiSeed = new Set(configs.map((c) => c.seed)).size > 1
-  const cells: Array<ExpandedCell> = configs.map(({ label, config, seed, reference }, index) => ({
+  const cells: Array<ExpandedCell> = configs.map(({ label, config, seed, reference, exclusive }, index) => ({
     index,
     label,
     config,
     seed,
     reference,
+    ...(exclusive ? { exclusive } : {}),
     axisValues: {
       ...Object.fromEntries(varying.map((key) => [key, config[key]])),
       ...(multiSeed ? { seed } : {})

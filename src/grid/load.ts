@@ -103,7 +103,7 @@ const knownKeys = (parent: ReadonlyArray<PropertyKey>): Array<string> => {
   const head = parent[0]
   if (parent.length === 0) return Object.keys(GridDef.fields)
   if (head === "measure") return parent.length === 1 ? Object.keys(MeasureInput.fields) : ["every", "cell", "floor", "cap", "detect"]
-  if (head === "cells") return ["label", ...cell]
+  if (head === "cells") return ["label", "reference", "exclusive", ...cell]
   return cell // base, axes, exclude[i]
 }
 

@@ -143,6 +143,9 @@ export const GridDef = Schema.Struct({
     label: Schema.optionalKey(Schema.String),
     /** Published figures for this configuration, shown beside tunegrid's (not part of the cell hash). */
     reference: Schema.optionalKey(Reference),
+    /** In a local pool (`run --slots` / `--gpus`), run this cell's runs alone: no other slot runs
+     * while they run (timing-sensitive cells). Not part of the cell hash. */
+    exclusive: Schema.optionalKey(Schema.Boolean),
     ...PartialCell.fields
   }))),
   exclude: Schema.optionalKey(Schema.Array(PartialCell)),

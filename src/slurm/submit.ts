@@ -62,9 +62,12 @@ export const submit = Effect.fnUntraced(function*(o: SubmitOptions) {
   const cpuOnly = loaded.expansion.cells.every((c) => c.config.device === "cpu")
   const resolved = resolveOptions(loaded.def.slurm, o.flags, { name: loaded.def.name, logs: paths.logs, cpuOnly })
   yield* slurm.check([...resolved.sbatch, arrayArg("0", resolved.options.parallel)]) // before anything is written
-  const notes = loaded.def.measure?.sentinel
-    ? [...resolved.notes, "measure.sentinel: Slurm runs the tasks in any order and several at once, so drift between sentinel runs says little about order effects here"]
-    : resolved.notes
+  const notes = [
+    ...resolved.notes,
+    ...(loaded.def.measure?.sentinel ? ["measure.sentinel: Slurm runs the tasks in any order and several at once, so drift between sentinel runs says little about order effects here"] : []),
+    // exclusive is the local pool's (src/pool.ts); Slurm's own is a node to the job
+    ...(loaded.expansion.cells.some((c) => c.exclusive) ? ["cells' exclusive: not applied by Slurm (each task is its own job); add --sbatch=--exclusive to have each task alone on its node"] : [])
+  ]
   for (const p of [paths.plan, paths.runs, paths.logs]) mkdirSync(p, { recursive: true })
   const manifest = writePlan(loaded, paths.plan, o.tokenizerDir)
   copyFileSync(resolve(paths.plan, "manifest.json"), resolve(paths.runs, "manifest.json")) // `tunegrid ingest runs/` works too, once no task runs

@@ -1,10 +1,12 @@
 // The whole screen: finished rows printed once in <Static> (under the title and column heads),
-// then the live part — running and queued rows, the current-cell panel, the counts with elapsed
+// then the live part — running and queued rows, the current-cell panel (a local pool: one lane
+// per slot, lanes.ts), the counts with elapsed
 // time and ETA, help — and the keys: q stop, s skip, ? help, Ctrl-C like q, a second q/Ctrl-C forces.
 import { Box, Static, Text, useInput, useStdin, useWindowSize } from "ink"
 import { createElement as h, Fragment, useEffect, useState, type ReactNode } from "react"
 import { useRunState, type RunStore } from "./bridge.ts"
 import { CurrentPanel, type MeasureView } from "./current.ts"
+import { Lanes, lanesHeight } from "./lanes.ts"
 import { duration, etaSeconds } from "./live.ts"
 import { axisNames, countRows, finishedDurations, finishedStatuses, type RunState } from "./state.ts"
 import { ColumnHeads, layoutFor, RowLine, Title, type Layout } from "./table.ts"
@@ -20,9 +22,10 @@ export interface Keys {
 }
 
 const QUEUED_SHOWN = 10
-/** Lines the live part needs besides its rows: the current-cell panel (10), the status (3), the
- * "… more queued" line and the column heads (1 each). */
+/** Lines the live part needs besides its rows: the current-cell panel (10; a pool's lanes take
+ * lanesHeight instead), the status (3), the "… more queued" line and the column heads (1 each). */
 const LIVE_FIXED = 15
+const PANEL = 10
 
 const HELP = [
   "q        stop: the current run is recorded as interrupted, no more start; run again to resume",
@@ -56,7 +59,8 @@ export const StatusLine = ({ state, now }: { readonly state: RunState; readonly 
   const c = countRows(state.rows)
   const elapsed = state.startedAt === null ? null : (now - state.startedAt) / 1000
   const queued = state.rows.filter((r) => r.status === "queued").length
-  const eta = state.summary ? 0 : etaSeconds(finishedDurations(state.rows), queued, state.current ? (now - state.current.startedAt) / 1000 : null)
+  const parallel = state.plan?.slots?.length ?? 1 // a pool's slots take the queued runs side by side
+  const eta = state.summary ? 0 : etaSeconds(finishedDurations(state.rows), queued / parallel, state.current ? (now - state.current.startedAt) / 1000 : null)
   const request = state.request === "quit" ? "stopping after this run is recorded (q again forces)…"
     : state.request === "force" ? "forcing stop…" : state.request === "skip" ? "skipping this cell…" : null
   return h(Box, { flexDirection: "column" },
@@ -91,9 +95,11 @@ export const App = ({ store, keys, now = Date.now }: { readonly store: RunStore;
   const live = state.rows.filter((r) => !finishedStatuses.has(r.status))
   // as many live rows as fit under the panel, so the frame never outgrows the terminal (a taller
   // frame scrolls and smears); the column heads come back above them once the first ones scroll off
-  const fitting = Math.max(1, Math.min(QUEUED_SHOWN + 1, size.rows - LIVE_FIXED - (help ? HELP.length + 2 : 0)))
+  const slots = state.plan?.slots
+  const fixed = LIVE_FIXED - PANEL + (slots ? lanesHeight(slots.length) : PANEL)
+  const fitting = Math.max(1, Math.min(QUEUED_SHOWN + (slots?.length ?? 1), size.rows - fixed - (help ? HELP.length + 2 : 0)))
   const shown = live.slice(0, fitting)
-  const headsOffScreen = state.plan !== null && 3 + state.finished.length + shown.length + LIVE_FIXED > size.rows
+  const headsOffScreen = state.plan !== null && 3 + state.finished.length + shown.length + fixed > size.rows
   return h(Fragment, null,
     h(Static<StaticItem>, {
       items,
@@ -106,7 +112,8 @@ export const App = ({ store, keys, now = Date.now }: { readonly store: RunStore;
     headsOffScreen && shown.length > 0 ? h(ColumnHeads, { layout }) : null,
     ...shown.map((row) => h(RowLine, { key: row.position, row, layout })),
     live.length > shown.length ? h(Text, { dimColor: true }, `… ${live.length - shown.length} more queued`) : null,
-    state.current ? h(CurrentPanel, {
+    slots ? h(Lanes, { slots, running: state.running, rows: byPosition, now: t })
+    : state.current ? h(CurrentPanel, {
       current: state.current, row: byPosition.get(state.current.position), measure: (state.plan?.measure ?? {}) as MeasureView, now: t
     }) : null,
     h(StatusLine, { state, now: t }),

@@ -1,5 +1,6 @@
 // The TUI's state and the pure reducer that builds it from the runner's RunEvents (and the
-// keyboard's requests): one row per planned run, the current cell's live series, and the counts.
+// keyboard's requests): one row per planned run, the current cell's live series (one per slot of a
+// local pool: its lanes), and the counts.
 import type { PlanInfo, RunEvent, RunFigures } from "../progress.ts"
 import { trapezoidJ, type PowerReading, type RateStep } from "./live.ts"
 
@@ -27,6 +28,8 @@ export interface Row {
 
 export interface Current {
   readonly position: string
+  /** The pool slot running it ("gpu 0"); null outside a pool. */
+  readonly slot: string | null
   readonly runId: string
   readonly startedAt: number
   readonly model: string | null
@@ -61,6 +64,9 @@ export interface RunState {
   readonly rows: ReadonlyArray<Row>
   /** Positions in the order their rows finished: what the table prints once and never redraws. */
   readonly finished: ReadonlyArray<string>
+  /** The runs going now: one at most outside a pool, one per busy slot in a pool. */
+  readonly running: ReadonlyArray<Current>
+  /** The run started last among those going (the one-trainer view). */
   readonly current: Current | null
   readonly summary: Record<string, number> | null
   readonly request: "skip" | "quit" | "force" | null
@@ -70,7 +76,16 @@ export interface RunState {
 export type Request = { readonly type: "request"; readonly what: "skip" | "quit" | "force" }
 export type Action = RunEvent | Request
 
-export const initialState: RunState = { plan: null, startedAt: null, rows: [], finished: [], current: null, summary: null, request: null }
+export const initialState: RunState = { plan: null, startedAt: null, rows: [], finished: [], running: [], current: null, summary: null, request: null }
+
+/** The state with these runs going; `current` follows them. */
+const withRunning = (state: RunState, running: ReadonlyArray<Current>): RunState => ({ ...state, running, current: running.at(-1) ?? null })
+
+/** The running run at `position` changed by `f` (nothing when it is not running). */
+const updateRunning = (state: RunState, position: string, f: (c: Current) => Current): RunState | null => {
+  const c = state.running.find((r) => r.position === position)
+  return c === undefined ? null : withRunning(state, state.running.map((r) => (r === c ? f(r) : r)))
+}
 
 const newRow = (r: NonNullable<PlanInfo["rows"]>[number]): Row => ({
   ...r, status: "queued", failureKind: null, message: null, stderrTail: null, figures: null, startedAt: null, endedAt: null
@@ -134,27 +149,33 @@ export const reduce = (state: RunState, a: Action): RunState => {
   switch (a.type) {
     case "plan":
       return { ...state, plan: a.info, startedAt: state.startedAt ?? a.at, rows: (a.info.rows ?? []).map(newRow) }
+    case "added":
+      return state.rows.some((r) => r.position === a.row.position) ? state : { ...state, rows: [...state.rows, newRow(a.row)] }
     case "resumed":
       return finish(state, a.position, (r) => ({ ...r, status: "resumed", figures: a.figures ?? null }))
-    case "start":
-      return {
+    case "start": {
+      const slot = a.slot ?? null
+      const current: Current = {
+        position: a.position, slot, runId: a.runId, startedAt: a.at, model: null, device: null, gpuMemoryMib: state.plan?.gpuMemoryMib ?? null,
+        steps: 0, warmupSteps: 0, windowStart: null, firstStepT: null, phase: "starting", rates: [], windowSteps: [], ciHalfRel: null, loss: null,
+        firstLoss: null, torchReservedMib: null, sampler: null, memUsedMib: null, hostRssMib: null, hostCpuPct: null, firstReading: null, lastReading: null,
+        integratedJ: 0
+      }
+      // a new run takes its slot's lane (outside a pool, the one lane)
+      return withRunning({
         ...state,
         request: state.request === "skip" ? null : state.request,
-        rows: updateRow(state, a.position, (r) => ({ ...r, status: "starting", startedAt: a.at })),
-        current: {
-          position: a.position, runId: a.runId, startedAt: a.at, model: null, device: null, gpuMemoryMib: state.plan?.gpuMemoryMib ?? null,
-          steps: 0, warmupSteps: 0, windowStart: null, firstStepT: null, phase: "starting", rates: [], windowSteps: [], ciHalfRel: null, loss: null,
-          firstLoss: null, torchReservedMib: null, sampler: null, memUsedMib: null, hostRssMib: null, hostCpuPct: null, firstReading: null, lastReading: null,
-          integratedJ: 0
-        }
-      }
+        rows: updateRow(state, a.position, (r) => ({ ...r, status: "starting", startedAt: a.at }))
+      }, [...state.running.filter((c) => c.slot !== slot), current])
+    }
     case "trainer": {
-      if (state.current?.position !== a.position) return state
-      const current = onTrainer(state.current, a.event)
-      return { ...state, current, rows: updateRow(state, a.position, (r) => ({ ...r, status: liveStatus(current.phase) })) }
+      const next = updateRunning(state, a.position, (c) => onTrainer(c, a.event))
+      if (next === null) return state
+      const phase = next.running.find((c) => c.position === a.position)!.phase
+      return { ...next, rows: updateRow(state, a.position, (r) => ({ ...r, status: liveStatus(phase) })) }
     }
     case "sampler":
-      return state.current?.position === a.position ? { ...state, current: onSampler(state.current, a.event) } : state
+      return updateRunning(state, a.position, (c) => onSampler(c, a.event)) ?? state
     case "end": {
       const { end, figures } = a
       const steady = (figures as Row["figures"])?.steady ?? end.finishReason === "window_complete"
@@ -163,10 +184,10 @@ export const reduce = (state: RunState, a: Action): RunState => {
         ...r, status, figures, endedAt: a.at, failureKind: end.errorKind, message: end.errorMessage,
         stderrTail: end.status === "failed" ? end.stderrTail : null
       }))
-      return { ...next, current: state.current?.position === a.position ? null : state.current, request: state.request === "skip" ? null : state.request }
+      return withRunning({ ...next, request: state.request === "skip" ? null : state.request }, state.running.filter((c) => c.position !== a.position))
     }
     case "summary":
-      return { ...state, summary: a.counts, current: null, request: null }
+      return withRunning({ ...state, summary: a.counts, request: null }, [])
     case "request":
       return { ...state, request: a.what }
   }

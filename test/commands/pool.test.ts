@@ -27,6 +27,12 @@ describe.skipIf(noPython)("run --slots 2", () => {
     expect(again.stdout).toMatch(/3 runs, 3 to run/)
   })
 
+  it("every plain line of a pooled run names its slot after its position", () => {
+    const lines = String(again.stdout).split("\n").filter((l) => /\]\s+(started|succeeded)/.test(l))
+    expect(lines.length).toBeGreaterThanOrEqual(6) // started and succeeded for each of the three runs
+    for (const l of lines) expect(l).toMatch(/\[\d\/3 cpu[12]\]/)
+  })
+
   it("every cell succeeded exactly once, and the orphans were marked interrupted", async () => {
     const rows = await query(ledger, `SELECT c.seed, count(*) FILTER (WHERE r.status = 'succeeded')::INT AS succeeded,
       count(*) FILTER (WHERE r.status = 'interrupted')::INT AS interrupted, count(*) FILTER (WHERE r.status = 'running')::INT AS running
