@@ -3,11 +3,9 @@
 // precision and native types (JSON: one array document).
 import { Effect } from "effect"
 import type { ExportFormat } from "../export/format.ts"
+import { copyStatement } from "./copy.ts"
 import { str } from "./decode.ts"
 import { Ledger, type LedgerError, type Param } from "./Ledger.ts"
-
-export const copyOptions = (format: ExportFormat): string =>
-  format === "parquet" ? "(FORMAT parquet)" : format === "csv" ? "(FORMAT csv, HEADER true)" : "(FORMAT json, ARRAY true)"
 
 /** A table's rows that belong to grid `$1` (by grid name); tables not tied to runs come whole. */
 export const gridRows = (table: string): string => {
@@ -29,8 +27,6 @@ export const tableNames: Effect.Effect<Array<string>, LedgerError, Ledger> = Eff
   (rows) => rows.map((r) => str(r.table_name))
 )
 
-const quote = (path: string) => `'${path.replace(/'/g, "''")}'`
-
 /** What one exported file holds: a whole table, a table cut to grid `grid`'s runs, or a query. */
 export type ExportSource =
   | { readonly table: string; readonly grid: string | null }
@@ -47,5 +43,5 @@ const sourceSql = (s: ExportSource): { sql: string; params: Array<Param> } => {
 export const copyTo = (source: ExportSource, file: string, format: ExportFormat): Effect.Effect<void, LedgerError, Ledger> =>
   Effect.flatMap(Ledger, (l) => {
     const { sql, params } = sourceSql(source)
-    return l.exec(`COPY (${sql}) TO ${quote(file)} ${copyOptions(format)}`, params)
+    return l.copyTo ? l.copyTo(sql, params, file, format) : l.exec(copyStatement(sql, file, format), params)
   })
