@@ -23,7 +23,7 @@ const after = (text: string, prefix: string) => text.slice(prefix.length)
 
 /** A grid names a data file that is not there: reported before anything runs. */
 export class DatasetNotFound extends Schema.TaggedError<DatasetNotFound>()("DatasetNotFound", { message: Schema.String }) {
-  /** Refused before any trainer starts, like an invalid grid: exit 2 (src/commands/exit.ts). */
+  /** Refused before any trainer starts, like an invalid grid: exit 2 (src/cli/exit.ts). */
   readonly [Runtime.errorExitCode] = 2
 }
 

@@ -15,7 +15,7 @@ import { rerunCommand } from "./commands/rerun.ts"
 import { runCommand } from "./commands/run.ts"
 import { slurmCommand } from "./commands/slurm.ts"
 import { sqlCommand } from "./commands/sql.ts"
-import { helpShown, usagePresenter } from "./commands/usage.ts"
+import { helpShown, usagePresenter } from "./cli/usage.ts"
 import { tunegridVersion } from "./env.ts"
 import { explainIoError } from "./ioerror.ts"
 import { TrainerProcess } from "./trainer/TrainerProcess.ts"
@@ -30,7 +30,7 @@ const reportFailure = (cause: Cause.Cause<unknown>) =>
   Effect.sync(() => {
     if (Cause.hasInterruptsOnly(cause)) return
     const error = Cause.squash(cause)
-    if (helpShown(error) !== null) return // the presenter already said it (src/commands/usage.ts)
+    if (helpShown(error) !== null) return // the presenter already said it (sr./cli/usage.ts)
     const known = error instanceof Error && typeof (error as { _tag?: unknown })._tag === "string"
     const io = known ? null : explainIoError(String(error))
     const where = (error as { path?: unknown }).path

@@ -1,10 +1,18 @@
 // Environment identity: which captured facts can change results (hashed into env_hash) and
 // which are only recorded (host name, GPU UUID, git state).
 import { execFileSync } from "node:child_process"
+import { readFileSync } from "node:fs"
 import { hashJson } from "./hash.ts"
 import type { EnvFacts } from "./protocol.ts"
 
-export const tunegridVersion = "0.1.0"
+/** package.json's version: the one `tunegrid --version` prints and env_hash carries, so a
+ * release bump cannot leave a second copy behind. */
+export const tunegridVersion: string = (() => {
+  const file = new URL("../package.json", import.meta.url)
+  const version: unknown = (JSON.parse(readFileSync(file, "utf8")) as { version?: unknown }).version
+  if (typeof version !== "string") throw new Error(`${file.pathname}: "version" must be a string, found ${JSON.stringify(version)}`)
+  return version
+})()
 
 export interface Environment {
   readonly envHash: string

@@ -9,8 +9,8 @@ import { offlineTokenizerDir, repoRoot, toSpec, type HashedCell } from "./cells.
 import { gitState, makeEnvironment } from "./env.ts"
 import type { LoadedGrid } from "./grid/load.ts"
 import type { Measure } from "./grid/schema.ts"
-import { Ledger } from "./ledger/Ledger.ts"
 import { endRun, putCell, putEnvironment, putGrid, recordSamplerEvent, recordTrainerEvent, startRun, type GridRow } from "./ledger/records.ts"
+import { runIds } from "./ledger/runs.ts"
 import { decodeSamplerLine, decodeTrainerLine, EnvFacts, trainerSequence, type TrainerEvent } from "./protocol.ts"
 import { cellRow, prepareGrid } from "./recorder.ts"
 import { putReferences } from "./references/record.ts"
@@ -64,11 +64,10 @@ export const readJson = <A>(path: string, what: string): Effect.Effect<A, Ingest
 export const ingestDir = Effect.fnUntraced(function*(dir: string, judge?: (folder: string) => FolderVerdict) {
   const root = resolve(dir)
   const manifest = yield* readJson<Manifest>(join(root, "manifest.json"), "manifest (copied by tunegrid_trainer.batch from the plan folder)")
-  const l = yield* Ledger
   const cellsByHash = new Map(manifest.cells.map((c) => [c.cellHash, c]))
   const planned = new Map(manifest.runs.map((r) => [r.runId, r]))
   const folders = readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(root, d.name, "cell.json")))
-  const known = new Set((yield* l.rows(`SELECT run_id FROM runs`)).map((r) => String(r.run_id)))
+  const known = yield* runIds
   yield* putGrid(manifest.grid)
   yield* putReferences(manifest.grid.gridHash, manifest.cells)
   const recorded: Array<{ runId: string; status: string }> = []

@@ -17,7 +17,7 @@ export interface Slot {
 }
 
 export class SlotsInvalid extends Schema.TaggedError<SlotsInvalid>()("SlotsInvalid", { message: Schema.String }) {
-  /** Refused before any trainer started, like an invalid grid (src/commands/exit.ts). */
+  /** Refused before any trainer started, like an invalid grid (src/cli/exit.ts). */
   readonly [Runtime.errorExitCode] = 2
 }
 

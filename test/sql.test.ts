@@ -1,7 +1,8 @@
 // The sql command's pure parts: splitting prompt input into statements, and error messages.
 import { describe, expect, it } from "vitest"
 import { friendlySqlError, takeStatements } from "../src/commands/sql.ts"
-import { foldHistory, showTablesQuery } from "../src/commands/sqlPrompt.ts"
+import { foldHistory } from "../src/cli/sqlHistory.ts"
+import { showTablesQuery } from "../src/ledger/catalog.ts"
 
 describe("takeStatements", () => {
   it("ends statements at ; outside quotes and keeps the unfinished rest", () => {

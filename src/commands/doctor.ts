@@ -9,8 +9,8 @@ import { accessSync, constants, existsSync } from "node:fs"
 import { dirname, resolve } from "node:path"
 import { offlineTokenizerDir, trainerDir } from "../cells.ts"
 import { findPython, PythonNotFound, pythonEnv } from "../trainer/python.ts"
-import { hubChecks, line, plotChecks, type Check, type Level } from "./doctorChecks.ts"
-import { ledgerFlag, pythonFlag } from "./shared.ts"
+import { hubChecks, line, plotChecks, type Check, type Level } from "../doctor/checks.ts"
+import { ledgerFlag, pythonFlag } from "../cli/flags.ts"
 
 const libraries = `
 import importlib, json

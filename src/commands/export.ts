@@ -1,15 +1,14 @@
 // `tunegrid export`: the ledger's tables (or one query) to Parquet, CSV or JSON files through
-// DuckDB's own COPY, for pandas, R, spreadsheets or another DuckDB. Format rules: exportFormat.ts.
+// DuckDB's own COPY, for pandas, R, spreadsheets or another DuckDB. Format rules:
+// src/export/format.ts; the COPY itself: src/ledger/export.ts.
 import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { mkdirSync, realpathSync, statSync } from "node:fs"
 import { basename, dirname, join, resolve } from "node:path"
-import { Ledger, type Param } from "../ledger/Ledger.ts"
-import { copyOptions, exportFormat, exportFormats, gridRows } from "./exportFormat.ts"
-import { gridFilter, gridFlag, withReadOnly } from "./report.ts"
-import { ledgerFlag, UserError } from "./shared.ts"
-
-const quote = (path: string) => `'${path.replace(/'/g, "''")}'`
+import { gridFilter, gridFlag, ledgerFlag, UserError } from "../cli/flags.ts"
+import { exportFormat, exportFormats } from "../export/format.ts"
+import { copyTo, tableNames, type ExportSource } from "../ledger/export.ts"
+import { withReadOnly } from "../ledger/readOnly.ts"
 /** A path with its folder's symlinks resolved, for comparing paths that may not exist yet. */
 const canonical = (path: string) => {
   try {
@@ -45,29 +44,26 @@ export const exportCommand = Command.make("export", {
   ledger: ledgerFlag
 }, (o) =>
   withReadOnly(o.ledger, Effect.gen(function*() {
-    const l = yield* Ledger
     yield* refuseLedgerTarget(o.ledger, o.out)
     const chosen = exportFormat(o.out, Option.getOrNull(o.format), Option.isSome(o.query))
     if ("problem" in chosen) return yield* new UserError({ message: chosen.problem })
     const filter = yield* gridFilter(o.grid)
-    const copy = (source: string, file: string, params: ReadonlyArray<Param> = []) =>
-      refuseLedgerTarget(o.ledger, file).pipe(Effect.andThen(l.exec(`COPY (${source}) TO ${quote(file)} ${copyOptions(chosen.format)}`, params).pipe(
+    const copy = (source: ExportSource, file: string) =>
+      refuseLedgerTarget(o.ledger, file).pipe(Effect.andThen(copyTo(source, file, chosen.format).pipe(
         Effect.mapError((e) => new UserError({ message: `export to ${file} failed: ${e.message.replace(/\n {2}in: .*$/s, "")}` }))
       )))
     if (Option.isSome(o.query)) {
       if (filter.grid !== null) return yield* new UserError({ message: "--grid filters the exported tables; with --query, put the condition in the query (e.g. WHERE grid = '…')" })
       const file = resolve(o.out)
       mkdirSync(dirname(file), { recursive: true })
-      yield* copy(o.query.value.trim().replace(/;\s*$/, ""), file)
+      yield* copy({ query: o.query.value }, file)
       return yield* Console.log(`wrote ${file}`)
     }
-    const tables = (yield* l.rows(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY table_name`))
-      .map((r) => String(r.table_name))
+    const tables = yield* tableNames
     mkdirSync(o.out, { recursive: true })
     for (const table of tables) {
       const file = resolve(join(o.out, `${table}.${chosen.format}`))
-      if (filter.grid === null) yield* copy(`SELECT * FROM "${table}"`, file)
-      else yield* copy(gridRows(table), file, gridRows(table).includes("$1") ? [filter.grid] : [])
+      yield* copy({ table, grid: filter.grid }, file)
       yield* Console.log(`wrote ${file}`)
     }
   }))

@@ -7,8 +7,8 @@ import { planFit } from "../fit/plan.ts"
 import { parseSeconds } from "../grid/expand.ts"
 import { Ledger } from "../ledger/Ledger.ts"
 import { plainProgress } from "../progress.ts"
-import { printReport } from "./report.ts"
-import { ledgerFlag, pythonFlag, resolvePython, UserError } from "./shared.ts"
+import { printReport } from "../report/print.ts"
+import { ledgerFlag, pythonFlag, resolvePython, UserError } from "../cli/flags.ts"
 
 export const fitCommand = Command.make("fit", {
   grid: Argument.String("grid-file").pipe(Argument.withDescription("TypeScript grid file; each of its cells is a configuration to fit")),

@@ -7,8 +7,8 @@ import { ingestFitDir } from "../fit/ingest.ts"
 import { isFitDir } from "../fit/plan.ts"
 import { ingestDir, writePlan } from "../ingest.ts"
 import { Ledger } from "../ledger/Ledger.ts"
-import { printReport } from "./report.ts"
-import { ledgerFlag } from "./shared.ts"
+import { printReport } from "../report/print.ts"
+import { ledgerFlag } from "../cli/flags.ts"
 
 export const planCommand = Command.make("plan", {
   grid: Argument.String("grid-file"),

@@ -1,5 +1,5 @@
 // `tunegrid rerun <prefix>`: rerun a recorded run's exact cell and say whether it reproduced.
-// It takes `run`'s flags (src/commands/watch.ts). Exit codes: 0 reproduced, 3 not reproduced,
+// It takes `run`'s flags (src/cli/watch.ts). Exit codes: 0 reproduced, 3 not reproduced,
 // 4 environment or inputs changed (--set changes the cell too), 5 the rerun failed, 6 refused
 // (trainer source or dataset changed; --force), 1 the command itself failed.
 import { Console, Effect } from "effect"
@@ -7,8 +7,8 @@ import { Argument, Command, Flag } from "effect/cli"
 import { Ledger } from "../ledger/Ledger.ts"
 import { rerun } from "../rerun/rerun.ts"
 import { renderVerdict } from "../rerun/render.ts"
-import { resolvePython, UserError } from "./shared.ts"
-import { runFlags, stallMs, watched } from "./watch.ts"
+import { resolvePython, UserError } from "../cli/flags.ts"
+import { runFlags, stallMs, watched } from "../cli/watch.ts"
 
 const fraction = (name: string, value: number) =>
   Number.isFinite(value) && value >= 0 ? Effect.succeed(value) : Effect.fail(new UserError({ message: `--${name} ${value}: expected a fraction ≥ 0, e.g. 0.1 for ±10%` }))

@@ -1,5 +1,5 @@
 // `tunegrid run <grid>`: run every cell not yet done in this environment, then print the report
-// for that grid and how the run ended; the exit code says it too (src/commands/exit.ts).
+// for that grid and how the run ended; the exit code says it too (src/cli/exit.ts).
 // Progress goes to the Ink TUI on a terminal, else to plain lines, or to JSON lines with --json.
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
@@ -7,10 +7,10 @@ import { Ledger } from "../ledger/Ledger.ts"
 import type { Progress } from "../progress.ts"
 import { runGrid } from "../scheduler.ts"
 import { resolveSlots } from "../slots.ts"
-import { runEnding } from "./exit.ts"
-import { printReport } from "./report.ts"
-import { resolvePython } from "./shared.ts"
-import { runFlags, stallMs, watched } from "./watch.ts"
+import { runEnding } from "../cli/exit.ts"
+import { printReport } from "../report/print.ts"
+import { resolvePython } from "../cli/flags.ts"
+import { runFlags, stallMs, watched } from "../cli/watch.ts"
 
 /** The grid's name as the scheduler announces it, for the report that follows. */
 const noticingGrid = (progress: Progress, seen: { grid: string | null }): Progress => ({

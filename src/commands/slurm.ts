@@ -10,7 +10,7 @@ import type { SlurmFlags } from "../slurm/options.ts"
 import { renderStatus } from "../slurm/render.ts"
 import { Slurm } from "../slurm/Slurm.ts"
 import { resubmit, submit } from "../slurm/submit.ts"
-import { ledgerFlag, pythonFlag, resolvePython, UserError } from "./shared.ts"
+import { ledgerFlag, pythonFlag, resolvePython, UserError } from "../cli/flags.ts"
 
 const opt = <A>(o: Option.Option<A>) => Option.getOrUndefined(o)
 const jobDir = Argument.String("job-dir").pipe(Argument.withDescription("The job folder `tunegrid slurm submit --dir` made"))

@@ -4,24 +4,13 @@
 import { Console, Effect, Option, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { createInterface } from "node:readline"
+import { ledgerFlag, UserError } from "../cli/flags.ts"
+import { foldHistory, historyFile, loadHistory, saveHistory } from "../cli/sqlHistory.ts"
+import { catalog, schemaOf, showTablesQuery } from "../ledger/catalog.ts"
 import { Ledger, type LedgerShape } from "../ledger/Ledger.ts"
+import { queryTable } from "../ledger/query.ts"
+import { withReadOnly } from "../ledger/readOnly.ts"
 import { render, type Format } from "../report.ts"
-import { queryTable } from "../report/query.ts"
-import { withReadOnly } from "./report.ts"
-import { foldHistory, historyFile, loadHistory, saveHistory, schemaOf, showTablesQuery } from "./sqlPrompt.ts"
-import { ledgerFlag, UserError } from "./shared.ts"
-
-/** What the ledger holds, to name in errors and in `.tables`. */
-const catalog = (l: LedgerShape) =>
-  l.rows(`SELECT table_name AS name, CASE table_type WHEN 'VIEW' THEN 'view' ELSE 'table' END AS kind
-      FROM information_schema.tables WHERE table_schema = 'main'
-    UNION -- the temporary copies of the views (Ledger.ts) once
-    SELECT DISTINCT function_name || '(' || array_to_string(parameters, ', ') || ')', 'macro'
-      FROM duckdb_functions() WHERE function_type = 'table_macro' AND NOT internal AND schema_name = 'main'
-    ORDER BY kind, name`).pipe(
-    Effect.map((rows) => rows.map((r) => ({ name: String(r.name), kind: String(r.kind) }))),
-    Effect.orElseSucceed(() => [] as Array<{ name: string; kind: string }>)
-  )
 
 const listing = (items: ReadonlyArray<{ name: string; kind: string }>) =>
   ["table", "view", "macro"].map((kind) => `${kind}s: ${items.filter((i) => i.kind === kind).map((i) => i.name).join(", ") || "(none)"}`).join("\n")

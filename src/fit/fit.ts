@@ -18,7 +18,7 @@ import { probeEnvironment } from "../trainer/probe.ts"
 import { resolveBudget, type VramBudget, type VramBudgetInput } from "../vram/budget.ts"
 import { nextProbe, type Bounds } from "./bisect.ts"
 import { probeCell, probeMeasure, runProbe, type ProbeResult } from "./probe.ts"
-import { decidedFrontier, knownProbe, putFrontier, putProbe } from "./records.ts"
+import { decidedFrontier, knownProbe, putFrontier, putProbe } from "../ledger/fit.ts"
 
 export class FitError extends Schema.TaggedError<FitError>()("FitError", { message: Schema.String }) {}
 

@@ -5,15 +5,15 @@ import { Effect } from "effect"
 import { existsSync, readFileSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { environmentOf, exitOf, folderEvents, IngestError, ingestRunFolder, readJson, readLines } from "../ingest.ts"
-import { Ledger } from "../ledger/Ledger.ts"
+import { probeIds, putFrontier, putProbe, searchEnvHash, type ProbeOutcome } from "../ledger/fit.ts"
 import { putGrid } from "../ledger/records.ts"
+import { runIds } from "../ledger/runs.ts"
 import { decodeSamplerLine, type Memory } from "../protocol.ts"
 import { putReferences } from "../references/record.ts"
 import { decideOutcome, tail } from "../trainer/outcome.ts"
 import { frontierCell, type Search } from "./fit.ts"
 import { fitPlanFile, type FitPlan, type PlannedSearch } from "./plan.ts"
 import { probeCell, probeMeasure } from "./probe.ts"
-import { putFrontier, putProbe, type ProbeOutcome } from "./records.ts"
 
 interface LogEntry {
   readonly search_id: string
@@ -63,9 +63,8 @@ export const ingestFitDir = Effect.fnUntraced(function*(dir: string) {
   const root = resolve(dir)
   const plan = yield* readJson<FitPlan>(fitPlanFile(root), "fit plan (copied by tunegrid_trainer.fit from the plan folder)")
   const log = readLines(join(root, "searches.jsonl")).map((line) => JSON.parse(line) as LogEntry)
-  const l = yield* Ledger
-  const knownProbes = new Set((yield* l.rows(`SELECT probe_id FROM fit_probes`)).map((r) => String(r.probe_id)))
-  const knownRuns = new Set((yield* l.rows(`SELECT run_id FROM runs`)).map((r) => String(r.run_id)))
+  const knownProbes = yield* probeIds
+  const knownRuns = yield* runIds
   yield* putGrid(plan.grid)
   yield* putReferences(plan.grid.gridHash, plan.searches.map((s) => s.cell))
   const counts = { probes: 0, decisions: 0, runs: 0 }
@@ -85,7 +84,7 @@ export const ingestFitDir = Effect.fnUntraced(function*(dir: string) {
       const frontier = done.frontier ?? null
       const atProbe = frontier === null ? null : probeIds.get(frontier) ?? null
       // probes ingested before: the environment they ran in
-      envHash ??= ((yield* l.rows(`SELECT env_hash FROM fit_probes WHERE search_id = $1 LIMIT 1`, [s.search_id]))[0]?.env_hash as string | undefined) ?? null
+      envHash ??= yield* searchEnvHash(s.search_id)
       if (envHash) {
         yield* putFrontier({
           searchId: s.search_id, envHash, gridHash: plan.grid.gridHash, label: s.name, config: s.cell.config, field: s.field, budget: s.budget,

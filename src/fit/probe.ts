@@ -12,7 +12,9 @@ import type { CellConfig, Measure } from "../grid/schema.ts"
 import type { Memory } from "../protocol.ts"
 import { runCellProcesses } from "../trainer/CellProcess.ts"
 import { decideOutcome } from "../trainer/outcome.ts"
-import type { ProbeOutcome } from "./records.ts"
+import type { ProbeOutcome, ProbeResult } from "../ledger/fit.ts"
+
+export type { ProbeResult } from "../ledger/fit.ts"
 
 /** A probe's stop rule: one warm-up step, then steps − 1 more; no CI target. */
 export const probeMeasure = (steps: number): Measure => ({
@@ -34,21 +36,6 @@ export interface ProbeOptions {
   readonly baseDir: string
   /** Folder the probe's spec, events and stderr are written to (one subfolder per probe). */
   readonly dir: string
-}
-
-export interface ProbeResult {
-  readonly probeId: string
-  readonly outcome: ProbeOutcome
-  readonly steps: number | null
-  readonly torchPeakAllocatedMib: number | null
-  readonly torchPeakReservedMib: number | null
-  readonly outsideTorchMib: number | null
-  readonly pagedMib: number | null
-  readonly devicePeakMib: number | null
-  readonly errorKind: string | null
-  readonly message: string | null
-  readonly startedAt: number
-  readonly endedAt: number
 }
 
 export const runProbe = (o: ProbeOptions, cell: HashedCell, measure: Measure) =>

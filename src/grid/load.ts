@@ -15,7 +15,7 @@ export class GridInvalid extends Schema.TaggedError<GridInvalid>()("GridInvalid"
   file: Schema.String,
   problems: Schema.Array(Schema.Struct({ path: Schema.String, message: Schema.String }))
 }) {
-  /** `tunegrid run` exits 2 when the grid is refused before any trainer starts (src/commands/exit.ts). */
+  /** `tunegrid run` exits 2 when the grid is refused before any trainer starts (src/cli/exit.ts). */
   readonly [Runtime.errorExitCode] = 2
   override get message() {
     return `invalid grid ${this.file}:\n` + this.problems.map((p) => `  ${p.path || "(grid)"}: ${p.message}`).join("\n")

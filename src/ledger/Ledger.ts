@@ -2,17 +2,22 @@
 // database or a new path, see guard.ts), applying ledger/schema.sql and views.sql idempotently,
 // completing runs an older runner left without results, and running statements, alone or as one
 // transaction. Domain writes live in records.ts; this file only owns the connection.
-import { DuckDBConnection, DuckDBDataChunkWriter, DuckDBInstance, DuckDBTypeId, JSToDuckDBValueConverter, type DuckDBValue, type JS } from "@duckdb/node-api"
+import { DuckDBConnection, DuckDBDataChunkWriter, DuckDBInstance, JSToDuckDBValueConverter, type DuckDBValue, type JS } from "@duckdb/node-api"
 import { Context, Effect, Layer, Schema, Semaphore } from "effect"
 import { readFileSync, rmSync, writeFileSync } from "node:fs"
 import { hostname } from "node:os"
 import { resolve } from "node:path"
+import type { ExportFormat } from "../export/format.ts"
 import { explainIoError } from "../ioerror.ts"
 import { holderOf, refuseNonLedger, writerFile } from "./guard.ts"
+import { jsonRows } from "./json.ts"
+import { serveReads } from "./readServer.ts"
 
 export class LedgerError extends Schema.TaggedError<LedgerError>()("LedgerError", {
   path: Schema.String,
-  message: Schema.String
+  message: Schema.String,
+  /** Another process holds the file (DuckDB's lock): a reader may ask that process instead. */
+  locked: Schema.optionalKey(Schema.Boolean)
 }) {}
 
 export type Row = Record<string, unknown>
@@ -41,7 +46,7 @@ const explain = (path: string, readOnly: boolean, cause: unknown): LedgerError =
       ? `ledger ${path} is already open in another process${holder.detail}; only one runner writes a ledger at a time`
       : `ledger ${path} is open in ${holder.command === null ? "another process" : `\`tunegrid ${holder.command}\``}${holder.detail}; ` +
         `a runner needs the ledger to itself: ${holder.command === "sql" ? "leave that prompt (.quit)" : "let that process end"}, then run again`
-    return new LedgerError({ path, message })
+    return new LedgerError({ path, message, locked: true })
   }
   const io = explainIoError(text)
   return new LedgerError({ path, message: `cannot open ledger ${path}: ${io ?? text}` })
@@ -60,22 +65,26 @@ export interface LedgerShape {
   /** Runs found `succeeded` without a results row when this writer opened the ledger (a runner
    * killed between the two by an older tunegrid), whose results were computed then. */
   readonly repaired: ReadonlyArray<string>
+  /** A query's result into a file (DuckDB's COPY), where `exec` cannot run it: a ledger read
+   * through the runner's socket (readClient.ts), whose process writes the file. */
+  readonly copyTo?: (sql: string, params: ReadonlyArray<Param>, file: string, format: ExportFormat) => Effect.Effect<void, LedgerError>
 }
 
 export class Ledger extends Context.Service<Ledger, LedgerShape>()("tunegrid/Ledger") {
   /** Open (creating if needed) for writing, apply the schema and views. */
-  static readonly layer = (path: string) => Layer.effect(Ledger, open(path, false))
+  static readonly layer = (path: string) => Layer.effect(Ledger, openLedger(path, false))
   /** Open an existing ledger read-only (sql, report, runs). Without fileAccess, queries also
    * cannot touch files or the network (`COPY … TO`, ATTACH, INSTALL, read_csv): for `sql`, where a
    * "read-only" query must not write outside the ledger either. */
-  static readonly layerReadOnly = (path: string, fileAccess = true) => Layer.effect(Ledger, open(path, true, fileAccess))
+  static readonly layerReadOnly = (path: string, fileAccess = true) => Layer.effect(Ledger, openLedger(path, true, fileAccess))
   /** A new in-memory ledger with the schema and views (tests: no file, gone when the scope closes). */
-  static readonly layerTest = Layer.effect(Ledger, Effect.suspend(() => open(memoryPath, false)))
+  static readonly layerTest = Layer.effect(Ledger, Effect.suspend(() => openLedger(memoryPath, false)))
 }
 
 const memoryPath = ":memory:"
 
-const open = Effect.fnUntraced(function*(path: string, readOnly: boolean, fileAccess = true) {
+/** The ledger opened for this scope (the layers above; readOnly.ts for readers). */
+export const openLedger = Effect.fnUntraced(function*(path: string, readOnly: boolean, fileAccess = true) {
   const memory = path === memoryPath
   const file = memory ? memoryPath : resolve(path)
   const refused = refuseNonLedger(path)
@@ -125,20 +134,7 @@ const open = Effect.fnUntraced(function*(path: string, readOnly: boolean, fileAc
     serial(Effect.tryPromise({ try: async () => (await conn.runAndReadAll(sql, [...params])).getRowObjectsJS() as Array<Row>, catch: fail(sql) }))
   const rowsJson = (sql: string, params: ReadonlyArray<Param> = []) =>
     serial(Effect.tryPromise({
-      try: async () => {
-        const reader = await conn.runAndReadAll(sql, [...params])
-        const columns = reader.columnNames()
-        const rows = reader.getRowObjectsJson() as Array<Row>
-        // INTERVALs as DuckDB writes them ("01:30:00", "2 days 03:00:00"), not {months, days, micros}
-        const intervals = columns.filter((_, i) => reader.columnTypeId(i) === DuckDBTypeId.INTERVAL)
-        if (intervals.length > 0) {
-          const values = reader.getRowObjects()
-          rows.forEach((row, i) => {
-            for (const c of intervals) row[c] = values[i]![c] === null ? null : String(values[i]![c])
-          })
-        }
-        return { columns, rows }
-      },
+      try: async () => jsonRows(await conn.runAndReadAll(sql, [...params])),
       catch: fail(sql)
     }))
   const batch = (statements: ReadonlyArray<Statement>) =>
@@ -186,6 +182,9 @@ const open = Effect.fnUntraced(function*(path: string, readOnly: boolean, fileAc
     if (repaired.length > 0) {
       yield* batch([...repaired.map((runId) => ({ sql: resultsSql(), params: [runId] })), { sql: sentinelSql() }])
     }
+    // Other processes cannot open the file while this one writes it: it answers their reads
+    // (sql, report, runs, export) on a socket beside the ledger until it closes (#14 point 6).
+    yield* serveReads(instance, file)
   } else {
     // A ledger last written by an older tunegrid lacks newer views and macros: this session gets
     // the current ones as temporary objects (they shadow the stored ones; the file is untouched).

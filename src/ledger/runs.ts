@@ -1,8 +1,12 @@
-// What the runner reads back about runs while it runs a grid: a run's figures once it ended, and
-// the latest figures of every cell already done in an environment (resume). Typed rows: the
-// figures the watchers print, with any newer results columns passed along as they are.
+// Reads about runs. What the runner reads back while it runs a grid: a run's figures once it
+// ended, and the latest figures of every cell already done in an environment (resume) — typed
+// rows, the figures the watchers print, with any newer results columns passed along as they are.
+// And small reads for the commands that add to the ledger or filter by it: run ids (ingest skips
+// them), run statuses (Slurm resubmits what did not succeed), the grid names (--grid refuses one
+// the ledger lacks).
 import { Effect } from "effect"
-import { Ledger, type Row } from "./Ledger.ts"
+import { str as text } from "./decode.ts"
+import { Ledger, type LedgerError, type Row } from "./Ledger.ts"
 
 export interface RunFigures {
   readonly tok_s: number | null
@@ -52,3 +56,18 @@ export const priorFigures = (envHash: string) =>
       ) k JOIN results x USING (run_id)`, [envHash])).pipe(
     Effect.map((rows) => new Map(rows.map(({ _key, ...row }) => [String(_key), toFigures(row)])))
   )
+
+const column = (sql: string, name: string): Effect.Effect<Array<string>, LedgerError, Ledger> =>
+  Effect.map(Effect.flatMap(Ledger, (l) => l.rows(sql)), (rows) => rows.map((r) => text(r[name])))
+
+/** Every run id in the ledger. */
+export const runIds: Effect.Effect<Set<string>, LedgerError, Ledger> = Effect.map(column(`SELECT run_id FROM runs`, "run_id"), (ids) => new Set(ids))
+
+/** Every run's status by run id. */
+export const runStatuses: Effect.Effect<Map<string, string>, LedgerError, Ledger> = Effect.map(
+  Effect.flatMap(Ledger, (l) => l.rows(`SELECT run_id, status FROM runs`)),
+  (rows) => new Map(rows.map((r) => [text(r.run_id), text(r.status)]))
+)
+
+/** The grid names in the ledger, for refusing an unknown --grid with the list of known ones. */
+export const gridNames: Effect.Effect<Array<string>, LedgerError, Ledger> = column(`SELECT DISTINCT name FROM grids ORDER BY name`, "name")

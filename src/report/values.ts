@@ -51,6 +51,10 @@ export const csvText = (value: unknown): string => {
   if (typeof value === "number") return Number.isFinite(value) ? String(value) : value > 0 ? "inf" : value < 0 ? "-inf" : "nan"
   if (typeof value === "bigint") return value.toString()
   if (value instanceof Date) return timestampText(value)
-  if (typeof value === "object") return JSON.stringify(toNative(value))
+  if (typeof value === "object") {
+    // an INTERVAL is text already ("01:30:00"): JSON quotes would be doubled by the CSV escaping
+    const native = toNative(value)
+    return typeof native === "string" ? native : JSON.stringify(native)
+  }
   return String(value)
 }

@@ -2,7 +2,7 @@
 // by field, each check with its method, and the verdict with its exit code. Pure.
 import { printable } from "../printable.ts"
 import type { FieldChange } from "./compare.ts"
-import type { RerunReport } from "./rerun.ts"
+import type { RerunReport } from "./report.ts"
 
 const show = (v: unknown) => (v === null || v === undefined ? "—" : typeof v === "string" ? v : JSON.stringify(v))
 const change = (c: FieldChange) => `${c.field}: ${show(c.before)} → ${show(c.after)}`

@@ -9,14 +9,18 @@ import { gitState, makeEnvironment } from "../env.ts"
 import { defaultCell } from "../grid/defaults.ts"
 import { applyOverride } from "../grid/load.ts"
 import { CellConfig, type Measure } from "../grid/schema.ts"
-import { Ledger, type LedgerShape, type Row } from "../ledger/Ledger.ts"
+import { Ledger } from "../ledger/Ledger.ts"
 import { markOrphansInterrupted, putCell, putEnvironment } from "../ledger/records.ts"
+import { cellScript, gridSourcePath, rerunsOf, runFigures, runLosses, runsMatching, sourceRun, storedCell, storedEnvironment, type StoredCell } from "../ledger/rerun.ts"
 import type { Progress, RunControl } from "../progress.ts"
 import { cellRow } from "../recorder.ts"
 import { runOne, stopLeftoversOf } from "../scheduler.ts"
 import { renderEnvironment, renderHeader } from "./render.ts"
 import { probeEnvironment } from "../trainer/probe.ts"
-import { compareFigure, compareLoss, decide, diffFields, resolvePrefix, type Check, type FieldChange, type Match, type Verdict } from "./compare.ts"
+import { compareFigure, compareLoss, decide, diffFields, resolvePrefix, type Check, type Match } from "./compare.ts"
+import type { RerunReport } from "./report.ts"
+
+export type { RerunReport } from "./report.ts"
 
 /** Why a rerun cannot start: the prefix names no single succeeded run, or the stored cell is unusable. */
 export class RerunProblem extends Schema.TaggedError<RerunProblem>()("RerunProblem", { message: Schema.String }) {}
@@ -40,27 +44,35 @@ export interface RerunOptions {
   readonly say: (text: string) => void
 }
 
-export interface RerunReport {
-  readonly source: { readonly runId: string; readonly cellHash: string; readonly label: string; readonly via: string; readonly seed: number; readonly deterministic: boolean }
-  readonly newRunId: string | null
-  readonly environment: { readonly changed: ReadonlyArray<FieldChange>; readonly same: ReadonlyArray<string>; readonly recordedOnly: ReadonlyArray<FieldChange> }
-  readonly inputs: ReadonlyArray<FieldChange>
-  readonly checks: ReadonlyArray<Check>
-  readonly verdict: Verdict
-  readonly exitCode: number
-  readonly note: string
+/** The row a read found, or why the rerun cannot go on without it. */
+const one = <A>(found: A | null, what: string) =>
+  found !== null ? Effect.succeed(found) : Effect.fail(new RerunProblem({ message: `the ledger has no ${what}` }))
+
+/** The stop rule as stored with the cell (ledger column cells.measure). */
+const StoredMeasure = Schema.Struct({
+  warmup: Schema.Union([
+    Schema.Struct({ steps: Schema.Number }), Schema.Struct({ seconds: Schema.Number }),
+    Schema.Struct({ detect: Schema.Struct({ floorSeconds: Schema.Number, capSeconds: Schema.Number }) })
+  ]),
+  window: Schema.Union([
+    Schema.Struct({ steps: Schema.Number }), Schema.Struct({ seconds: Schema.Number }), Schema.Struct({ adaptive: Schema.Struct({ minSeconds: Schema.Number }) })
+  ]),
+  ciTarget: Schema.NullOr(Schema.Number),
+  maxSteps: Schema.Number,
+  maxSeconds: Schema.Number
+})
+
+const decodeMeasure = (cell: StoredCell): Effect.Effect<Measure, RerunProblem> => {
+  const decoded = Schema.decodeUnknownResult(StoredMeasure)(cell.measure, { onExcessProperty: "ignore" })
+  return Result.isSuccess(decoded)
+    ? Effect.succeed(decoded.success)
+    : Effect.fail(new RerunProblem({ message: `cell ${cell.cellHash.slice(0, 12)}: its stored stop rule (measure) does not decode: ${decoded.failure.message}` }))
 }
-
-const parse = (value: unknown): Record<string, unknown> =>
-  typeof value === "string" ? JSON.parse(value) as Record<string, unknown> : (value ?? {}) as Record<string, unknown>
-
-const one = (rows: Array<Row>, what: string) =>
-  rows.length > 0 ? Effect.succeed(rows[0]!) : Effect.fail(new RerunProblem({ message: `the ledger has no ${what}` }))
 
 /** The stored cell, as the trainer will see it. Fields added since it was recorded take their
  * defaults; `overrides` (--set field=value, "base." optional) change fields of it. */
-const decodeCell = (row: Row, overrides: ReadonlyArray<string> = []) => {
-  const config: Record<string, unknown> = { ...defaultCell, ...parse(row.config) }
+const decodeCell = (row: StoredCell, overrides: ReadonlyArray<string> = []) => {
+  const config: Record<string, unknown> = { ...defaultCell, ...row.config }
   for (const assignment of overrides) {
     const problem = applyOverride(config, assignment.replace(/^\s*base\./, ""))
     if (problem) return Effect.fail(new RerunProblem({ message: `--set ${assignment}: ${problem}` }))
@@ -68,61 +80,39 @@ const decodeCell = (row: Row, overrides: ReadonlyArray<string> = []) => {
   const decoded = Schema.decodeUnknownResult(CellConfig)(config, { errors: "all", onExcessProperty: "error" })
   if (Result.isFailure(decoded)) {
     const what = overrides.length > 0 ? `with --set ${overrides.join(" ")}` : "its stored config"
-    return Effect.fail(new RerunProblem({ message: `cell ${String(row.cell_hash).slice(0, 12)} ${what} does not decode (cell fields are camelCase, e.g. --set batchSize=2): ${decoded.failure.message}` }))
+    return Effect.fail(new RerunProblem({ message: `cell ${row.cellHash.slice(0, 12)} ${what} does not decode (cell fields are camelCase, e.g. --set batchSize=2): ${decoded.failure.message}` }))
   }
   return Effect.succeed(decoded.success)
-}
-
-// SELECT *: the CI columns (`<figure>_ci_half`, 95% batch-means half-width) are used when present.
-const figures = (l: LedgerShape, runId: string) =>
-  l.rows(`SELECT * FROM results WHERE run_id = $1`, [runId]).pipe(Effect.map((rows) => rows[0] ?? {}))
-
-const losses = (l: LedgerShape, runId: string) =>
-  l.rows(`SELECT step, loss FROM steps WHERE run_id = $1 ORDER BY step`, [runId]).pipe(
-    Effect.map((rows) => rows.map((r) => ({ step: Number(r.step), loss: Number(r.loss) })))
-  )
-
-const figure = (row: Row, name: string) => {
-  const value = typeof row[name] === "number" ? row[name] : null
-  const half = row[`${name}_ci_half`]
-  const ci = value !== null && typeof half === "number"
-  return { value, ciLow: ci ? value - half : null, ciHigh: ci ? value + half : null }
 }
 
 export const rerun = Effect.fnUntraced(function*(o: RerunOptions) {
   const l = yield* Ledger
   yield* stopLeftoversOf(yield* markOrphansInterrupted, resolve(dirname(resolve(l.path)), ".tunegrid", "runs"))
-  const matches = yield* l.rows(
-    `SELECT r.run_id, r.cell_hash, r.status, strftime(r.started_at, '%Y-%m-%d %H:%M:%S') AS started_at, coalesce(c.label, CAST(c.axis_values AS VARCHAR), '') AS label
-     FROM runs r LEFT JOIN cells c USING (cell_hash) WHERE starts_with(lower(r.run_id), $1) OR starts_with(lower(r.cell_hash), $1)`,
-    [o.prefix.trim().toLowerCase()]
-  )
-  const resolved = resolvePrefix(o.prefix, matches.map((m): Match => ({
-    runId: String(m.run_id), cellHash: String(m.cell_hash), status: String(m.status), startedAt: String(m.started_at), label: String(m.label)
-  })))
+  const matches: ReadonlyArray<Match> = yield* runsMatching(o.prefix)
+  const resolved = resolvePrefix(o.prefix, matches)
   if (resolved._tag === "Problem") return yield* new RerunProblem({ message: resolved.message })
   const source = resolved.run
 
-  const run = yield* one(yield* l.rows(`SELECT * FROM runs WHERE run_id = $1`, [source.runId]), `run ${source.runId}`)
-  const cellRowStored = yield* one(yield* l.rows(`SELECT * FROM cells WHERE cell_hash = $1`, [source.cellHash]), `cell ${source.cellHash}`)
-  const oldEnv = yield* one(yield* l.rows(`SELECT * FROM environments WHERE env_hash = $1`, [String(run.env_hash)]), `environment ${String(run.env_hash)}`)
-  const grid = (yield* l.rows(`SELECT source_path FROM grids WHERE grid_hash = $1`, [String(run.grid_hash ?? "")]))[0]
+  const run = yield* one(yield* sourceRun(source.runId), `run ${source.runId}`)
+  const cellRowStored = yield* one(yield* storedCell(source.cellHash), `cell ${source.cellHash}`)
+  const oldEnv = yield* one(yield* storedEnvironment(run.env_hash), `environment ${run.env_hash}`)
+  const gridSource = yield* gridSourcePath(run.grid_hash)
   const stored = yield* decodeCell(cellRowStored)
   const config = yield* decodeCell(cellRowStored, o.overrides ?? [])
-  const overridden = diffFields(stored as unknown as Record<string, unknown>, config as unknown as Record<string, unknown>).changed
+  const overridden = diffFields({ ...stored }, { ...config }).changed
     .map((c) => ({ ...c, field: `cell.${c.field}` }))
-  const measure = parse(cellRowStored.measure) as unknown as Measure
-  const seed = Number(cellRowStored.seed)
+  const measure = yield* decodeMeasure(cellRowStored)
+  const seed = cellRowStored.seed
 
   // The inputs the cell hash was made from, then and now.
-  const baseDir = typeof grid?.source_path === "string" ? dirname(grid.source_path) : repoRoot
+  const baseDir = gridSource !== null ? dirname(gridSource) : repoRoot
   const trainerNow = trainerDigest()
   const datasetNow = yield* Effect.try({
     try: () => datasetDigest(config, baseDir),
     catch: (e) => new RerunProblem({ message: `cannot read the cell's dataset: ${e instanceof Error ? e.message : String(e)}` })
   })
   // a script cell's script is an input too: its path and content digest, then and now
-  const scriptThen = (yield* l.rows(`SELECT path, digest FROM cell_scripts WHERE cell_hash = $1`, [source.cellHash]))[0]
+  const scriptThen = yield* cellScript(source.cellHash)
   const scriptNow = yield* Effect.try({
     try: () => scriptInput(config, baseDir),
     catch: (e) => new RerunProblem({ message: `cannot read the cell's script: ${e instanceof Error ? e.message : String(e)}` })
@@ -130,14 +120,14 @@ export const rerun = Effect.fnUntraced(function*(o: RerunOptions) {
   const scriptFact = (s: { readonly path?: unknown; readonly digest?: unknown } | null | undefined) => (s ? `${String(s.path)} sha256:${String(s.digest)}` : null)
   const scripted = config.script !== null
   const inputs = diffFields(
-    { trainer_source: cellRowStored.trainer_digest, dataset: cellRowStored.dataset_digest, ...(scripted ? { script: scriptFact(scriptThen) } : {}) },
+    { trainer_source: cellRowStored.trainerDigest, dataset: cellRowStored.datasetDigest, ...(scripted ? { script: scriptFact(scriptThen) } : {}) },
     { trainer_source: trainerNow, dataset: datasetNow, ...(scripted ? { script: scriptFact(scriptNow) } : {}) }
   ).changed
 
   const facts = yield* probeEnvironment(o.python)
   const env = makeEnvironment(facts, gitState(repoRoot))
-  const envDiff = diffFields(parse(oldEnv.hashed), env.hashed)
-  const oldFacts = parse(oldEnv.facts)
+  const envDiff = diffFields(oldEnv.hashed, env.hashed)
+  const oldFacts = oldEnv.facts
   const recordedOnly = diffFields(
     { hostname: oldFacts.hostname ?? null, gpu_uuid: oldFacts.gpu_uuid ?? null, git_commit: oldFacts.git_commit ?? null, git_dirty: oldFacts.git_dirty ?? null },
     { hostname: env.facts.hostname, gpu_uuid: env.facts.gpu_uuid, git_commit: env.facts.git_commit, git_dirty: env.facts.git_dirty }
@@ -154,15 +144,15 @@ export const rerun = Effect.fnUntraced(function*(o: RerunOptions) {
   }
 
   // Same inputs: the same cell. Changed inputs (with --force) or fields (--set): honestly a new cell hash.
-  const expanded = { index: 0, label: (cellRowStored.label as string | null) ?? null, config, seed, axisValues: parse(cellRowStored.axis_values) }
+  const expanded = { index: 0, label: cellRowStored.label, config, seed, axisValues: cellRowStored.axisValues }
   const cell: HashedCell = base.inputs.length === 0
-    ? { ...expanded, cellHash: source.cellHash, trainerDigest: String(cellRowStored.trainer_digest), datasetDigest: String(cellRowStored.dataset_digest), script: scriptNow }
+    ? { ...expanded, cellHash: source.cellHash, trainerDigest: cellRowStored.trainerDigest, datasetDigest: cellRowStored.datasetDigest, script: scriptNow }
     : hashCell(expanded, measure, trainerNow, datasetNow, scriptNow)
   yield* putEnvironment(env)
   if (base.inputs.length > 0) yield* putCell(cellRow(cell, measure))
 
   const artifacts = resolve(dirname(resolve(l.path)), ".tunegrid", "runs")
-  const before = new Set((yield* l.rows(`SELECT run_id FROM runs WHERE rerun_of = $1`, [source.runId])).map((r) => String(r.run_id)))
+  const before = new Set(yield* rerunsOf(source.runId))
   o.progress.plan({
     grid: `rerun of ${source.runId.slice(0, 8)}`, cells: 1, runs: 1, toRun: 1, ledger: l.path, envHash: env.envHash,
     device: facts.gpu_name ?? facts.device, gpuMemoryMib: facts.gpu_memory_mib, measure,
@@ -172,23 +162,22 @@ export const rerun = Effect.fnUntraced(function*(o: RerunOptions) {
     ...o, baseDir, cell, repeat: Number(run.repeat), sentinel: null, position: "rerun", envHash: env.envHash,
     gridHash: (run.grid_hash as string | null) ?? null, measure, artifacts, rerunOf: source.runId
   })
-  const newRunId = (yield* l.rows(`SELECT run_id FROM runs WHERE rerun_of = $1 ORDER BY started_at DESC`, [source.runId]))
-    .map((r) => String(r.run_id)).find((id) => !before.has(id)) ?? null
+  const newRunId = (yield* rerunsOf(source.runId)).find((id) => !before.has(id)) ?? null
   if (status !== "succeeded" || newRunId === null) {
     return { ...base, newRunId, checks: [], verdict: "rerun failed", exitCode: 5, note: `the rerun ended ${status}` } satisfies RerunReport
   }
 
   const environmentChanged = envDiff.changed.length > 0 || base.inputs.length > 0
-  const [a, b] = [yield* figures(l, source.runId), yield* figures(l, newRunId)]
+  const [a, b] = [yield* runFigures(source.runId), yield* runFigures(newRunId)]
   const byStepsWindow = "steps" in measure.window
   const exact = config.deterministic && !environmentChanged
   const why = exact ? "deterministic mode, same environment"
     : environmentChanged ? "the environment changed, so bit-identity is not expected"
     : "deterministic mode off: kernels may reduce in a different order"
   const checks: Array<Check> = [
-    compareLoss(yield* losses(l, source.runId), yield* losses(l, newRunId), { exact, tolerance: o.lossTolerance, why, sameStepCount: byStepsWindow }),
-    compareFigure("throughput", "tok/s", figure(a, "tok_s"), figure(b, "tok_s"), o.tolerance, "no steady window"),
-    compareFigure("energy", "J/token", figure(a, "j_per_token"), figure(b, "j_per_token"), o.tolerance, "no GPU energy counter or power samples")
+    compareLoss(yield* runLosses(source.runId), yield* runLosses(newRunId), { exact, tolerance: o.lossTolerance, why, sameStepCount: byStepsWindow }),
+    compareFigure("throughput", "tok/s", a.tokS, b.tokS, o.tolerance, "no steady window"),
+    compareFigure("energy", "J/token", a.jPerToken, b.jPerToken, o.tolerance, "no GPU energy counter or power samples")
   ]
   return { ...base, newRunId, checks, ...decide({ environmentChanged, checks }) } satisfies RerunReport
 })

@@ -7,7 +7,7 @@ import { resolve } from "node:path"
 import { repoRoot } from "../cells.ts"
 import { loadGrid } from "../grid/load.ts"
 import { writePlan } from "../ingest.ts"
-import { Ledger } from "../ledger/Ledger.ts"
+import { runStatuses } from "../ledger/runs.ts"
 import { collect } from "./collect.ts"
 import { arrayChunks, batchScript, jobPaths, SlurmJobError, writeJob, type SlurmJob, type Submission } from "./job.ts"
 import { arrayArg, flagProblems, resolveOptions, type SlurmFlags } from "./options.ts"
@@ -99,8 +99,7 @@ export const resubmit = Effect.fnUntraced(function*(o: ResubmitOptions) {
   const collected = yield* collect(dir, o.settleS)
   const { job, report, unreachable, folders } = collected.seen
   if (report === null) return yield* new SlurmJobError({ message: `cannot ask Slurm which tasks still run: ${unreachable}` })
-  const rows = yield* (yield* Ledger).rows(`SELECT run_id, status FROM runs`)
-  const statuses = new Map(rows.map((r) => [String(r.run_id), String(r.status)]))
+  const statuses = yield* runStatuses
   const candidates = slotsToResubmit(job, folders, report, statuses)
   const bad = o.slots.filter((s) => !Number.isInteger(s) || s < 0 || s >= job.tasks)
   if (bad.length > 0) return yield* new SlurmJobError({ message: `--task ${bad.join(", ")}: this job's tasks are 0 to ${job.tasks - 1}` })

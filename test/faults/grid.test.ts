@@ -69,7 +69,7 @@ describe("bad grid files are refused before anything runs", () => {
       writeFileSync(grid, source)
       const ledger = join(sub, "l.duckdb")
       const r = await cli(["run", grid, "--no-tui", "--ledger", ledger, "--python", fakePython], injected(sub))
-      expect(r.exitCode).toBe(2) // refused before any trainer started (src/commands/exit.ts)
+      expect(r.exitCode).toBe(2) // refused before any trainer started (src/cli/exit.ts)
       expect(r.stderr).toContain(grid)
       expect(r.stderr).toMatch(expected)
       expect(r.stderr).not.toMatch(/\n\s+at .*\.ts:\d+/) // a message, not a stack trace

@@ -153,7 +153,7 @@ describe.skipIf(!canMount)("the disk fills up (a real 256 KiB tmpfs)", () => {
     // and a run picks up: any run left `running` becomes interrupted, the grid is recorded whole
     const ledger = join(saved, "l.duckdb")
     const again = await cli(["run", grid, "--no-tui", "--ledger", ledger, "--python", fakePython], env)
-    expect(again.exitCode, String(again.stderr)).toBe(3) // it ran to the end; every cell failed (src/commands/exit.ts)
+    expect(again.exitCode, String(again.stderr)).toBe(3) // it ran to the end; every cell failed (src/cli/exit.ts)
     const [c] = await query(ledger, `SELECT (SELECT count(*) FROM cells)::INT AS cells, (SELECT count(*) FROM runs WHERE status = 'running')::INT AS running,
       (SELECT count(*) FROM runs WHERE status = 'failed' AND error_kind = 'crash' AND exit_code = 7)::INT AS recorded`)
     expect(c).toMatchObject({ cells: 6, running: 0 })

@@ -22,7 +22,7 @@ describe.skipIf(noPython)("trainer faults in a real grid run", () => {
   }, 300_000)
 
   it("goes on after every failure and ends the grid normally", () => {
-    expect(out.exitCode, String(out.stderr)).toBe(3) // ran to the end; runs failed (src/commands/exit.ts)
+    expect(out.exitCode, String(out.stderr)).toBe(3) // ran to the end; runs failed (src/cli/exit.ts)
     expect(out.stdout).toMatch(/done: 1 succeeded, 6 failed/)
     expect(out.stdout).toMatch(/finished with 6 failed runs \(1 succeeded, 6 failed\) — exit 3/)
   })

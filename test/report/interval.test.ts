@@ -1,6 +1,7 @@
 // INTERVAL values in csv/json output are written as DuckDB itself writes them.
 import { DuckDBInstance } from "@duckdb/node-api"
 import { describe, expect, it } from "vitest"
+import { csv } from "../../src/report/format.ts"
 import { intervalText, toNative } from "../../src/report/values.ts"
 
 describe("intervalText", () => {
@@ -14,5 +15,10 @@ describe("intervalText", () => {
     const js = reader.getRowObjectsJS()[0]!
     for (const key of Object.keys(duck)) expect(toNative(js[key]), key).toBe(String(duck[key]))
     expect(intervalText({ months: 0, days: 0, micros: 5_400_000_000n })).toBe("01:30:00")
+  })
+
+  it("writes an interval into CSV as its text, unquoted, and nested values still as JSON", () => {
+    const row = { t: { months: 0, days: 0, micros: 5_400_000_000n }, list: [1, 2] }
+    expect(csv(["t", "list"], [row])).toBe("t,list\n01:30:00,\"[1,2]\"")
   })
 })

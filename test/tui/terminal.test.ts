@@ -78,7 +78,7 @@ describe.skipIf(!hasTmux || python instanceof PythonNotFound)("the TUI in a term
     expect(last).toContain("stopped: 1 succeeded, 1 skipped, 1 interrupted, 1 left; run the same command again to resume")
     expect(last).toMatch(/grid demo · 3 cells/) // the report of this grid's cells
     expect(last).toContain("stopped before the end")
-    expect(last).toContain("EXIT=130") // stopped with runs left (src/commands/exit.ts)
+    expect(last).toContain("EXIT=130") // stopped with runs left (src/cli/exit.ts)
     expect(await statuses()).toEqual({ interrupted: 1, skipped: 1, succeeded: 1 })
   }, 420_000)
 

@@ -6,7 +6,7 @@ import { Flag } from "effect/cli"
 import { parseSeconds } from "../grid/expand.ts"
 import { jsonProgress, plainProgress, RunControl, type Progress } from "../progress.ts"
 import { mountTui, tuiPossible } from "../tui/render.ts"
-import { ledgerFlag, pythonFlag, UserError } from "./shared.ts"
+import { ledgerFlag, pythonFlag, UserError } from "./flags.ts"
 
 export const runFlags = {
   set: Flag.String("set").pipe(Flag.atLeast(0), Flag.withDescription("Override a grid field: --set base.model=preset:qwen2.5-1.5b --set measure.warmup=20s (rerun: a cell field, e.g. --set batchSize=2; the rerun is then a new cell)")),

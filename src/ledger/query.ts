@@ -1,14 +1,14 @@
 // A query's result as a table with DuckDB's native values (bigints, Dates, nested values) and its
 // column names, even when it has no rows (then from DESCRIBE, where DuckDB can describe it).
 import { Effect } from "effect"
-import type { LedgerShape, Param, Row } from "../ledger/Ledger.ts"
+import type { LedgerError, LedgerShape, Param, Row } from "./Ledger.ts"
 
 export interface Table {
   readonly columns: Array<string>
   readonly rows: Array<Row>
 }
 
-export const queryTable = (l: LedgerShape, sql: string, params: ReadonlyArray<Param> = []): Effect.Effect<Table, import("../ledger/Ledger.ts").LedgerError> =>
+export const queryTable = (l: LedgerShape, sql: string, params: ReadonlyArray<Param> = []): Effect.Effect<Table, LedgerError> =>
   l.rows(sql, params).pipe(
     Effect.flatMap((rows) =>
       rows.length > 0

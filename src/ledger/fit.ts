@@ -1,11 +1,28 @@
 // The fit frontier in the ledger: one fit_probes row per probe (resumed by probe hash and
-// environment) and one fit_frontiers row per finished search (resumed by search id).
+// environment) and one fit_frontiers row per finished search (resumed by search id), and what an
+// ingest or a resumed fit asks of them.
 import { Effect } from "effect"
-import { Ledger } from "../ledger/Ledger.ts"
+import { str, strOrNull } from "./decode.ts"
+import { Ledger, type LedgerError } from "./Ledger.ts"
 import type { VramBudget } from "../vram/budget.ts"
-import type { ProbeResult } from "./probe.ts"
 
 export type ProbeOutcome = "completed" | "oom" | "failed" | "interrupted"
+
+/** What one probe answered (src/fit/probe.ts runs it). */
+export interface ProbeResult {
+  readonly probeId: string
+  readonly outcome: ProbeOutcome
+  readonly steps: number | null
+  readonly torchPeakAllocatedMib: number | null
+  readonly torchPeakReservedMib: number | null
+  readonly outsideTorchMib: number | null
+  readonly pagedMib: number | null
+  readonly devicePeakMib: number | null
+  readonly errorKind: string | null
+  readonly message: string | null
+  readonly startedAt: number
+  readonly endedAt: number
+}
 
 /** A probe as recorded: what it answered (src/fit/probe.ts) and which search and value it served. */
 export interface ProbeRow extends ProbeResult {
@@ -30,6 +47,10 @@ export const putProbe = (p: ProbeRow) =>
         iso(p.startedAt), iso(p.endedAt)]
     ))
 
+const outcomes: ReadonlyArray<ProbeOutcome> = ["completed", "oom", "failed", "interrupted"]
+/** A fit_probes.outcome value; one this tunegrid does not know reads as failed (no answer to reuse). */
+const probeOutcome = (v: unknown): ProbeOutcome => outcomes.find((o) => o === v) ?? "failed"
+
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v))
 
 /** The latest probe of this hash in this environment that answered (completed or oom), if any. */
@@ -42,7 +63,7 @@ export const knownProbe = (probeHash: string, envHash: string) =>
       const r = rows[0]
       if (r === undefined) return null
       return {
-        probeId: String(r.probe_id), outcome: r.outcome as ProbeOutcome, steps: num(r.steps),
+        probeId: String(r.probe_id), outcome: probeOutcome(r.outcome), steps: num(r.steps),
         torchPeakAllocatedMib: num(r.torch_peak_allocated_mib), torchPeakReservedMib: num(r.torch_peak_reserved_mib),
         outsideTorchMib: num(r.outside_torch_mib), pagedMib: num(r.paged_mib), message: r.message === null ? null : String(r.message)
       }
@@ -79,4 +100,17 @@ export const decidedFrontier = (searchId: string, envHash: string) =>
     Effect.flatMap(Ledger, (l) =>
       l.rows(`SELECT frontier, reason, probes FROM fit_frontiers WHERE search_id = $1 AND env_hash = $2`, [searchId, envHash])),
     (rows) => (rows[0] === undefined ? null : { frontier: num(rows[0].frontier), reason: String(rows[0].reason), probes: Number(rows[0].probes) })
+  )
+
+/** Probe ids already recorded (an ingest skips them). */
+export const probeIds: Effect.Effect<Set<string>, LedgerError, Ledger> = Effect.map(
+  Effect.flatMap(Ledger, (l) => l.rows(`SELECT probe_id FROM fit_probes`)),
+  (rows) => new Set(rows.map((r) => str(r.probe_id)))
+)
+
+/** The environment a search's recorded probes ran in, if any were recorded. */
+export const searchEnvHash = (searchId: string): Effect.Effect<string | null, LedgerError, Ledger> =>
+  Effect.map(
+    Effect.flatMap(Ledger, (l) => l.rows(`SELECT env_hash FROM fit_probes WHERE search_id = $1 LIMIT 1`, [searchId])),
+    (rows) => strOrNull(rows[0]?.env_hash)
   )

@@ -1,12 +1,25 @@
-// The interactive sql prompt's helpers: `SHOW TABLES` listing each table and view once (a
-// read-only session shadows the stored views with current temporary copies, which DuckDB would
-// list twice), `.schema`, and a history that keeps a statement typed over several lines as one
-// entry, saved in ~/.cache/tunegrid/sql_history between sessions.
+// What the ledger holds, for the sql prompt and its errors: its tables, views and macros once each
+// (a read-only session shadows the stored views with current temporary copies, which DuckDB's own
+// SHOW TABLES would list twice), and their CREATE statements for `.schema`.
 import { Effect } from "effect"
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
-import { homedir } from "node:os"
-import { dirname, join } from "node:path"
-import type { LedgerShape } from "../ledger/Ledger.ts"
+import type { LedgerShape } from "./Ledger.ts"
+
+export interface CatalogItem {
+  readonly name: string
+  readonly kind: string
+}
+
+/** What the ledger holds, to name in errors and in `.tables`. */
+export const catalog = (l: LedgerShape): Effect.Effect<Array<CatalogItem>> =>
+  l.rows(`SELECT table_name AS name, CASE table_type WHEN 'VIEW' THEN 'view' ELSE 'table' END AS kind
+      FROM information_schema.tables WHERE table_schema = 'main'
+    UNION -- the temporary copies of the views (Ledger.ts) once
+    SELECT DISTINCT function_name || '(' || array_to_string(parameters, ', ') || ')', 'macro'
+      FROM duckdb_functions() WHERE function_type = 'table_macro' AND NOT internal AND schema_name = 'main'
+    ORDER BY kind, name`).pipe(
+    Effect.map((rows) => rows.map((r) => ({ name: String(r.name), kind: String(r.kind) }))),
+    Effect.orElseSucceed((): Array<CatalogItem> => [])
+  )
 
 /** DuckDB's SHOW TABLES with every name once, or null for any other statement. */
 export const showTablesQuery = (statement: string): string | null =>
@@ -33,29 +46,3 @@ export const schemaOf = (l: LedgerShape, name: string | null) =>
     Effect.map((rows) => rows.length === 0 ? `no table, view or macro named ${name}` : rows.map((r) => String(r.sql).trim()).join("\n\n")),
     Effect.orElseSucceed(() => "(the schema could not be read)")
   )
-
-/** readline's history (newest first) after a statement that took the last `lines` entries:
- * those entries become the one statement. */
-export const foldHistory = (history: ReadonlyArray<string>, lines: number, statement: string): Array<string> => {
-  const oneLine = statement.replace(/\s*\n\s*/g, " ").trim()
-  return [oneLine, ...history.slice(Math.max(1, lines)).filter((h, i) => !(i === 0 && h === oneLine))]
-}
-
-export const historyFile = () => join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "tunegrid", "sql_history")
-
-export const loadHistory = (file: string): Array<string> => {
-  try {
-    return readFileSync(file, "utf8").split("\n").filter(Boolean).reverse()
-  } catch {
-    return []
-  }
-}
-
-export const saveHistory = (file: string, history: ReadonlyArray<string>) => {
-  try {
-    mkdirSync(dirname(file), { recursive: true })
-    writeFileSync(file, [...history].slice(0, 1000).reverse().join("\n") + "\n")
-  } catch {
-    // a history that cannot be saved is not worth failing the session for
-  }
-}
