@@ -83,16 +83,23 @@ export const barFigure = (grid: string, which: keyof typeof measure, cells: Read
     return { name: which, spec: null, skipped: which === "j_per_token" ? "energy was not measured in these runs (no GPU energy counter or power samples)" : "no succeeded runs" }
   }
   const axes = axesOf(shown)
-  const x = axes[0] ?? { name: "cell", values: [...new Set(shown.map((c) => c.label))] }
-  const group = axes[1] ?? null
-  const facet = axes[2] ?? null
-  const rest = axes.slice(3).map((a) => a.name)
-  const xEnc = { field: x.name, type: "ordinal", sort: x.values, title: x.name === "cell" ? null : x.name, axis: { labelAngle: x.name === "cell" ? -30 : 0 } }
+  const byCell = { name: "cell", values: [...new Set(shown.map((c) => c.label))] }
+  // One bar per cell: where fields folded into the bars (beyond x, colour and panel) leave two
+  // cells at one position, Vega would stack them into one bar of their sum; then every cell gets
+  // its own bar on x, coloured by the first axis.
+  const position = (c: PlotCell) => axes.slice(0, 3).map((a) => text(c.axes[a.name])).join("\u0000")
+  const unique = new Set(shown.map(position)).size === shown.length
+  const x = unique ? axes[0] ?? byCell : byCell
+  const group = unique ? axes[1] ?? null : null
+  const colour = unique ? group : axes[0] ?? null
+  const facet = unique ? axes[2] ?? null : null
+  const rest = unique ? axes.slice(3).map((a) => a.name) : []
+  const xEnc = { field: x.name, type: "ordinal", sort: x.values, title: x.name === "cell" ? null : x.name, axis: x.name === "cell" ? { labelAngle: -30, labelLimit: 400 } : { labelAngle: 0 } }
   const offset = group ? { xOffset: { field: group.name, type: "ordinal", sort: group.values } } : {}
-  const color = group ? { color: { field: group.name, type: "nominal", sort: group.values, title: group.name, scale: { scheme: "tableau10" } } } : { color: { value: "#4c78a8" } }
+  const color = colour ? { color: { field: colour.name, type: "nominal", sort: colour.values, title: colour.name, scale: { scheme: "tableau10" } } } : { color: { value: "#4c78a8" } }
   const tooltip = [{ field: "cell" }, { field: "n" }, { field: m.value, title: m.y, format: ".4~g" }, { field: m.low, format: ".4~g" }, { field: m.high, format: ".4~g" }]
   const layer = [
-    { mark: { type: "bar" }, encoding: { y: { field: m.value, type: "quantitative", title: m.y, scale: { zero: true } }, ...color,
+    { mark: { type: "bar" }, encoding: { y: { field: m.value, type: "quantitative", title: m.y, scale: { zero: true }, stack: null }, ...color,
       opacity: { condition: { test: "datum.noisy", value: 0.35 }, value: 1 }, tooltip } },
     { mark: { type: "errorbar", ticks: true, color: "black" }, transform: [{ filter: `isValid(datum.${m.low}) && isValid(datum.${m.high})` }],
       encoding: { y: { field: m.low, type: "quantitative", title: m.y }, y2: { field: m.high } } },

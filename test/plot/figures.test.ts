@@ -41,6 +41,24 @@ describe("bar figures", () => {
     expect(f.spec).toMatchObject({ facet: { column: { field: "batchSize" } } })
   })
 
+  it("never stacks two cells into one bar: where folded fields share a position, each cell gets its own bar", async () => {
+    // the study's grid: labelled runs × readings; five fields vary, two cells would share (method, precision, compute dtype)
+    const study = [
+      cell({ method: "qlora", precision: "fp16", dtype: "fp16", optim: "adamw", batchSize: 1 }, 297),
+      cell({ method: "qlora", precision: "fp16", dtype: "fp16", optim: "paged", batchSize: 2 }, 462),
+      cell({ method: "lora", precision: "fp16", dtype: "fp16", optim: "adamw", batchSize: 1 }, 382),
+      cell({ method: "qlora", precision: "bf16", dtype: "bf16", optim: "paged", batchSize: 2 }, 567)
+    ]
+    const f = barFigure("g", "throughput", study)
+    const spec = f.spec as { encoding: Record<string, { field: string }>; layer: Array<{ encoding: { y?: { stack?: unknown } } }> }
+    expect(spec.encoding.x).toMatchObject({ field: "cell" })
+    expect(spec.layer[0]!.encoding.y!.stack).toBeNull()
+    const svg = await toSvg(f.spec!)
+    expect(marks(svg, "bar")).toBe(4)
+    // no bar reaches the sum of two cells (297 + 462): the axis stops below it
+    expect(labels(svg)).not.toContain("700")
+  })
+
   it("draws the run's own interval for a cell of one run, marks it n=1, and fades a noisy cell", async () => {
     const f = barFigure("g", "throughput", [cell({ r: 4 }, 500, { n: 1 }), cell({ r: 8 }, 400, { reliable: false, tokSLow: 0, tokSHigh: 1400 })])
     const svg = await toSvg(f.spec!)
