@@ -4,25 +4,11 @@
 // "n=1" over a bar of one run; and VRAM peak against throughput with the Pareto front (no other
 // cell both faster and smaller). Noisy cells (tok/s CI wider than ±25%) are drawn faded. Pure:
 // rows in, specs out (render.ts draws them).
+import type { CellFigures } from "../ledger/report.ts"
 import { CI_SANITY_BOUND } from "../report/noise.ts"
 
-/** One cell of a grid as plotted (from the ledger's cell_report view). */
-export interface PlotCell {
-  readonly label: string
-  readonly axes: Readonly<Record<string, unknown>>
-  readonly n: number
-  readonly reliable: boolean | null
-  readonly tokS: number | null
-  readonly tokSLow: number | null
-  readonly tokSHigh: number | null
-  readonly t10k: number | null
-  readonly t10kLow: number | null
-  readonly t10kHigh: number | null
-  readonly jPerToken: number | null
-  readonly jLow: number | null
-  readonly jHigh: number | null
-  readonly vramMib: number | null
-}
+/** One cell of a grid as plotted: its figures as the ledger's cell_report view aggregates them. */
+export type PlotCell = Omit<CellFigures, "grid">
 
 export type Spec = Record<string, unknown>
 

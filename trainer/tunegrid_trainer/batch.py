@@ -242,14 +242,20 @@ def run_task(cells: list, index: int, args) -> int:
     return 143 if exit_info["stopped_by"] else 0 if exit_info["exit_code"] == 0 else 1
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tunegrid_trainer.batch", description=__doc__)
-    parser.add_argument("cells_dir", type=Path)
-    parser.add_argument("--out", type=Path, required=True, help="runs directory; one folder per run_id")
+def add_runner_args(parser: argparse.ArgumentParser, out_help: str, idle_help: str) -> None:
+    """The flags every runner of run folders takes (batch, fit): where the runs go, the trainer's
+    interpreter, the sampler and its idle-power reading."""
+    parser.add_argument("--out", type=Path, required=True, help=out_help)
     parser.add_argument("--python", default=sys.executable, help="interpreter for the trainer and sampler")
     parser.add_argument("--sampler-mode", default="auto", choices=("auto", "nvml", "smi", "none"))
     parser.add_argument("--interval-ms", type=int, default=100)
-    parser.add_argument("--idle-ms", type=int, default=3000, help="idle power measured before each cell's trainer starts")
+    parser.add_argument("--idle-ms", type=int, default=3000, help=idle_help)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tunegrid_trainer.batch", description=__doc__)
+    parser.add_argument("cells_dir", type=Path)
+    add_runner_args(parser, out_help="runs directory; one folder per run_id", idle_help="idle power measured before each cell's trainer starts")
     parser.add_argument("--index", type=int, default=None,
                         help="run only this spec (0-based, file-name order) under a fresh run id, as a Slurm array task")
     args = parser.parse_args(argv)

@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 from typing import Optional
 
-from .batch import _copy_plan_facts, run_cell
+from .batch import _copy_plan_facts, add_runner_args, run_cell
 from .fit_search import Bounds, Done, next_probe
 
 
@@ -102,11 +102,7 @@ def run_search(s: dict, plan: dict, out: Path, log: Path, past: list[dict], args
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tunegrid_trainer.fit", description=__doc__)
     parser.add_argument("plan_dir", type=Path)
-    parser.add_argument("--out", type=Path, required=True, help="runs directory; one folder per probe and measured run")
-    parser.add_argument("--python", default=sys.executable, help="interpreter for the trainer and sampler")
-    parser.add_argument("--sampler-mode", default="auto", choices=("auto", "nvml", "smi", "none"))
-    parser.add_argument("--interval-ms", type=int, default=100)
-    parser.add_argument("--idle-ms", type=int, default=3000, help="idle power measured before each measured run")
+    add_runner_args(parser, out_help="runs directory; one folder per probe and measured run", idle_help="idle power measured before each measured run")
     parser.add_argument("--no-measure", dest="measure", action="store_false", help="find the frontiers only")
     args = parser.parse_args(argv)
 
