@@ -37,7 +37,8 @@ const spawnPython = (python: string, args: ReadonlyArray<string>, stderrFile: st
   // execa's types list only descriptors 1-9, but it hands any integer to spawn() as is (lib/stdio/native.js)
   const fd = openSync(stderrFile, "w") as 3
   try {
-    return execa(python, ["-u", ...args], { cwd: trainerDir, env: { ...pythonEnv(), ...env }, reject: false, stdin: "pipe", stderr: fd, buffer: false })
+    // TUNEGRID_SPAWNED_AT: the trainer reports spawn → its first module as `started.timings.spawn`
+    return execa(python, ["-u", ...args], { cwd: trainerDir, env: { ...pythonEnv(), TUNEGRID_SPAWNED_AT: String(Date.now() / 1000), ...env }, reject: false, stdin: "pipe", stderr: fd, buffer: false })
   } finally {
     closeSync(fd) // the child has its own copy
   }

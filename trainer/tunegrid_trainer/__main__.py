@@ -7,6 +7,7 @@ import argparse
 import os
 import sys
 
+from . import startup  # first: its clock starts `started.timings`
 from .errors import Progress, run_guarded
 from .lifeline import die_with_parent
 from .protocol import claim_stdout
@@ -22,6 +23,8 @@ def main(argv=None) -> int:
 
     def main_guarded(progress: Progress) -> None:
         from .train import run  # imported here so a broken torch install is reported as a `failed` event
+
+        startup.mark("imports")
 
         run(args.spec, progress)
 

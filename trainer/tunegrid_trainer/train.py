@@ -17,7 +17,7 @@ from typing import Iterator, Optional
 import torch
 
 from . import data as data_mod
-from . import fit_probe, packing, quant4, vram
+from . import fit_probe, packing, quant4, startup, vram
 from .errors import NanLoss, Progress
 from .env import env_facts
 from .flops import flop_facts, token_weighted_mean_length
@@ -67,6 +67,7 @@ def prepare(spec: Spec) -> Prepared:
     check_device(spec.method, spec.optim, spec.precision, device)
     seed_everything(spec.seed)
     guard = vram.hold(spec.vram_budget, device)  # before the model: every allocation counts against it
+    startup.mark("checks")
     notes = []
     if device == "cuda" and hasattr(torch.backends.cuda, "enable_cudnn_sdp"):
         # cuDNN's attention backend builds a plan for every new padded length; with this loop's
@@ -97,6 +98,7 @@ def prepare(spec: Spec) -> Prepared:
         if not packing.varlen_available(device):
             notes.append("packed attention: varlen flash kernel unavailable here, using SDPA with a block-diagonal"
                          " mask (exact, but O(tokens²) per micro-batch)")
+    startup.mark("model")
     compute_dtype = TORCH_DTYPES[spec.precision]
     budget = None if spec.tokens_per_step is None else spec.tokens_per_step // spec.gradient_accumulation_steps
     shape = model_facts(built.model)
@@ -104,10 +106,12 @@ def prepare(spec: Spec) -> Prepared:
     tokenizer = data_mod.load_tokenizer(
         spec.tokenizer.source, getattr(spec.tokenizer, "path", None), built.name if spec.model.source != "preset" else None
     )
+    startup.mark("tokenizer")
     tokens = data_mod.prepare(spec.data, tokenizer, template=spec.template, completion_only_loss=spec.completion_only_loss,
                               assistant_only_loss=spec.assistant_only_loss, max_seq_len=spec.max_seq_length,
                               model_vocab=shape["vocab"])
     data_facts = data_mod.data_facts(spec.data.source, tokens)
+    startup.mark("data")
 
     mean_len = token_weighted_mean_length([len(s) for s in tokens.samples])
     if spec.compile:  # before the memory probe: compiled layers keep fewer activations for backward
@@ -117,6 +121,7 @@ def prepare(spec: Spec) -> Prepared:
         for layer in built.model.get_base_model().get_decoder().layers:
             layer.compile()  # per layer: same code for every layer, so one compiled graph serves all
         notes.append("compile: each decoder layer through torch.compile (first steps include compilation)")
+    startup.mark("compile")
     checkpointing = spec.gradient_checkpointing is True
     if spec.gradient_checkpointing == "auto":
         checkpointing, note = decide_checkpointing(
@@ -126,6 +131,7 @@ def prepare(spec: Spec) -> Prepared:
             capacity=guard and guard.cap_bytes,
         )
         notes.append(note)
+    startup.mark("probe")
     env = env_facts(device)
     model = ModelFacts(name=built.name, source=spec.model.source, random_weights=built.random_weights, **shape,
                        **flop_facts(shape, mean_len, checkpointing, env.gpu_name))
@@ -140,7 +146,7 @@ def prepare(spec: Spec) -> Prepared:
         batches = packing.micro_batches(tokens.samples, padding=spec.padding, batch_size=spec.batch_size,
                                         token_budget=budget, seed=spec.seed, pad_id=tokens.pad_id,
                                         loss_masks=tokens.loss_masks)
-    started = Started(spec.run_id, spec.cell_hash, spec, model, data_facts, env, warnings)
+    started = Started(spec.run_id, spec.cell_hash, spec, model, data_facts, env, warnings, startup.timings())
     return Prepared(built.model, batches, started, StepOptions.of(spec, device), guard)
 
 
