@@ -30,7 +30,7 @@ def test_tiny_cell_trains_and_reports_started_steps_finished(spec, tmp_path):
     assert started["data"]["samples"] == 64 and started["env"]["device"] == "cpu"
     # where start-up went: the phases in order, each ≥ 0, together no longer than the process has run
     timings = started["timings"]
-    assert list(timings) == ["imports", "checks", "model", "tokenizer", "data", "compile", "probe", "other"]
+    assert list(timings) == ["imports", "checks", "libraries", "model", "tokenizer", "data", "compile", "probe", "other"]
     assert all(v >= 0 for v in timings.values()) and timings["imports"] > 0
     assert sum(timings.values()) < started["t"] - t0 + 0.05
     assert [s["step"] for s in steps] == list(range(30))

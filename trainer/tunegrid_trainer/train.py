@@ -68,6 +68,11 @@ def prepare(spec: Spec) -> Prepared:
     seed_everything(spec.seed)
     guard = vram.hold(spec.vram_budget, device)  # before the model: every allocation counts against it
     startup.mark("checks")
+    # the libraries build_model needs, timed apart from the build: with bitsandbytes and torch._dynamo,
+    # which they pull in, ~7 s of a CPU cell's start-up under load
+    import peft  # noqa: F401
+    from transformers import AutoModelForCausalLM  # noqa: F401
+    startup.mark("libraries")
     notes = []
     if device == "cuda" and hasattr(torch.backends.cuda, "enable_cudnn_sdp"):
         # cuDNN's attention backend builds a plan for every new padded length; with this loop's
