@@ -42,8 +42,11 @@ class Prepared:
     guard: Optional[vram.Guard] = None  # the VRAM budget held (spec.vram_budget), for `memory` events
 
 
-def run(spec_path: str, progress: Progress) -> None:
+def run(spec_path: str, progress: Progress, prestarted: bool = False) -> None:
     spec = load_spec(spec_path)
+    if prestarted:  # host-side work only until the runner hands the device over (PROTOCOL.md §2a)
+        import_libraries()
+        wait_for_go()
     if spec.trainer != "tunegrid":  # HF Trainer, TRL or the user's script: backends.py
         from .backends import run_backend
 
@@ -68,11 +71,7 @@ def prepare(spec: Spec) -> Prepared:
     seed_everything(spec.seed)
     guard = vram.hold(spec.vram_budget, device)  # before the model: every allocation counts against it
     startup.mark("checks")
-    # the libraries build_model needs, timed apart from the build: with bitsandbytes and torch._dynamo,
-    # which they pull in, ~7 s of a CPU cell's start-up under load
-    import peft  # noqa: F401
-    from transformers import AutoModelForCausalLM  # noqa: F401
-    startup.mark("libraries")
+    import_libraries()
     notes = []
     if device == "cuda" and hasattr(torch.backends.cuda, "enable_cudnn_sdp"):
         # cuDNN's attention backend builds a plan for every new padded length; with this loop's
@@ -155,13 +154,46 @@ def prepare(spec: Spec) -> Prepared:
     return Prepared(built.model, batches, started, StepOptions.of(spec, device), guard)
 
 
+def import_libraries() -> None:
+    """The libraries build_model needs, timed apart from the build: with bitsandbytes and
+    torch._dynamo, which they pull in, ~7 s of a CPU cell's start-up under load."""
+    import peft  # noqa: F401
+    from transformers import AutoModelForCausalLM  # noqa: F401
+
+    startup.mark("libraries")
+
+
+_after_go: Optional[Iterator[str]] = None  # stdin after a pre-start's `go`, for the stop listener
+
+
+def wait_for_go() -> None:
+    """A pre-started trainer's wait: blocks on stdin until a `{"command":"go"}` line (the runner
+    may SIGSTOP this process meanwhile); the rest of stdin goes to the stop listener. Closed
+    stdin (no runner left) ends the process without events."""
+    global _after_go
+    lines = stdin_lines()
+    for line in lines:
+        try:
+            command = json.loads(line).get("command")
+        except (ValueError, AttributeError):
+            command = None
+        if command == "go":
+            startup.mark("wait")
+            _after_go = lines
+            return
+        if line.strip():
+            print(f"tunegrid trainer: waiting for go, ignoring stdin line {line.strip()[:80]!r}", file=sys.stderr)
+    raise SystemExit(0)
+
+
 def listen_for_stop() -> threading.Event:
-    """Set on SIGTERM or a `{"command":"stop"}` line on stdin. Closed stdin is not a request."""
+    """Set on SIGTERM or a `{"command":"stop"}` line on stdin (what is left of it after a
+    pre-start's `go`). Closed stdin is not a request."""
     event = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: event.set())
 
     def read_stdin() -> None:
-        for line in stdin_lines():
+        for line in _after_go if _after_go is not None else stdin_lines():
             try:
                 command = json.loads(line).get("command")
             except (ValueError, AttributeError):
