@@ -24,8 +24,8 @@ export interface SequenceHooks {
 
 /** Whether this event of the running trainer is the last moment to pause a pre-started one before
  * a window step could run. With a warm-up of n steps: the end of step n − 1 (the trainer is at
- * most a few milliseconds into step n, the first window step, when the line arrives; measured
- * in bench/results/grid-time-cpu.md); any step not in warm-up, in case. With a warm-up of seconds
+ * most one line's delivery, about a millisecond, into step n, the first window step, when the line
+ * arrives; not measured); any step not in warm-up, in case. With a warm-up of seconds
  * or detected (the window's first step is known only once it has run): `started`, before any step. */
 export const pausesBefore = (warmup: Measure["warmup"]) => (e: TrainerEvent): boolean => {
   const steps = "steps" in warmup ? warmup.steps : 0
