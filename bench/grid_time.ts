@@ -3,7 +3,8 @@
 // on any ledger's runs after the fact and on the GPU box's folders alike. Per run, from the event
 // times both sides write on one clock (trainer/PROTOCOL.md: epoch seconds):
 //   start     first sampler event → trainer `started` (process spawn, imports, model build, data,
-//             and the sampler's 3 s idle-power reading before the trainer starts)
+//             and the sampler's 3 s idle-power reading before the trainer starts; for a trainer
+//             pre-started by `run --prestart`, only what it did after its `go`)
 //   phases    the trainer's own `timings` in `started`, when it reports them (imports, model, data…)
 //   first     `started` → end of the first step (first forward/backward: kernel choice, compile)
 //   warm-up   end of the first step → start of the first window step

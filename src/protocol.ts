@@ -87,7 +87,9 @@ export const Started = Schema.Struct({
   model: ModelFacts,
   data: DataFacts,
   env: EnvFacts,
-  warnings: Schema.Array(Schema.String)
+  warnings: Schema.Array(Schema.String),
+  /** Seconds per start-up phase before this event (imports, model, data…); absent from older trainers. */
+  timings: Schema.optionalKey(Schema.NullOr(Schema.Record(Schema.String, Num)))
 })
 
 export const Step = Schema.Struct({

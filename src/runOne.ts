@@ -3,13 +3,16 @@
 // and shown to the watchers as it arrives. Used by the scheduler, rerun and fit.
 import { Clock, Deferred, Effect, FileSystem } from "effect"
 import { randomUUID } from "node:crypto"
+import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { offlineTokenizerDir, toSpec, type HashedCell } from "./cells.ts"
 import type { Measure } from "./grid/schema.ts"
+import type { TrainerEvent } from "./protocol.ts"
 import { endRun, recordSamplerEvent, recordTrainerEvent, refusedEvent, startRun, type RunStatus } from "./ledger/records.ts"
 import { figuresOf } from "./ledger/runs.ts"
 import type { Progress, RunControl } from "./progress.ts"
 import { recordChild } from "./trainer/leftovers.ts"
+import type { Prestarted } from "./trainer/prestart.ts"
 import { decideOutcome } from "./trainer/outcome.ts"
 import { recordSlot } from "./ledger/slots.ts"
 import { binding, type Slot } from "./slots.ts"
@@ -41,6 +44,32 @@ export interface RunRequest {
   readonly rerunOf?: string | null
   /** The pool slot it runs in (recorded with the run; a GPU slot binds its processes to that GPU). */
   readonly slot?: Slot | undefined
+  /** Its folder made ahead (planRun) for a pre-started trainer, and that trainer (sequence.ts). */
+  readonly folder?: RunFolder | undefined
+  readonly adopt?: Prestarted | undefined
+  /** Told as this run's trainer is spawned (with the run's folder) and of each of its events as it arrives. */
+  readonly onTrainerSpawned?: ((dir: string) => void) | undefined
+  readonly onTrainerEvent?: ((event: TrainerEvent) => void) | undefined
+}
+
+/** A run's id, folder and cell.json, before its trainer exists. */
+export interface RunFolder {
+  readonly runId: string
+  readonly dir: string
+  readonly specPath: string
+}
+
+/** Makes a run's folder and writes its cell.json; a failure to write dies (the run's files are
+ * its evidence beside the ledger: failing to write them stops the grid). Synchronous, so the
+ * scheduler can plan the next run from inside the current one's spawn. */
+export const planRun = (r: Pick<RunRequest, "cell" | "measure" | "baseDir" | "artifacts">): RunFolder => {
+  const runId = randomUUID()
+  const dir = join(r.artifacts, runId)
+  mkdirSync(dir, { recursive: true })
+  const spec = toSpec(r.cell, r.measure, runId, { baseDir: r.baseDir, tokenizerDir: offlineTokenizerDir() })
+  const specPath = join(dir, "cell.json")
+  writeFileSync(specPath, JSON.stringify(spec, null, 2))
+  return { runId, dir, specPath }
 }
 
 const interrupted = (endedAt: number) => ({
@@ -58,12 +87,7 @@ export const runOne = (r: RunRequest) =>
     // A run's files are its evidence beside the ledger: failing to write them stops the grid, as before.
     const write = (path: string, text: string, flag: "w" | "a" = "w") => fs.writeFileString(path, text, { flag }).pipe(Effect.orDie)
     const { cell, position, progress } = r
-    const runId = randomUUID()
-    const dir = join(r.artifacts, runId)
-    yield* fs.makeDirectory(dir, { recursive: true }).pipe(Effect.orDie)
-    const spec = toSpec(cell, r.measure, runId, { baseDir: r.baseDir, tokenizerDir: offlineTokenizerDir() })
-    const specPath = join(dir, "cell.json")
-    yield* write(specPath, JSON.stringify(spec, null, 2))
+    const { runId, dir, specPath } = r.folder ?? (yield* Effect.sync(() => planRun(r)))
     yield* startRun({
       runId, cellHash: cell.cellHash, envHash: r.envHash, gridHash: r.gridHash, seed: cell.seed, repeat: r.repeat, origin: "live",
       startedAt: yield* seconds, rerunOf: r.rerunOf ?? null, sentinel: r.sentinel ?? null
@@ -84,12 +108,16 @@ export const runOne = (r: RunRequest) =>
       stop,
       refused: refusedEvent,
       ...binding(r.slot),
-      onSpawn: (role, pid) => recordChild(dir, role, pid),
+      adopt: r.adopt,
+      onSpawn: (role, pid) => {
+        recordChild(dir, role, pid)
+        if (role === "trainer") r.onTrainerSpawned?.(dir)
+      },
       onTrainer: (event) =>
-        write(join(dir, "trainer.jsonl"), JSON.stringify(event) + "\n", "a").pipe(
+        Effect.sync(() => r.onTrainerEvent?.(event)).pipe(Effect.andThen(write(join(dir, "trainer.jsonl"), JSON.stringify(event) + "\n", "a").pipe(
           Effect.tap(() => Effect.sync(() => progress.event(position, cell, event))),
           Effect.andThen(recordTrainerEvent(runId, event))
-        ),
+        ))),
       onSampler: (event) =>
         write(join(dir, "sampler.jsonl"), JSON.stringify(event) + "\n", "a").pipe(
           Effect.tap(() => Effect.sync(() => progress.sample?.(position, cell, event))),

@@ -16,9 +16,10 @@ import type { Progress, RunControl } from "./progress.ts"
 import { prepareGrid, recordGrid } from "./recorder.ts"
 import { lastSentinel } from "./ledger/slots.ts"
 import { runPool, type PoolRun, type PoolSentinel } from "./pool.ts"
-import { runOne } from "./runOne.ts"
+import { planRun, runOne } from "./runOne.ts"
+import { pausesBefore, runSequence } from "./sequence.ts"
 import type { Slot } from "./slots.ts"
-import { stopLeftovers } from "./trainer/leftovers.ts"
+import { recordChild, stopLeftovers } from "./trainer/leftovers.ts"
 import { TrainerProcess } from "./trainer/TrainerProcess.ts"
 
 // runOne has its own file; rerun and fit import it from here.
@@ -39,6 +40,8 @@ export interface RunOptions {
   readonly artifacts?: string
   /** A local pool: one trainer per slot at a time (slots.ts); default one trainer, no slot recorded. */
   readonly slots?: ReadonlyArray<Slot> | undefined
+  /** Start each next run's trainer while the current one runs (sequence.ts; not in a pool). */
+  readonly prestart?: boolean | undefined
 }
 
 /** Stop what a killed runner left of its runs (their processes.jsonl) before any cell starts. */
@@ -110,12 +113,22 @@ export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
     for (const [status, n] of Object.entries(pool.counts)) counts[status] = (counts[status] ?? 0) + n
     left = pool.left
   } else {
-    let next = 0
-    while (next < pending.length && !o.control?.quitting) {
-      const status = yield* run(pending[next++]!, undefined)
-      counts[status] = (counts[status] ?? 0) + 1
-    }
-    left = pending.length - next
+    const measure = loaded.expansion.measure
+    const prestart = o.prestart
+      ? (next: PoolRun, currentDir: string) => {
+        const folder = planRun({ cell: next.cell, measure, baseDir, artifacts })
+        const ahead = trainer.prestart({ python: o.python, specPath: folder.specPath, stderrPath: join(folder.dir, "stderr.log") })
+        recordChild(currentDir, "trainer", ahead.pid)
+        recordChild(folder.dir, "trainer", ahead.pid)
+        return { run: next, folder, trainer: ahead }
+      }
+      : null
+    const sequence = yield* runSequence({
+      pending, control: o.control, prestart, pauseOn: pausesBefore(measure.warmup),
+      run: (r, hooks) => runOne({ ...o, ...hooks, baseDir, cell: r.cell, repeat: r.repeat, sentinel: r.sentinel, position: r.position, envHash: env.envHash, gridHash: prepared.grid.gridHash, measure, artifacts })
+    })
+    for (const [status, n] of Object.entries(sequence.counts)) counts[status] = (counts[status] ?? 0) + n
+    left = sequence.left
   }
   if (o.control?.quitting && left > 0) counts.left = left
   o.progress.summary(counts)

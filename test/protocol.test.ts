@@ -35,6 +35,19 @@ describe("protocol decoding", () => {
     expect(Result.isFailure(decodeTrainerLine(JSON.stringify({ ...event, data: { ...rest, digest: sha, token_ids_sha256: sha } })))).toBe(true)
   })
 
+  it("decodes a started event's start-up timings, null, or none (trainers before #21); not a non-number phase", () => {
+    const run = started("1/1", 0)
+    const event = run.type === "trainer" && run.event.event === "started" ? run.event : expect.unreachable()
+    const timings = (line: object) => {
+      const r = decodeTrainerLine(JSON.stringify(line))
+      return Result.isSuccess(r) && r.success.event === "started" ? r.success.timings : "failed"
+    }
+    expect(timings({ ...event, timings: { imports: 5.2, model: 1.5 } })).toEqual({ imports: 5.2, model: 1.5 })
+    expect(timings({ ...event, timings: null })).toBeNull()
+    expect(timings(event)).toBeUndefined()
+    expect(timings({ ...event, timings: { imports: "slow" } })).toBe("failed")
+  })
+
   it("rejects a line that is not JSON, naming the problem", () => {
     const r = decodeTrainerLine("loading checkpoint shards: 50%")
     expect(Result.isFailure(r) && r.failure).toMatch(/JSON/)

@@ -27,13 +27,15 @@ export const runCommand = Command.make("run", {
   allowFailures: Flag.Boolean("allow-failures").pipe(Flag.withDefault(false), Flag.withDescription("Exit 0 even when runs failed (failures are results); default: exit 3")),
   slots: Flag.Int("slots").pipe(Flag.optional, Flag.withDescription("Run N trainers side by side on this machine (CPU workers; each run records its slot)")),
   gpus: Flag.String("gpus").pipe(Flag.optional, Flag.withDescription("One trainer per GPU: indices (0,1,3) or all; each trainer sees only its GPU, which is recorded with its run")),
+  prestart: Flag.Boolean("prestart").pipe(Flag.withDefault(false), Flag.withDescription("Start each next cell's trainer (imports only) while the current cell starts up, paused while it steps (trainer/PROTOCOL.md §2a); not with --slots/--gpus")),
   ...runFlags
 }, (o) =>
   Effect.gen(function*() {
     const python = yield* resolvePython(o.python)
     const slots = yield* resolveSlots({ slots: Option.getOrUndefined(o.slots), gpus: Option.getOrUndefined(o.gpus) })
     const options = {
-      gridPath: o.grid, overrides: o.set, python, fresh: o.fresh, samplerMode: o.sampler, stallTimeoutMs: yield* stallMs(o.stallTimeout), slots
+      gridPath: o.grid, overrides: o.set, python, fresh: o.fresh, samplerMode: o.sampler, stallTimeoutMs: yield* stallMs(o.stallTimeout), slots,
+      prestart: o.prestart
     }
     const seen = { grid: null as string | null }
     const counts = yield* watched(o, (w) => runGrid({ ...options, progress: noticingGrid(w.progress, seen), ...(w.control ? { control: w.control } : {}) }))

@@ -8,6 +8,7 @@ import { closeSync, openSync } from "node:fs"
 import { trainerDir } from "../cells.ts"
 import type { SamplerEvent, TrainerEvent } from "../protocol.ts"
 import { followSampler, followTrainer, ProtocolError, type FollowOptions, type TrainerHandle } from "./follow.ts"
+import type { Prestarted } from "./prestart.ts"
 import { pythonEnv } from "./python.ts"
 import { tail, tailOfFile, type Evidence } from "./outcome.ts"
 
@@ -28,21 +29,24 @@ export interface CellProcessOptions<E, R> extends FollowOptions<E, R> {
   readonly trainerEnv?: Readonly<Record<string, string>>
   /** The GPU (NVML index) the sampler reads; default its own (0). */
   readonly samplerGpu?: number
+  /** This cell's trainer, pre-started (prestart.ts): told `go` where a fresh one would be spawned. */
+  readonly adopt?: Prestarted | undefined
 }
 
 /** A Python module as a child process: stdout streamed, stdin open for commands, stderr written by
  * the child itself into a file descriptor of that file (execa would otherwise buffer it, up to its
  * maxBuffer of 100 MB, and then kill the child). */
-const spawnPython = (python: string, args: ReadonlyArray<string>, stderrFile: string, env: Readonly<Record<string, string>> = {}) => {
+export const spawnPython = (python: string, args: ReadonlyArray<string>, stderrFile: string, env: Readonly<Record<string, string>> = {}) => {
   // execa's types list only descriptors 1-9, but it hands any integer to spawn() as is (lib/stdio/native.js)
   const fd = openSync(stderrFile, "w") as 3
   try {
-    return execa(python, ["-u", ...args], { cwd: trainerDir, env: { ...pythonEnv(), ...env }, reject: false, stdin: "pipe", stderr: fd, buffer: false })
+    // TUNEGRID_SPAWNED_AT: the trainer reports spawn → its first module as `started.timings.spawn`
+    return execa(python, ["-u", ...args], { cwd: trainerDir, env: { ...pythonEnv(), TUNEGRID_SPAWNED_AT: String(Date.now() / 1000), ...env }, reject: false, stdin: "pipe", stderr: fd, buffer: false })
   } finally {
     closeSync(fd) // the child has its own copy
   }
 }
-type Child = ReturnType<typeof spawnPython>
+export type Child = ReturnType<typeof spawnPython>
 
 const lines = (sub: Child) =>
   Stream.fromAsyncIterable(sub.iterable({ from: "stdout" }) as AsyncIterable<string>, (cause) => new ProtocolError({ message: String(cause) }))
@@ -55,7 +59,7 @@ const terminate = (sub: Child, graceMs: number) =>
     clearTimeout(timer)
   })
 
-const handle = (sub: Child): TrainerHandle => ({
+export const handle = (sub: Child): TrainerHandle => ({
   lines: lines(sub),
   requestStop: () => void sub.stdin?.write(JSON.stringify({ command: "stop" }) + "\n"),
   kill: () => void sub.kill("SIGKILL"),
@@ -86,12 +90,17 @@ export const runCellProcesses = <E, R>(o: CellProcessOptions<E, R>) =>
     const samplerFiber = yield* Effect.forkChild(followSampler(lines(sampler), o.onSampler, samplerReady))
     yield* Deferred.await(samplerReady).pipe(Effect.timeoutOption(o.idleMs + 30_000))
 
-    const trainer = yield* Effect.acquireRelease(
-      Effect.sync(() => spawnPython(o.python, ["-m", "tunegrid_trainer", "--spec", o.specPath], o.stderrPath, o.trainerEnv)),
-      (sub) => terminate(sub, 10_000)
-    )
+    const trainer = o.adopt
+      ? yield* Effect.acquireRelease(Effect.sync(() => ({ pid: o.adopt!.pid, handle: o.adopt!.go() })), (t) => t.handle.terminate(10_000))
+      : yield* Effect.acquireRelease(
+        Effect.sync(() => {
+          const sub = spawnPython(o.python, ["-m", "tunegrid_trainer", "--spec", o.specPath], o.stderrPath, o.trainerEnv)
+          return { pid: sub.pid, handle: handle(sub) }
+        }),
+        (t) => t.handle.terminate(10_000)
+      )
     o.onSpawn?.("trainer", trainer.pid)
-    const followed = yield* followTrainer(handle(trainer), o)
+    const followed = yield* followTrainer(trainer.handle, o)
     trainerDone = true
     sampler.kill("SIGTERM")
     yield* Effect.promise(() => sampler)

@@ -13,8 +13,9 @@ import type { EnvFacts } from "../protocol.ts"
 import { runCellProcesses, type CellProcessOptions } from "./CellProcess.ts"
 import { checkDatasets } from "./datacheck.ts"
 import type { Evidence } from "./outcome.ts"
+import { spawnPrestart, type PrestartOptions, type Prestarted } from "./prestart.ts"
 import { probeEnvironment, type ProbeFailed } from "./probe.ts"
-import { replayCell, type Replay } from "./replay.ts"
+import { replayCell, replayPrestart, type PrestartLog, type Replay } from "./replay.ts"
 
 export interface GitState {
   readonly commit: string | null
@@ -30,6 +31,8 @@ export interface TrainerProcessShape {
   readonly checkDatasets: (python: string, file: string, baseDir: string, cells: ReadonlyArray<ExpandedCell>) => Effect.Effect<unknown, ProbeFailed | GridInvalid>
   /** One cell's trainer (and sampler) from start to exit, events handed over as they arrive. */
   readonly run: <E, R>(o: CellProcessOptions<E, R>) => Effect.Effect<Evidence, E, R>
+  /** A cell's trainer started ahead, waiting for `go` (prestart.ts); `run` adopts it. */
+  readonly prestart: (o: PrestartOptions) => Prestarted
 }
 
 export class TrainerProcess extends Context.Service<TrainerProcess, TrainerProcessShape>()("tunegrid/TrainerProcess") {
@@ -38,17 +41,20 @@ export class TrainerProcess extends Context.Service<TrainerProcess, TrainerProce
     environment: (python) => Effect.map(probeEnvironment(python), (facts) => ({ facts, git: gitState(repoRoot) })),
     missingLibraries,
     checkDatasets,
-    run: runCellProcesses
+    run: runCellProcesses,
+    prestart: spawnPrestart
   }))
 
   /** No processes: the environment given here, every check passing, and each cell's trainer and
-   * sampler replaying the lines `replay` picks for its spec (see replay.ts). */
-  static readonly layerTest = (replay: Replay, facts: EnvFacts = testFacts) =>
+   * sampler replaying the lines `replay` picks for its spec (see replay.ts); what is done to
+   * pre-started trainers goes to `prestarts`. */
+  static readonly layerTest = (replay: Replay, facts: EnvFacts = testFacts, prestarts: PrestartLog = []) =>
     Layer.succeed(TrainerProcess, TrainerProcess.of({
       environment: () => Effect.succeed({ facts, git: { commit: null, dirty: null } }),
       missingLibraries: () => Effect.succeed([]),
       checkDatasets: () => Effect.succeed(new Map()),
-      run: (o) => replayCell(o, replay)
+      run: (o) => replayCell(o, replay),
+      prestart: (o) => replayPrestart(o, replay, prestarts)
     }))
 }
 

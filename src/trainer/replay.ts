@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from "node:fs"
 import type { CellProcessOptions } from "./CellProcess.ts"
 import { followSampler, followTrainer, type Exit, type TrainerHandle } from "./follow.ts"
 import { tail, tailOfFile, type Evidence } from "./outcome.ts"
+import { pausable, type PrestartOptions, type Prestarted } from "./prestart.ts"
 
 export interface Recording {
   /** The trainer's stdout lines in order; a number between them is a pause in ms. */
@@ -104,8 +105,9 @@ export const replayCell = <E, R>(o: CellProcessOptions<E, R>, replay: Replay) =>
     o.onSpawn?.("sampler", undefined)
     const samplerReady = yield* Deferred.make<void>()
     yield* followSampler(Stream.fromIterable(rec.sampler ?? []), o.onSampler, samplerReady)
+    const trainer = o.adopt ? o.adopt.go() : replayedTrainer(rec) // a real one is told `go` before onSpawn too
     o.onSpawn?.("trainer", undefined)
-    const followed = yield* followTrainer(replayedTrainer(rec), o)
+    const followed = yield* followTrainer(trainer, o)
     return {
       ...followed,
       stderrTail: tail(tailOfFile(o.stderrPath)),
@@ -113,3 +115,19 @@ export const replayCell = <E, R>(o: CellProcessOptions<E, R>, replay: Replay) =>
       samplerError: null
     } satisfies Evidence
   }))
+
+/** What was done to replayed pre-started trainers, in order: the run id and the signal or `go`. */
+export type PrestartLog = Array<{ readonly runId: string; readonly action: "spawn" | "SIGSTOP" | "SIGCONT" | "SIGKILL" | "go" }>
+
+/** A pre-started trainer replayed: its recording (picked from its spec now, as a real one reads
+ * it at spawn) plays from its `go`; the signals it is sent are only logged. */
+export const replayPrestart = (o: PrestartOptions, replay: Replay, log: PrestartLog): Prestarted => {
+  const spec = JSON.parse(readFileSync(o.specPath, "utf8")) as Parameters<Replay>[0]
+  const rec = replay(spec)
+  writeFileSync(o.stderrPath, rec.stderr ?? "")
+  log.push({ runId: spec.run_id, action: "spawn" })
+  return pausable((s) => void log.push({ runId: spec.run_id, action: s }), () => {
+    log.push({ runId: spec.run_id, action: "go" })
+    return replayedTrainer(rec)
+  })
+}

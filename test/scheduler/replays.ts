@@ -10,7 +10,7 @@ import { Ledger } from "../../src/ledger/Ledger.ts"
 import { eventProgress, type RunControl, type RunEvent } from "../../src/progress.ts"
 import { runGrid } from "../../src/scheduler.ts"
 import type { Slot } from "../../src/slots.ts"
-import type { Recording, Replay } from "../../src/trainer/replay.ts"
+import type { PrestartLog, Recording, Replay } from "../../src/trainer/replay.ts"
 import { TrainerProcess } from "../../src/trainer/TrainerProcess.ts"
 
 const fixtures = resolve(import.meta.dirname, "../fixtures/recorded")
@@ -60,7 +60,7 @@ export const grid = (seeds: Array<number>, measure: Record<string, unknown> = {}
 /** Runs `runGrid` on `file` with the replayed trainer; what the watchers saw goes to `events` (and `watch`). */
 export const runReplayed = (
   file: string, events: Array<RunEvent>,
-  o: { control?: RunControl; stallTimeoutMs?: number; fresh?: boolean; watch?: (e: RunEvent) => void; slots?: ReadonlyArray<Slot> } = {}
+  o: { control?: RunControl; stallTimeoutMs?: number; fresh?: boolean; watch?: (e: RunEvent) => void; slots?: ReadonlyArray<Slot>; prestart?: boolean } = {}
 ) =>
   runGrid({
     gridPath: file, overrides: [], python: "python3-not-used", fresh: o.fresh ?? false, samplerMode: "none",
@@ -68,12 +68,12 @@ export const runReplayed = (
       events.push(e)
       o.watch?.(e)
     }), artifacts: join(file, "..", "runs"),
-    ...(o.control ? { control: o.control } : {}), ...(o.slots ? { slots: o.slots } : {}), ...(o.stallTimeoutMs ? { stallTimeoutMs: o.stallTimeoutMs } : {})
+    ...(o.control ? { control: o.control } : {}), ...(o.prestart ? { prestart: true } : {}), ...(o.slots ? { slots: o.slots } : {}), ...(o.stallTimeoutMs ? { stallTimeoutMs: o.stallTimeoutMs } : {})
   })
 
 /** The services runGrid needs: a fresh in-memory ledger, real files, and the replayed trainer. */
-export const replayed = (replay: Replay) =>
-  Layer.mergeAll(Ledger.layerTest, NodeFileSystem.layer, TrainerProcess.layerTest(replay))
+export const replayed = (replay: Replay, prestarts?: PrestartLog) =>
+  Layer.mergeAll(Ledger.layerTest, NodeFileSystem.layer, TrainerProcess.layerTest(replay, undefined, prestarts))
 
 /** Every replay gets the same recording; `calls` counts the trainers started. */
 export const always = (rec: Recording) => {

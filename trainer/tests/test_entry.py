@@ -16,6 +16,7 @@ from conftest import TRAINER_ROOT, child_env, parse_events, run_trainer
 def test_tiny_cell_trains_and_reports_started_steps_finished(spec, tmp_path):
     spec.update(learning_rate=0.005, data={"source": "synthetic", "samples": 64, "seed": 0})
     spec["measure"] = {"warmup": {"steps": 5}, "window": {"steps": 25}, "ci_target": None, "max_steps": 100, "max_seconds": 300}
+    t0 = time.time()
     code, events, err = run_trainer(spec, tmp_path)
     assert code == 0, err
     kinds = [e["event"] for e in events]
@@ -27,6 +28,11 @@ def test_tiny_cell_trains_and_reports_started_steps_finished(spec, tmp_path):
     assert started["model"]["flops_per_token_hfu"] == started["model"]["flops_per_token"]  # no checkpointing
     assert started["model"]["gpu_peak_tflops"] is None and started["model"]["gpu_peak_name"] is None  # CPU
     assert started["data"]["samples"] == 64 and started["env"]["device"] == "cpu"
+    # where start-up went: the phases in order, each ≥ 0, together no longer than the process has run
+    timings = started["timings"]
+    assert list(timings) == ["imports", "checks", "libraries", "model", "tokenizer", "data", "compile", "probe", "other"]
+    assert all(v >= 0 for v in timings.values()) and timings["imports"] > 0
+    assert sum(timings.values()) < started["t"] - t0 + 0.05
     assert [s["step"] for s in steps] == list(range(30))
     assert [s["phase"] for s in steps] == ["warmup"] * 5 + ["window"] * 25
     # the stop rule's CI of the window so far: none in warm-up nor for a one-step window

@@ -12,7 +12,7 @@ import importlib.util
 import tempfile
 from dataclasses import dataclass
 
-from . import callback, packing
+from . import callback, packing, startup
 from . import data as data_mod
 from .errors import MissingDependency, Progress
 from .models import build_model
@@ -62,6 +62,7 @@ def prepare_peer(spec) -> Peer:
                                 "run npm run setup:python (or: pip install trl datasets)")
     check_device(spec.method, spec.optim, spec.precision, device)
     seed_everything(spec.seed)
+    startup.mark("checks")
     quant = spec.quant
     built = build_model(
         source=spec.model.source,
@@ -78,13 +79,16 @@ def prepare_peer(spec) -> Peer:
         built.model.get_base_model().set_attn_implementation(packing.register_document_attention())
     if device == "cuda":
         notes.append("cuDNN SDPA left as PyTorch sets it (tunegrid's own loop turns it off for dynamic shapes)")
+    startup.mark("model")
     tokenizer = data_mod.load_tokenizer(spec.tokenizer.source, getattr(spec.tokenizer, "path", None),
                                         built.name if spec.model.source != "preset" else None)
+    startup.mark("tokenizer")
     tokens = data_mod.prepare(spec.data, tokenizer, template=spec.template, completion_only_loss=spec.completion_only_loss,
                               assistant_only_loss=spec.assistant_only_loss, max_seq_len=spec.max_seq_length,
                               model_vocab=built.model.config.vocab_size)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    startup.mark("data")
     known = dict(model_name=built.name, model_source=spec.model.source, random_weights=built.random_weights,
                  data=data_mod.data_facts(spec.data.source, tokens), lengths=[len(s) for s in tokens.samples],
                  warnings=built.warnings + tokens.warnings + notes)

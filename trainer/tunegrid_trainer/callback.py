@@ -25,6 +25,7 @@ from typing import Optional
 import torch
 from transformers import TrainerCallback
 
+from . import startup
 from .env import env_facts
 from .errors import NanLoss, Progress, SpecError
 from .flops import flop_facts, token_weighted_mean_length
@@ -174,7 +175,7 @@ class TunegridCallback(TrainerCallback):
                            **flop_facts(shape, token_weighted_mean_length(lengths), bool(args.gradient_checkpointing), env.gpu_name))
         if self.device == "cpu":
             warnings.append("device cpu: timings say nothing about GPU throughput")
-        return Started(s.spec.run_id, s.spec.cell_hash, s.spec, facts, data, env, warnings)
+        return Started(s.spec.run_id, s.spec.cell_hash, s.spec, facts, data, env, warnings, startup.timings())
 
     # ---------------------------------------------------------------- each step
 

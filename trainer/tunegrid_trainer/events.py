@@ -79,6 +79,9 @@ class Started:
     data: DataFacts
     env: EnvFacts
     warnings: list[str]
+    # seconds per start-up phase before this event (startup.py: interpreter, imports, checks, model,
+    # tokenizer, data, compile, probe, wait, other); null from trainers that do not measure them
+    timings: Optional[dict[str, float]] = None
     t: float = field(default_factory=time.time)
 
 

@@ -9,6 +9,7 @@ of a packed micro-batch is therefore the same function of the same tokens as the
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import inspect
 import random
@@ -104,8 +105,11 @@ def micro_batches(samples: list[list[int]], *, padding: str, batch_size: int, to
 # ---------------------------------------------------------------- document-masked attention
 
 
+@functools.cache
 def _varlen_kernel():
-    """PyTorch's variable-length flash attention (torch ≥ 2.9, CUDA), or None."""
+    """PyTorch's variable-length flash attention (torch ≥ 2.9, CUDA), or None. Imported on first
+    use, on CUDA only: `torch.nn.attention.varlen` pulls in torch._dynamo, ~3 s of every trainer's
+    start-up on an idle 2-core CPU (~8 s under load), which cells without packed CUDA attention never use."""
     try:
         from torch.nn.attention.varlen import varlen_attn
     except ImportError:
@@ -115,11 +119,8 @@ def _varlen_kernel():
     return varlen_attn, causal
 
 
-_VARLEN, _CAUSAL = _varlen_kernel()
-
-
 def varlen_available(device: str) -> bool:
-    return device == "cuda" and _VARLEN is not None
+    return device == "cuda" and _varlen_kernel()[0] is not None
 
 
 def block_causal_mask(cu_seqlens: torch.Tensor, total: int, device) -> torch.Tensor:
@@ -144,11 +145,12 @@ def document_attention(module, query, key, value, attention_mask, scaling=None, 
         key = key.repeat_interleave(groups, dim=1)
         value = value.repeat_interleave(groups, dim=1)
     total = query.shape[2]
-    if query.is_cuda and _VARLEN is not None:
+    varlen, causal = _varlen_kernel() if query.is_cuda else (None, {})
+    if varlen is not None:
         dtype = query.dtype if query.dtype in (torch.float16, torch.bfloat16) else torch.bfloat16
         q, k, v = (t[0].transpose(0, 1).to(dtype) for t in (query, key, value))  # [T, heads, head_dim]
         max_len = int(kwargs.get("max_length_q"))
-        out = _VARLEN(q, k, v, cu, cu, max_len, max_len, scale=scaling, **_CAUSAL)
+        out = varlen(q, k, v, cu, cu, max_len, max_len, scale=scaling, **causal)
         return out.to(query.dtype)[None], None
     mask = block_causal_mask(cu, total, query.device)
     out = torch.nn.functional.scaled_dot_product_attention(query, key, value, attn_mask=mask, scale=scaling)

@@ -17,7 +17,7 @@ from typing import Iterator, Optional
 import torch
 
 from . import data as data_mod
-from . import fit_probe, packing, quant4, vram
+from . import fit_probe, packing, quant4, startup, vram
 from .errors import NanLoss, Progress
 from .env import env_facts
 from .flops import flop_facts, token_weighted_mean_length
@@ -42,8 +42,11 @@ class Prepared:
     guard: Optional[vram.Guard] = None  # the VRAM budget held (spec.vram_budget), for `memory` events
 
 
-def run(spec_path: str, progress: Progress) -> None:
+def run(spec_path: str, progress: Progress, prestarted: bool = False) -> None:
     spec = load_spec(spec_path)
+    if prestarted:  # host-side work only until the runner hands the device over (PROTOCOL.md §2a)
+        import_libraries()
+        wait_for_go()
     if spec.trainer != "tunegrid":  # HF Trainer, TRL or the user's script: backends.py
         from .backends import run_backend
 
@@ -67,6 +70,8 @@ def prepare(spec: Spec) -> Prepared:
     check_device(spec.method, spec.optim, spec.precision, device)
     seed_everything(spec.seed)
     guard = vram.hold(spec.vram_budget, device)  # before the model: every allocation counts against it
+    startup.mark("checks")
+    import_libraries()
     notes = []
     if device == "cuda" and hasattr(torch.backends.cuda, "enable_cudnn_sdp"):
         # cuDNN's attention backend builds a plan for every new padded length; with this loop's
@@ -97,6 +102,7 @@ def prepare(spec: Spec) -> Prepared:
         if not packing.varlen_available(device):
             notes.append("packed attention: varlen flash kernel unavailable here, using SDPA with a block-diagonal"
                          " mask (exact, but O(tokens²) per micro-batch)")
+    startup.mark("model")
     compute_dtype = TORCH_DTYPES[spec.precision]
     budget = None if spec.tokens_per_step is None else spec.tokens_per_step // spec.gradient_accumulation_steps
     shape = model_facts(built.model)
@@ -104,10 +110,12 @@ def prepare(spec: Spec) -> Prepared:
     tokenizer = data_mod.load_tokenizer(
         spec.tokenizer.source, getattr(spec.tokenizer, "path", None), built.name if spec.model.source != "preset" else None
     )
+    startup.mark("tokenizer")
     tokens = data_mod.prepare(spec.data, tokenizer, template=spec.template, completion_only_loss=spec.completion_only_loss,
                               assistant_only_loss=spec.assistant_only_loss, max_seq_len=spec.max_seq_length,
                               model_vocab=shape["vocab"])
     data_facts = data_mod.data_facts(spec.data.source, tokens)
+    startup.mark("data")
 
     mean_len = token_weighted_mean_length([len(s) for s in tokens.samples])
     if spec.compile:  # before the memory probe: compiled layers keep fewer activations for backward
@@ -117,6 +125,7 @@ def prepare(spec: Spec) -> Prepared:
         for layer in built.model.get_base_model().get_decoder().layers:
             layer.compile()  # per layer: same code for every layer, so one compiled graph serves all
         notes.append("compile: each decoder layer through torch.compile (first steps include compilation)")
+    startup.mark("compile")
     checkpointing = spec.gradient_checkpointing is True
     if spec.gradient_checkpointing == "auto":
         checkpointing, note = decide_checkpointing(
@@ -126,6 +135,7 @@ def prepare(spec: Spec) -> Prepared:
             capacity=guard and guard.cap_bytes,
         )
         notes.append(note)
+    startup.mark("probe")
     env = env_facts(device)
     model = ModelFacts(name=built.name, source=spec.model.source, random_weights=built.random_weights, **shape,
                        **flop_facts(shape, mean_len, checkpointing, env.gpu_name))
@@ -140,17 +150,50 @@ def prepare(spec: Spec) -> Prepared:
         batches = packing.micro_batches(tokens.samples, padding=spec.padding, batch_size=spec.batch_size,
                                         token_budget=budget, seed=spec.seed, pad_id=tokens.pad_id,
                                         loss_masks=tokens.loss_masks)
-    started = Started(spec.run_id, spec.cell_hash, spec, model, data_facts, env, warnings)
+    started = Started(spec.run_id, spec.cell_hash, spec, model, data_facts, env, warnings, startup.timings())
     return Prepared(built.model, batches, started, StepOptions.of(spec, device), guard)
 
 
+def import_libraries() -> None:
+    """The libraries build_model needs, timed apart from the build: with bitsandbytes and
+    torch._dynamo, which they pull in, ~7 s of a CPU cell's start-up under load."""
+    import peft  # noqa: F401
+    from transformers import AutoModelForCausalLM  # noqa: F401
+
+    startup.mark("libraries")
+
+
+_after_go: Optional[Iterator[str]] = None  # stdin after a pre-start's `go`, for the stop listener
+
+
+def wait_for_go() -> None:
+    """A pre-started trainer's wait: blocks on stdin until a `{"command":"go"}` line (the runner
+    may SIGSTOP this process meanwhile); the rest of stdin goes to the stop listener. Closed
+    stdin (no runner left) ends the process without events."""
+    global _after_go
+    lines = stdin_lines()
+    for line in lines:
+        try:
+            command = json.loads(line).get("command")
+        except (ValueError, AttributeError):
+            command = None
+        if command == "go":
+            startup.mark("wait")
+            _after_go = lines
+            return
+        if line.strip():
+            print(f"tunegrid trainer: waiting for go, ignoring stdin line {line.strip()[:80]!r}", file=sys.stderr)
+    raise SystemExit(0)
+
+
 def listen_for_stop() -> threading.Event:
-    """Set on SIGTERM or a `{"command":"stop"}` line on stdin. Closed stdin is not a request."""
+    """Set on SIGTERM or a `{"command":"stop"}` line on stdin (what is left of it after a
+    pre-start's `go`). Closed stdin is not a request."""
     event = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: event.set())
 
     def read_stdin() -> None:
-        for line in stdin_lines():
+        for line in _after_go if _after_go is not None else stdin_lines():
             try:
                 command = json.loads(line).get("command")
             except (ValueError, AttributeError):
