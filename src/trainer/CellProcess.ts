@@ -8,7 +8,7 @@ import { closeSync, openSync } from "node:fs"
 import { trainerDir } from "../cells.ts"
 import type { SamplerEvent, TrainerEvent } from "../protocol.ts"
 import { followSampler, followTrainer, ProtocolError, type FollowOptions, type TrainerHandle } from "./follow.ts"
-import type { Prestarted } from "./prestart.ts"
+import type { Prestarted } from "./follow.ts"
 import { pythonEnv } from "./python.ts"
 import { tail, tailOfFile, type Evidence } from "./outcome.ts"
 

@@ -125,3 +125,16 @@ export const followSampler = <E, R>(lines: Stream.Stream<string, ProtocolError>,
     Effect.catchCause(() => Effect.void),
     Effect.ensuring(Deferred.succeed(ready, undefined))
   )
+
+/** A pre-started trainer, before and at its hand-over. */
+export interface Prestarted {
+  readonly pid: number | undefined
+  /** SIGSTOP: no CPU (or anything else) while the running cell measures; a no-op once exited. */
+  readonly pause: () => void
+  /** SIGCONT after a pause; a no-op otherwise. */
+  readonly resume: () => void
+  /** SIGKILL: not needed after all (quit, interrupt). Nothing of it is recorded. */
+  readonly discard: () => void
+  /** Continued if paused, told `go`: from here on it is this cell's trainer. */
+  readonly go: () => TrainerHandle
+}

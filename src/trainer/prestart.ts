@@ -4,20 +4,9 @@
 // sampler is ready; unused, it is killed. The scheduler's side of this is in sequence.ts.
 import type { Child } from "./CellProcess.ts"
 import { handle, spawnPython } from "./CellProcess.ts"
-import type { TrainerHandle } from "./follow.ts"
+import type { Prestarted, TrainerHandle } from "./follow.ts"
 
-/** A pre-started trainer, before and at its hand-over. */
-export interface Prestarted {
-  readonly pid: number | undefined
-  /** SIGSTOP: no CPU (or anything else) while the running cell measures; a no-op once exited. */
-  readonly pause: () => void
-  /** SIGCONT after a pause; a no-op otherwise. */
-  readonly resume: () => void
-  /** SIGKILL: not needed after all (quit, interrupt). Nothing of it is recorded. */
-  readonly discard: () => void
-  /** Continued if paused, told `go`: from here on it is this cell's trainer. */
-  readonly go: () => TrainerHandle
-}
+export type { Prestarted } from "./follow.ts"
 
 export interface PrestartOptions {
   readonly python: string
