@@ -34,7 +34,9 @@ const readLedger = async (file: string): Promise<Array<Row>> => {
 }
 
 const fmt = (x: number | null | undefined, digits = 0) =>
-  x === null || x === undefined || Number.isNaN(x) ? "—" : x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
+  x === null || x === undefined || Number.isNaN(x)
+    ? "—"
+    : x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
 
 const main = async (argv: Array<string>) => {
   let ref = "hf-b16-gc"
@@ -72,7 +74,9 @@ const main = async (argv: Array<string>) => {
       )
     }
     for (const p of peers.filter((p) => !ours.some((r) => r.label === p.label))) {
-      lines.push(`| ${n + 1} | ${p.label} (peer only) | ${fmt(p.tok_s)} | — | — | — | ${fmt(p.j_per_token, 4)} | ${fmt(p.vram_peak_mib)} | ${fmt(p.torch_peak_allocated_mib)} | — |`)
+      lines.push(
+        `| ${n + 1} | ${p.label} (peer only) | ${fmt(p.tok_s)} | — | — | — | ${fmt(p.j_per_token, 4)} | ${fmt(p.vram_peak_mib)} | ${fmt(p.torch_peak_allocated_mib)} | — |`
+      )
     }
   }
   console.log(lines.join("\n"))

@@ -20,17 +20,35 @@ const n = Number(process.argv[2] ?? 10)
 const dir = mkdtempSync(join(tmpdir(), "tunegrid-grid-start-"))
 const grid = join(dir, "big.ts")
 const range = (k: number, f: (i: number) => number) => JSON.stringify(Array.from({ length: k }, (_, i) => f(i)))
-writeFileSync(grid, `export default {
+writeFileSync(
+  grid,
+  `export default {
   name: "big",
   base: { model: "preset:tiny", device: "cpu", precision: "fp32", maxSeqLength: 64, datasetSamples: 32, gradientCheckpointing: false },
   axes: { learningRate: ${range(n * 10, (i) => Number((1e-5 * (i + 1)).toPrecision(6)))}, r: ${range(n, (i) => 4 + i)}, loraAlpha: ${range(n, (i) => 8 + i)} },
   seeds: [1],
   measure: { warmup: "1 steps", window: "2 steps", maxDuration: "60s" }
 }
-`)
+`
+)
 const facts: EnvFacts = {
-  python: "3.11", torch: "2", transformers: "5", peft: "0.1", accelerate: "1", bitsandbytes: null, cuda: null, cudnn: null, device: "cpu",
-  gpu_name: null, gpu_memory_mib: null, gpu_uuid: null, driver: null, power_limit_w: null, os: "Linux", cpu: "x86", hostname: "bench"
+  python: "3.11",
+  torch: "2",
+  transformers: "5",
+  peft: "0.1",
+  accelerate: "1",
+  bitsandbytes: null,
+  cuda: null,
+  cudnn: null,
+  device: "cpu",
+  gpu_name: null,
+  gpu_memory_mib: null,
+  gpu_uuid: null,
+  driver: null,
+  power_limit_w: null,
+  os: "Linux",
+  cpu: "x86",
+  hostname: "bench"
 }
 const timed = async <A>(f: () => Promise<A>): Promise<[A, number]> => {
   const t = performance.now()
@@ -55,7 +73,9 @@ rows.push(["record environment + grid + cells", tFresh.toFixed(2), tResume.toFix
 const toFirstCell = async (cliLedger: string) => {
   const t = performance.now()
   const sub = execa(process.execPath, [join(root, "src/cli.ts"), "run", grid, "--no-tui", "--sampler", "none", "--ledger", cliLedger], {
-    cwd: root, reject: false, env: { NO_COLOR: "1" }
+    cwd: root,
+    reject: false,
+    env: { NO_COLOR: "1" }
   })
   let out = ""
   const seen = new Promise<number>((done) => {

@@ -18,7 +18,11 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 
-interface Event { readonly event: string; readonly t: number; readonly [k: string]: unknown }
+interface Event {
+  readonly event: string
+  readonly t: number
+  readonly [k: string]: unknown
+}
 
 export interface RunTimes {
   readonly run: string
@@ -37,14 +41,17 @@ export interface RunTimes {
 
 const lines = (path: string): Array<Event> =>
   existsSync(path)
-    ? readFileSync(path, "utf8").split("\n").filter((l) => l.trim() !== "").flatMap((l) => {
-      try {
-        const e = JSON.parse(l) as Event
-        return typeof e.t === "number" ? [e] : []
-      } catch {
-        return []
-      }
-    })
+    ? readFileSync(path, "utf8")
+        .split("\n")
+        .filter((l) => l.trim() !== "")
+        .flatMap((l) => {
+          try {
+            const e = JSON.parse(l) as Event
+            return typeof e.t === "number" ? [e] : []
+          } catch {
+            return []
+          }
+        })
     : []
 
 const span = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? null : b - a)
@@ -67,7 +74,8 @@ export const runTimes = (dir: string): RunTimes | null => {
   return {
     run: dir.split("/").filter(Boolean).pop()!.slice(0, 8),
     cell: String(spec.cell_hash ?? started?.cell_hash ?? "?").slice(0, 12),
-    first, last,
+    first,
+    last,
     start: span(first, started?.t),
     timings,
     firstStep: span(started?.t, steps[0]?.t_end),
@@ -75,14 +83,22 @@ export const runTimes = (dir: string): RunTimes | null => {
     window: span(window[0]?.t_start, window.at(-1)?.t_end),
     tail: span(window.at(-1)?.t_end ?? steps.at(-1)?.t_end, end?.t),
     teardown: span(end?.t, exitT),
-    status: end === undefined ? "unfinished" : end.event === "failed" ? `failed: ${String(end.kind ?? "")}` : String(end.reason ?? "finished")
+    status:
+      end === undefined ? "unfinished" : end.event === "failed" ? `failed: ${String(end.kind ?? "")}` : String(end.reason ?? "finished")
   }
 }
 
 /** Every run folder below the given folders (one level: <dir>/<run>/trainer.jsonl), in the order they ran. */
 export const gridTimes = (dirs: ReadonlyArray<string>): Array<RunTimes> =>
-  dirs.flatMap((d) => readdirSync(d).map((n) => join(d, n)).filter((p) => statSync(p).isDirectory()))
-    .map(runTimes).filter((r): r is RunTimes => r !== null).sort((a, b) => a.first - b.first)
+  dirs
+    .flatMap((d) =>
+      readdirSync(d)
+        .map((n) => join(d, n))
+        .filter((p) => statSync(p).isDirectory())
+    )
+    .map(runTimes)
+    .filter((r): r is RunTimes => r !== null)
+    .sort((a, b) => a.first - b.first)
 
 const s = (x: number | null | undefined) => (x === null || x === undefined ? "—" : x.toFixed(1))
 
@@ -98,15 +114,32 @@ const main = (argv: Array<string>) => {
     return
   }
   const keys = [...new Set(runs.flatMap((r) => Object.keys(r.timings ?? {})))]
-  const head = ["run", "cell", "status", "gap s", "start s", ...keys.map((k) => `${k} s`), "first s", "warm-up s", "window s", "tail s", "teardown s", "window %"]
+  const head = [
+    "run",
+    "cell",
+    "status",
+    "gap s",
+    "start s",
+    ...keys.map((k) => `${k} s`),
+    "first s",
+    "warm-up s",
+    "window s",
+    "tail s",
+    "teardown s",
+    "window %"
+  ]
   console.log(`| ${head.join(" | ")} |`)
   console.log(`| ${head.map(() => "---").join(" | ")} |`)
   runs.forEach((r, i) => {
     const gap = i === 0 ? null : r.first - runs[i - 1]!.last
     const share = r.window === null ? null : (100 * r.window) / (r.last - r.first)
-    console.log(`| ${[r.run, r.cell, r.status, s(gap), s(r.start), ...keys.map((k) => s(r.timings?.[k])), s(r.firstStep), s(r.warmup), s(r.window), s(r.tail), s(r.teardown), s(share)].join(" | ")} |`)
+    console.log(
+      `| ${[r.run, r.cell, r.status, s(gap), s(r.start), ...keys.map((k) => s(r.timings?.[k])), s(r.firstStep), s(r.warmup), s(r.window), s(r.tail), s(r.teardown), s(share)].join(" | ")} |`
+    )
   })
-  console.log(`\n${runs.length} runs, wall ${wall.toFixed(1)} s (first event to last), inside windows ${windowTotal.toFixed(1)} s = ${((100 * windowTotal) / wall).toFixed(1)}%`)
+  console.log(
+    `\n${runs.length} runs, wall ${wall.toFixed(1)} s (first event to last), inside windows ${windowTotal.toFixed(1)} s = ${((100 * windowTotal) / wall).toFixed(1)}%`
+  )
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) main(process.argv.slice(2))

@@ -8,7 +8,8 @@ import { defineGrid } from "tunegrid"
 
 export default defineGrid({
   name: "measure-check",
-  description: "ledger tok/s vs CUDA events and the bare trainer, energy counter vs integrated power, NVML vs torch memory, analytic vs counted FLOPs, adaptive stop",
+  description:
+    "ledger tok/s vs CUDA events and the bare trainer, energy counter vs integrated power, NVML vs torch memory, analytic vs counted FLOPs, adaptive stop",
   base: {
     model: "preset:qwen2.5-1.5b",
     tokenizer: "qwen-offline",

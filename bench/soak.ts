@@ -25,7 +25,8 @@ const env = {
   NO_COLOR: "1",
   PYTHONPATH: join(root, "test/fixtures/inject"),
   TUNEGRID_INJECT_DIR: dir,
-  TUNEGRID_INJECT: "seed=43&batch_size=1&lr=0.003:oom@2,seed=43&batch_size=1&lr=0.01:nan@4,seed=43&batch_size=4&lr=0.003:exit@3,seed=43&batch_size=4&lr=0.01:garbage@1," +
+  TUNEGRID_INJECT:
+    "seed=43&batch_size=1&lr=0.003:oom@2,seed=43&batch_size=1&lr=0.01:nan@4,seed=43&batch_size=4&lr=0.003:exit@3,seed=43&batch_size=4&lr=0.01:garbage@1," +
     "seed=44&batch_size=4&lr=0.003:chatty@2"
 }
 const gapHook = (n: number) => ({
@@ -55,35 +56,56 @@ const soakProcesses = () => {
   return readdirSync(runs).flatMap((run) => {
     const file = join(runs, run, "processes.jsonl")
     if (!existsSync(file)) return []
-    return readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { role: string; pid: number; start: string | null })
-      .filter((c) => stillRunning(c.pid) && startTime(c.pid) === c.start).map((c) => `${c.role} ${c.pid}`)
+    return readFileSync(file, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { role: string; pid: number; start: string | null })
+      .filter((c) => stillRunning(c.pid) && startTime(c.pid) === c.start)
+      .map((c) => `${c.role} ${c.pid}`)
   })
 }
 
 const problems: Array<string> = []
 const started = Date.now()
 for (const [i, attempt] of attempts.entries()) {
-  const sub = execa(process.execPath, args, { cwd: root, env: { ...env, ...(attempt && "killInEndOfRun" in attempt ? gapHook(attempt.killInEndOfRun) : {}) }, reject: false, all: true })
+  const sub = execa(process.execPath, args, {
+    cwd: root,
+    env: { ...env, ...(attempt && "killInEndOfRun" in attempt ? gapHook(attempt.killInEndOfRun) : {}) },
+    reject: false,
+    all: true
+  })
   const timer = attempt && "killAfterS" in attempt ? setTimeout(() => sub.kill("SIGKILL"), attempt.killAfterS * 1000) : null
   const r = await sub
   if (timer) clearTimeout(timer)
-  const summary = String(r.all).split("\n").filter((l) => /done:|grid demo/.test(l)).join(" | ")
-  const how = attempt === null ? `exit ${r.exitCode}` : "killAfterS" in attempt ? `SIGKILLed after ${attempt.killAfterS} s` : `SIGKILLed inside the end of its run ${attempt.killInEndOfRun}`
+  const summary = String(r.all)
+    .split("\n")
+    .filter((l) => /done:|grid demo/.test(l))
+    .join(" | ")
+  const how =
+    attempt === null
+      ? `exit ${r.exitCode}`
+      : "killAfterS" in attempt
+        ? `SIGKILLed after ${attempt.killAfterS} s`
+        : `SIGKILLed inside the end of its run ${attempt.killInEndOfRun}`
   log(`attempt ${i + 1}: ${r.signal === "SIGKILL" ? how : `exit ${r.exitCode}`}${summary ? ` — ${summary}` : ""}`)
-  if (attempt === null ? r.exitCode !== 0 : r.signal !== "SIGKILL") throw new Error(`attempt ${i + 1} did not end as planned (${how}):\n${String(r.all).slice(-3000)}`)
+  if (attempt === null ? r.exitCode !== 0 : r.signal !== "SIGKILL")
+    throw new Error(`attempt ${i + 1} did not end as planned (${how}):\n${String(r.all).slice(-3000)}`)
   if (attempt !== null) {
     // a killed runner's trainer and sampler die with it (lifeline.py), within a few seconds
     for (let waited = 0; waited < 5000 && soakProcesses().length > 0; waited += 100) await new Promise((done) => setTimeout(done, 100))
     const left = soakProcesses()
     if (left.length > 0) problems.push(`after attempt ${i + 1}: processes outlived the killed runner: ${left.join(", ")}`)
-    const [gap] = await query(`SELECT count(*)::INT AS n FROM runs r WHERE status = 'succeeded' AND NOT EXISTS (SELECT 1 FROM results x WHERE x.run_id = r.run_id)`)
+    const [gap] = await query(
+      `SELECT count(*)::INT AS n FROM runs r WHERE status = 'succeeded' AND NOT EXISTS (SELECT 1 FROM results x WHERE x.run_id = r.run_id)`
+    )
     if (gap!.n !== 0) problems.push(`after attempt ${i + 1}: ${gap!.n} runs succeeded without a results row`)
   }
 }
 const seconds = (Date.now() - started) / 1000
 
 // every cell's latest run: succeeded, or failed with a kind and a message
-const cells = await query(`SELECT c.cell_hash, c.seed, arg_max(r.status, r.started_at) AS status, arg_max(r.error_kind, r.started_at) AS kind,
+const cells =
+  await query(`SELECT c.cell_hash, c.seed, arg_max(r.status, r.started_at) AS status, arg_max(r.error_kind, r.started_at) AS kind,
   arg_max(r.error_message, r.started_at) AS message FROM cells c JOIN runs r USING (cell_hash) GROUP BY ALL ORDER BY c.seed`)
 const counts = await query(`SELECT status, count(*)::INT AS n FROM runs GROUP BY status ORDER BY status`)
 if (cells.length !== 12) problems.push(`expected 12 cells with runs, found ${cells.length}`)
@@ -102,16 +124,23 @@ let checked = 0
 for (const r of rows) {
   const runDir = join(dir, ".tunegrid", "runs", String(r.run_id))
   const count = (file: string, event: string) =>
-    existsSync(join(runDir, file)) ? readFileSync(join(runDir, file), "utf8").split("\n").filter((l) => l.includes(`"event":"${event}"`)).length : 0
+    existsSync(join(runDir, file))
+      ? readFileSync(join(runDir, file), "utf8")
+          .split("\n")
+          .filter((l) => l.includes(`"event":"${event}"`)).length
+      : 0
   const steps = count("trainer.jsonl", "step")
   const samples = count("sampler.jsonl", "sample")
   // a SIGKILL can fall between the file append and the ledger write: one event at most
   const slack = r.status === "interrupted" ? 1 : 0
   const stepRows = Number(r.steps)
   const sampleRows = Number(r.samples)
-  if (stepRows > steps || steps - stepRows > slack) problems.push(`run ${String(r.run_id).slice(0, 8)} (${r.status}): ${r.steps} step rows, ${steps} step events`)
-  if (sampleRows > samples || samples - sampleRows > slack) problems.push(`run ${String(r.run_id).slice(0, 8)} (${r.status}): ${r.samples} sample rows, ${samples} sample events`)
-  if ((r.status === "succeeded") !== (r.results === 1)) problems.push(`run ${String(r.run_id).slice(0, 8)} (${r.status}) has ${r.results} results rows`)
+  if (stepRows > steps || steps - stepRows > slack)
+    problems.push(`run ${String(r.run_id).slice(0, 8)} (${r.status}): ${r.steps} step rows, ${steps} step events`)
+  if (sampleRows > samples || samples - sampleRows > slack)
+    problems.push(`run ${String(r.run_id).slice(0, 8)} (${r.status}): ${r.samples} sample rows, ${samples} sample events`)
+  if ((r.status === "succeeded") !== (r.results === 1))
+    problems.push(`run ${String(r.run_id).slice(0, 8)} (${r.status}) has ${r.results} results rows`)
   checked += 1
 }
 for (const view of ["run_summary", "table1", "table2", "failures"]) await query(`SELECT count(*) FROM ${view}`)
@@ -127,10 +156,15 @@ for (const c of chatty) {
   }
 }
 
-log(`${seconds.toFixed(0)} s for ${attempts.length} attempts; runs by status: ${counts.map((c) => `${c.n} ${c.status}`).join(", ")}; ${checked} runs checked against their event files`)
-for (const c of cells.filter((c) => c.status !== "succeeded")) log(`  seed ${c.seed} ${String(c.cell_hash).slice(0, 12)}: ${c.status}: ${c.kind}: ${String(c.message).slice(0, 100)}`)
+log(
+  `${seconds.toFixed(0)} s for ${attempts.length} attempts; runs by status: ${counts.map((c) => `${c.n} ${c.status}`).join(", ")}; ${checked} runs checked against their event files`
+)
+for (const c of cells.filter((c) => c.status !== "succeeded"))
+  log(`  seed ${c.seed} ${String(c.cell_hash).slice(0, 12)}: ${c.status}: ${c.kind}: ${String(c.message).slice(0, 100)}`)
 if (problems.length > 0) {
   for (const p of problems) log(`FAIL ${p}`)
   process.exit(1)
 }
-log(`PASS: every cell succeeded or failed with a reason; ledger rows match the trainer's and sampler's events (ledger ${ledger}, ${readdirSync(join(dir, ".tunegrid", "runs")).length} run folders)`)
+log(
+  `PASS: every cell succeeded or failed with a reason; ledger rows match the trainer's and sampler's events (ledger ${ledger}, ${readdirSync(join(dir, ".tunegrid", "runs")).length} run folders)`
+)

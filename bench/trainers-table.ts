@@ -8,7 +8,9 @@
 import { DuckDBInstance } from "@duckdb/node-api"
 
 const fmt = (x: unknown, digits = 0) =>
-  typeof x !== "number" || Number.isNaN(x) ? "—" : x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
+  typeof x !== "number" || Number.isNaN(x)
+    ? "—"
+    : x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
 
 const main = async (argv: Array<string>) => {
   const file = argv.find((a) => !a.startsWith("--"))
@@ -37,7 +39,9 @@ const main = async (argv: Array<string>) => {
       }
     }
     const ci = typeof r.tok_s_ci_half === "number" ? ` ±${fmt((100 * r.tok_s_ci_half) / Number(r.tok_s), 1)}%` : ""
-    console.log(`| ${String(r.label)} | ${fmt(r.tok_s)}${ci} | ${fmt(r.j_per_token, 4)} | ${fmt(r.vram_peak_mib)} / ${fmt(r.torch_peak_allocated_mib)} | ${String(r.steady)} | ${ratio} | ${how} |`)
+    console.log(
+      `| ${String(r.label)} | ${fmt(r.tok_s)}${ci} | ${fmt(r.j_per_token, 4)} | ${fmt(r.vram_peak_mib)} / ${fmt(r.torch_peak_allocated_mib)} | ${String(r.steady)} | ${ratio} | ${how} |`
+    )
   }
   conn.closeSync()
   db.closeSync()

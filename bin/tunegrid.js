@@ -5,7 +5,9 @@
 // an older Node, say so in one line instead of a syntax error.
 const [major, minor] = process.versions.node.split(".").map(Number)
 if (major < 22 || (major === 22 && minor < 19)) {
-  console.error(`tunegrid needs Node >= 22.19 (this is ${process.versions.node}); run it as \`npx tunegrid\` from the repository after \`npm install\`, which brings Node 24`)
+  console.error(
+    `tunegrid needs Node >= 22.19 (this is ${process.versions.node}); run it as \`npx tunegrid\` from the repository after \`npm install\`, which brings Node 24`
+  )
   process.exit(1)
 }
 await import("../src/cli.ts")

@@ -41,7 +41,15 @@ export default defineGrid({
   cells: [
     { label: "playbook-trl", trainer: "trl", lossKernel: "fused" },
     { label: "tunegrid", trainer: "tunegrid" },
-    { label: "tunegrid-levers", trainer: "tunegrid", padding: "packed", lossKernel: "fused", compile: true, gradientCheckpointing: "auto", tokensPerStep: 16384 }
+    {
+      label: "tunegrid-levers",
+      trainer: "tunegrid",
+      padding: "packed",
+      lossKernel: "fused",
+      compile: true,
+      gradientCheckpointing: "auto",
+      tokensPerStep: 16384
+    }
   ],
   seeds: [42],
   measure: { warmup: { detect: { floor: "30s", cap: "300s" } }, window: "adaptive", minWindow: "60s", ciTarget: 0.02, maxDuration: "15m" }

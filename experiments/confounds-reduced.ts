@@ -15,7 +15,8 @@ import confounds from "./confounds.ts"
 export default defineGrid({
   ...confounds,
   name: "confounds-reduced",
-  description: "precision × optimizer at batch 1 × 512 (the shape of the study's run 1), QLoRA with checkpointing: the study's two claims, one factor at a time",
+  description:
+    "precision × optimizer at batch 1 × 512 (the shape of the study's run 1), QLoRA with checkpointing: the study's two claims, one factor at a time",
   base: {
     ...confounds.base,
     bnb4bitQuantType: "nf4",

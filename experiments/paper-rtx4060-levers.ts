@@ -15,7 +15,8 @@ const levers = { padding: "packed", lossKernel: "fused", compile: true, gradient
 export default defineGrid({
   ...paper,
   name: "paper-rtx4060-levers",
-  description: "the study's three runs (every base-weight reading) with packing to B × S tokens, fused loss, compile and checkpointing by the memory probe",
+  description:
+    "the study's three runs (every base-weight reading) with packing to B × S tokens, fused loss, compile and checkpointing by the memory probe",
   cells: (paper.cells ?? []).map(({ reference: _published, ...c }) => ({
     ...c,
     ...levers,

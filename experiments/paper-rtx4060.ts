@@ -45,10 +45,18 @@ import { defineGrid } from "tunegrid"
 
 /** One row of Table 1 and Table 2 as a cell's reference: the printed figures, and how each was made
  * (tok/s over the time after a 60 s warm-up, VRAM by nvidia-smi, energy at an assumed power). */
-const table = (run: number, f: { tokS: number; t10kS: number; wallS: number; tokens: number; steps: number; vramMb: number; j95: number; j115: number }) => ({
+const table = (
+  run: number,
+  f: { tokS: number; t10kS: number; wallS: number; tokens: number; steps: number; vramMb: number; j95: number; j115: number }
+) => ({
   source: `study Table 1 and Table 2, run ${run} (RTX 4060 8 GB)`,
-  tokS: f.tokS, tokSMethod: "processed tokens / steady-state wall time after a 60 s warm-up (§4.5)", t10kS: f.t10kS,
-  wallS: f.wallS, tokens: f.tokens, steps: f.steps, warmupS: 60,
+  tokS: f.tokS,
+  tokSMethod: "processed tokens / steady-state wall time after a 60 s warm-up (§4.5)",
+  t10kS: f.t10kS,
+  wallS: f.wallS,
+  tokens: f.tokens,
+  steps: f.steps,
+  warmupS: 60,
   vramPeak: { value: f.vramMb, unit: "MB" as const, method: "nvidia-smi peak (§4.5); printed MB, nvidia-smi reports MiB" },
   jPerToken: [
     { value: f.j95, watts: 95, method: "assumed 95 W × steady-state time / tokens (§2.3, §4.5)" },
@@ -59,7 +67,8 @@ const table = (run: number, f: { tokS: number; t10kS: number; wallS: number; tok
 
 export default defineGrid({
   name: "paper-rtx4060",
-  description: "The RTX 4060 study's three runs (Qwen2.5-1.5B-Instruct, 5k Alpaca) as its Table 1 gives them, under three readings of its base weights",
+  description:
+    "The RTX 4060 study's three runs (Qwen2.5-1.5B-Instruct, 5k Alpaca) as its Table 1 gives them, under three readings of its base weights",
   base: {
     model: "hub:Qwen/Qwen2.5-1.5B-Instruct",
     tokenizer: "model",
@@ -80,15 +89,30 @@ export default defineGrid({
   },
   cells: [
     {
-      label: "run1-adamw-b1-s512-fp16", optim: "adamw_torch", batchSize: 1, maxSeqLength: 512, precision: "fp16", bnb4bitComputeDtype: "fp16",
+      label: "run1-adamw-b1-s512-fp16",
+      optim: "adamw_torch",
+      batchSize: 1,
+      maxSeqLength: 512,
+      precision: "fp16",
+      bnb4bitComputeDtype: "fp16",
       reference: table(1, { tokS: 500.3, t10kS: 19.99, wallS: 3494, tokens: 1717908, steps: 10500, vramMb: 6234, j95: 0.19, j115: 0.23 })
     },
     {
-      label: "run2-paged8-b2-s2048-fp16", optim: "paged_adamw_8bit", batchSize: 2, maxSeqLength: 2048, precision: "fp16", bnb4bitComputeDtype: "fp16",
+      label: "run2-paged8-b2-s2048-fp16",
+      optim: "paged_adamw_8bit",
+      batchSize: 2,
+      maxSeqLength: 2048,
+      precision: "fp16",
+      bnb4bitComputeDtype: "fp16",
       reference: table(2, { tokS: 628.1, t10kS: 15.93, wallS: 972.6, tokens: 573206, steps: 1750, vramMb: 8062, j95: 0.151, j115: 0.183 })
     },
     {
-      label: "run3-paged8-b2-s1024-bf16", optim: "paged_adamw_8bit", batchSize: 2, maxSeqLength: 1024, precision: "bf16", bnb4bitComputeDtype: "bf16",
+      label: "run3-paged8-b2-s1024-bf16",
+      optim: "paged_adamw_8bit",
+      batchSize: 2,
+      maxSeqLength: 1024,
+      precision: "bf16",
+      bnb4bitComputeDtype: "bf16",
       reference: table(3, { tokS: 360.2, t10kS: 27.76, wallS: 1651.4, tokens: 573206, steps: 1750, vramMb: 7949, j95: 0.264, j115: 0.319 })
     }
   ],

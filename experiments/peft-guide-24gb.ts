@@ -29,7 +29,8 @@ import { defineGrid } from "tunegrid"
 
 export default defineGrid({
   name: "peft-guide-24gb",
-  description: "Llama-3-8B QLoRA r16/a32 on q/k/v/o, batch 2 x accumulation 4, fp16, on a 24 GB card's budget: fp4 as written and nf4 + double quant",
+  description:
+    "Llama-3-8B QLoRA r16/a32 on q/k/v/o, batch 2 x accumulation 4, fp16, on a 24 GB card's budget: fp4 as written and nf4 + double quant",
   base: {
     model: "hub:meta-llama/Meta-Llama-3-8B",
     tokenizer: "model",
@@ -60,13 +61,17 @@ export default defineGrid({
       label: "fp4-as-written",
       bnb4bitQuantType: "fp4",
       bnb4bitUseDoubleQuant: false,
-      reference: { source: "guide: 'Configuration for a standard 7B model on 24GB VRAM' (RTX 3090 / 4090); no throughput or memory figures" }
+      reference: {
+        source: "guide: 'Configuration for a standard 7B model on 24GB VRAM' (RTX 3090 / 4090); no throughput or memory figures"
+      }
     },
     {
       label: "nf4-double-quant",
       bnb4bitQuantType: "nf4",
       bnb4bitUseDoubleQuant: true,
-      reference: { source: "guide: 'Configuration for a standard 7B model on 24GB VRAM' (RTX 3090 / 4090); no throughput or memory figures" }
+      reference: {
+        source: "guide: 'Configuration for a standard 7B model on 24GB VRAM' (RTX 3090 / 4090); no throughput or memory figures"
+      }
     }
   ],
   seeds: [42],

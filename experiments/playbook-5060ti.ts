@@ -37,7 +37,8 @@ const playbook = "playbook 'QLoRA on a 16 GB RTX 5060 Ti', VRAM budget table and
 
 export default defineGrid({
   name: "playbook-5060ti",
-  description: "Llama 3.1 8B QLoRA nf4 + double quant, r64/a128 and r128/a256 on all linear projections, paged 8-bit AdamW, bf16, 4 x 2048 x accumulation 4",
+  description:
+    "Llama 3.1 8B QLoRA nf4 + double quant, r64/a128 and r128/a256 on all linear projections, paged 8-bit AdamW, bf16, 4 x 2048 x accumulation 4",
   base: {
     model: "hub:meta-llama/Meta-Llama-3.1-8B-Instruct",
     tokenizer: "model",
@@ -69,9 +70,11 @@ export default defineGrid({
       r: 64,
       loraAlpha: 128,
       reference: {
-        source: playbook + ", r=64 column", approximate: true,
+        source: playbook + ", r=64 column",
+        approximate: true,
         vramPeak: { value: 12, unit: "GB", method: "the playbook's VRAM budget table (its summary says ~13 GB)" },
-        wallS: 6 * 3600, loss: 1.05,
+        wallS: 6 * 3600,
+        loss: 1.05,
         note: "~6 h and final loss ~1.05 on no_robots over 3 epochs (its training-time table)"
       }
     },
@@ -80,7 +83,8 @@ export default defineGrid({
       r: 128,
       loraAlpha: 256,
       reference: {
-        source: playbook + ", r=128 column", approximate: true,
+        source: playbook + ", r=128 column",
+        approximate: true,
         vramPeak: { value: 13, unit: "GB", method: "the playbook's VRAM budget table" }
       }
     }

@@ -22,7 +22,15 @@ export default defineGrid({
     { label: "trl", trainer: "trl", lossKernel: "fused" },
     { label: "trl-padfree", trainer: "trl", lossKernel: "fused", padding: "packed" },
     { label: "tunegrid", trainer: "tunegrid" },
-    { label: "tunegrid-levers", trainer: "tunegrid", padding: "packed", lossKernel: "fused", compile: true, gradientCheckpointing: "auto", tokensPerStep: 16384 }
+    {
+      label: "tunegrid-levers",
+      trainer: "tunegrid",
+      padding: "packed",
+      lossKernel: "fused",
+      compile: true,
+      gradientCheckpointing: "auto",
+      tokensPerStep: 16384
+    }
   ],
   seeds: [42],
   // compiled cells spend their first steps compiling: the detected warm-up cuts them (never before 10 s, never after 45 s)

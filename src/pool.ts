@@ -43,7 +43,7 @@ export interface PoolOptions<E, R> {
 
 /** Runs the pending runs on the slots; returns how many ended in each status and how many were left. */
 export const runPool = <E, R>(o: PoolOptions<E, R>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const room = yield* Semaphore.make(o.slots.length)
     const turn = yield* Semaphore.make(1)
     const counts: Record<string, number> = {}
@@ -53,43 +53,56 @@ export const runPool = <E, R>(o: PoolOptions<E, R>) =>
     const quitting = () => o.control?.quitting === true
 
     const worker = (slot: Slot) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const s = o.sentinel
         let opened = false // this slot ran its first sentinel
         let since = 0 // this slot's grid runs since its last sentinel
         let held: PoolRun | null = null // the run this slot claimed before its opening sentinel
-        const sentinelRun = (): PoolRun => ({ cell: s!.cell, repeat: s!.repeats + occurrence, sentinel: occurrence, position: `sentinel ${occurrence}` })
+        const sentinelRun = (): PoolRun => ({
+          cell: s!.cell,
+          repeat: s!.repeats + occurrence,
+          sentinel: occurrence,
+          position: `sentinel ${occurrence}`
+        })
 
         // What this slot runs next, with the permits it needs; null when it is done (or asked to stop).
-        const claim = turn.withPermits(1)(Effect.gen(function*() {
-          if (quitting()) return null
-          let run: PoolRun
-          let kind: "held" | "pending" | "opening" | "closing"
-          if (s && since >= s.every) [run, kind] = [sentinelRun(), "closing"]
-          else if (held) [run, kind] = [held, "held"]
-          else if (next < o.pending.length) [run, kind] = s && !opened ? [sentinelRun(), "opening"] : [o.pending[next]!, "pending"]
-          else if (s && since > 0) [run, kind] = [sentinelRun(), "closing"]
-          else return null
-          const need = run.cell.exclusive ? o.slots.length : 1
-          yield* room.take(need)
-          if (quitting()) {
-            yield* room.release(need)
-            return null
-          }
-          if (kind === "opening" || kind === "closing") {
-            occurrence += 1
-            since = 0
-            opened = true
-            if (kind === "opening") held = o.pending[next++]!
-            o.progress.added?.({ position: run.position, cellHash: run.cell.cellHash, repeat: run.repeat, label: run.cell.label, axisValues: run.cell.axisValues })
-          } else {
-            if (kind === "pending") next += 1
-            held = null
-            since += 1
-            started += 1
-          }
-          return { run, need }
-        }))
+        const claim = turn.withPermits(1)(
+          Effect.gen(function* () {
+            if (quitting()) return null
+            let run: PoolRun
+            let kind: "held" | "pending" | "opening" | "closing"
+            if (s && since >= s.every) [run, kind] = [sentinelRun(), "closing"]
+            else if (held) [run, kind] = [held, "held"]
+            else if (next < o.pending.length) [run, kind] = s && !opened ? [sentinelRun(), "opening"] : [o.pending[next]!, "pending"]
+            else if (s && since > 0) [run, kind] = [sentinelRun(), "closing"]
+            else return null
+            const need = run.cell.exclusive ? o.slots.length : 1
+            yield* room.take(need)
+            if (quitting()) {
+              yield* room.release(need)
+              return null
+            }
+            if (kind === "opening" || kind === "closing") {
+              occurrence += 1
+              since = 0
+              opened = true
+              if (kind === "opening") held = o.pending[next++]!
+              o.progress.added?.({
+                position: run.position,
+                cellHash: run.cell.cellHash,
+                repeat: run.repeat,
+                label: run.cell.label,
+                axisValues: run.cell.axisValues
+              })
+            } else {
+              if (kind === "pending") next += 1
+              held = null
+              since += 1
+              started += 1
+            }
+            return { run, need }
+          })
+        )
 
         while (true) {
           const claimed = yield* claim

@@ -74,28 +74,40 @@ export const plainProgress = (write: (line: string) => void): Progress => {
   const at = (pos: string) => `[${pos}${tags.has(pos) ? ` ${tags.get(pos)}` : ""}]`
   return {
     plan: (i) =>
-      say(`grid ${i.grid}: ${i.cells} cells, ${i.runs} runs, ${i.toRun} to run · ledger ${i.ledger} · env ${short(i.envHash)} (${i.device})`),
+      say(
+        `grid ${i.grid}: ${i.cells} cells, ${i.runs} runs, ${i.toRun} to run · ledger ${i.ledger} · env ${short(i.envHash)} (${i.device})`
+      ),
     skip: (pos, cell, repeat) =>
-      say(`${at(pos)} skip ${short(cell.cellHash)} ${describeCell(cell)}${repeat > 0 ? ` repeat ${repeat}` : ""}: already succeeded in this environment`),
+      say(
+        `${at(pos)} skip ${short(cell.cellHash)} ${describeCell(cell)}${repeat > 0 ? ` repeat ${repeat}` : ""}: already succeeded in this environment`
+      ),
     start: (pos, cell, runId, slot) => {
       if (slot) tags.set(pos, slotTag(slot))
       say(`${at(pos)} run ${short(cell.cellHash)} ${describeCell(cell)} (run ${runId.slice(0, 8)})`)
     },
     event: (pos, _cell, e) => {
       if (e.event === "started") {
-        say(`${at(pos)}   started: ${e.model.name} ${(e.model.params / 1e6).toFixed(1)}M params, ${(e.model.trainable_params / 1e6).toFixed(2)}M trainable, on ${e.env.device}${e.env.gpu_name ? ` (${e.env.gpu_name})` : ""}; data ${e.data.samples} ${e.data.format} samples, mean ${e.data.tokens_mean.toFixed(0)} tokens`)
+        say(
+          `${at(pos)}   started: ${e.model.name} ${(e.model.params / 1e6).toFixed(1)}M params, ${(e.model.trainable_params / 1e6).toFixed(2)}M trainable, on ${e.env.device}${e.env.gpu_name ? ` (${e.env.gpu_name})` : ""}; data ${e.data.samples} ${e.data.format} samples, mean ${e.data.tokens_mean.toFixed(0)} tokens`
+        )
         for (const w of e.warnings) say(`${at(pos)}   note: ${w}`)
-      } else if (e.event === "step" && (e.step % 10 === 0)) {
-        say(`${at(pos)}   step ${e.step} ${e.phase} loss ${e.loss.toFixed(3)} ${(e.tokens / Math.max(e.t_end - e.t_start, 1e-9)).toFixed(0)} tok/s`)
+      } else if (e.event === "step" && e.step % 10 === 0) {
+        say(
+          `${at(pos)}   step ${e.step} ${e.phase} loss ${e.loss.toFixed(3)} ${(e.tokens / Math.max(e.t_end - e.t_start, 1e-9)).toFixed(0)} tok/s`
+        )
       }
     },
     end: (pos, cell, end, f) => {
       if (end.status === "succeeded" && f) {
         const vram = f.vram_peak_mib ?? f.torch_peak_reserved_mib
         const ci = f.tok_s_ci_rel === null ? "" : ` ±${(100 * f.tok_s_ci_rel).toFixed(1)}%`
-        say(`${at(pos)}   succeeded (${end.finishReason}): ${fmt(f.tok_s)}${ci} tok/s, T10k ${fmt(f.t10k_s, 2)} s, VRAM peak ${vram === null ? "— (no GPU)" : `${fmt(vram, 0)} MiB`}, J/token ${f.j_per_token === null ? "— (no energy counter)" : `${f.j_per_token.toExponential(3)} (${f.energy_method})`}; window ${f.window_steps} steps / ${fmt(f.window_seconds)} s`)
+        say(
+          `${at(pos)}   succeeded (${end.finishReason}): ${fmt(f.tok_s)}${ci} tok/s, T10k ${fmt(f.t10k_s, 2)} s, VRAM peak ${vram === null ? "— (no GPU)" : `${fmt(vram, 0)} MiB`}, J/token ${f.j_per_token === null ? "— (no energy counter)" : `${f.j_per_token.toExponential(3)} (${f.energy_method})`}; window ${f.window_steps} steps / ${fmt(f.window_seconds)} s`
+        )
         if (unreliable(f.tok_s_ci_rel)) {
-          say(`${at(pos)}   warning: tok/s ${f.tok_s_ci_rel === null ? "has no CI" : `±${(100 * f.tok_s_ci_rel).toFixed(1)}%`} is noise, not a measurement to compare (CI wider than ±${100 * CI_SANITY_BOUND}%)`)
+          say(
+            `${at(pos)}   warning: tok/s ${f.tok_s_ci_rel === null ? "has no CI" : `±${(100 * f.tok_s_ci_rel).toFixed(1)}%`} is noise, not a measurement to compare (CI wider than ±${100 * CI_SANITY_BOUND}%)`
+          )
         }
         if (!f.steady && !String(f.steady_reason).startsWith("unreliable")) say(`${at(pos)}   not steady: ${f.steady_reason}`)
       } else if (end.status === "failed") {
@@ -109,7 +121,12 @@ export const plainProgress = (write: (line: string) => void): Progress => {
       void cell
       tags.delete(pos)
     },
-    summary: (counts) => say(`done: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(", ")}`)
+    summary: (counts) =>
+      say(
+        `done: ${Object.entries(counts)
+          .map(([k, v]) => `${v} ${k}`)
+          .join(", ")}`
+      )
   }
 }
 
@@ -160,11 +177,30 @@ export interface SlotTag {
 export type RunEvent =
   | { readonly type: "plan"; readonly at: number; readonly info: PlanInfo }
   | { readonly type: "added"; readonly at: number; readonly row: PlannedRow }
-  | { readonly type: "resumed"; readonly at: number; readonly position: string; readonly cellHash: string; readonly repeat: number; readonly figures?: RunFigures | null }
-  | { readonly type: "start"; readonly at: number; readonly position: string; readonly cellHash: string; readonly runId: string } & SlotTag
-  | { readonly type: "trainer"; readonly at: number; readonly position: string; readonly event: TrainerEvent } & SlotTag
-  | { readonly type: "sampler"; readonly at: number; readonly position: string; readonly event: SamplerEvent } & SlotTag
-  | { readonly type: "end"; readonly at: number; readonly position: string; readonly end: RunEnd; readonly figures: RunFigures | null } & SlotTag
+  | {
+      readonly type: "resumed"
+      readonly at: number
+      readonly position: string
+      readonly cellHash: string
+      readonly repeat: number
+      readonly figures?: RunFigures | null
+    }
+  | ({
+      readonly type: "start"
+      readonly at: number
+      readonly position: string
+      readonly cellHash: string
+      readonly runId: string
+    } & SlotTag)
+  | ({ readonly type: "trainer"; readonly at: number; readonly position: string; readonly event: TrainerEvent } & SlotTag)
+  | ({ readonly type: "sampler"; readonly at: number; readonly position: string; readonly event: SamplerEvent } & SlotTag)
+  | ({
+      readonly type: "end"
+      readonly at: number
+      readonly position: string
+      readonly end: RunEnd
+      readonly figures: RunFigures | null
+    } & SlotTag)
   | { readonly type: "summary"; readonly at: number; readonly counts: Record<string, number> }
 
 /** A Progress that turns every call into a RunEvent; each event of a pooled run says its slot and GPU. */
@@ -174,7 +210,8 @@ export const eventProgress = (emit: (event: RunEvent) => void, now: () => number
   return {
     plan: (info) => emit({ type: "plan", at: now(), info }),
     added: (row) => emit({ type: "added", at: now(), row }),
-    skip: (position, cell, repeat, figures = null) => emit({ type: "resumed", at: now(), position, cellHash: cell.cellHash, repeat, figures }),
+    skip: (position, cell, repeat, figures = null) =>
+      emit({ type: "resumed", at: now(), position, cellHash: cell.cellHash, repeat, figures }),
     start: (position, cell, runId, slot) => {
       if (slot) where.set(position, { slot: slot.name, gpu: slot.gpu?.index ?? null })
       emit({ type: "start", at: now(), position, cellHash: cell.cellHash, runId, ...tag(position) })

@@ -43,7 +43,14 @@ const dataFacts = {
   tokens_max: Num,
   truncated: Num,
   /** Detected from the rows (trainer/tunegrid_trainer/formats.py); "tokenized": a user script's tokenized dataset. */
-  format: Schema.Literals(["language_modeling", "prompt_completion", "conversational", "conversational_prompt_completion", "alpaca", "tokenized"]),
+  format: Schema.Literals([
+    "language_modeling",
+    "prompt_completion",
+    "conversational",
+    "conversational_prompt_completion",
+    "alpaca",
+    "tokenized"
+  ]),
   /** Tokens whose next-token target carries loss, over all samples. */
   loss_tokens: Num,
   /** Samples dropped for lack of a loss token after truncation (as TRL drops them). */

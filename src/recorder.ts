@@ -20,7 +20,8 @@ export const prepareGrid = (loaded: LoadedGrid): PreparedGrid => {
   const trainer = trainerDigest()
   const baseDir = dirname(loaded.file)
   const cells = loaded.expansion.cells.map((cell) =>
-    hashCell(cell, loaded.expansion.measure, trainer, datasetDigest(cell.config, baseDir), scriptInput(cell.config, baseDir)))
+    hashCell(cell, loaded.expansion.measure, trainer, datasetDigest(cell.config, baseDir), scriptInput(cell.config, baseDir))
+  )
   const grid: GridRow = {
     gridHash: hashJson({ source: sha256(loaded.sourceText), definition: loaded.def, overrides: loaded.overrides }),
     name: loaded.def.name,
@@ -51,5 +52,9 @@ export const cellRow = (cell: HashedCell, measure: unknown) => ({
  * the cells a few hundred to a statement. */
 export const recordGrid = (env: Environment, prepared: PreparedGrid) =>
   Effect.flatMap(Ledger, (l) =>
-    l.batch([environmentInsert(env), gridInsert(prepared.grid), ...cellInserts(prepared.cells.map((cell) => cellRow(cell, prepared.grid.measure)))])).pipe(
-    Effect.andThen(putReferences(prepared.grid.gridHash, prepared.cells)))
+    l.batch([
+      environmentInsert(env),
+      gridInsert(prepared.grid),
+      ...cellInserts(prepared.cells.map((cell) => cellRow(cell, prepared.grid.measure)))
+    ])
+  ).pipe(Effect.andThen(putReferences(prepared.grid.gridHash, prepared.cells)))

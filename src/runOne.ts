@@ -73,15 +73,22 @@ export const planRun = (r: Pick<RunRequest, "cell" | "measure" | "baseDir" | "ar
 }
 
 const interrupted = (endedAt: number) => ({
-  status: "interrupted" as const, endedAt, finishReason: null, errorKind: null,
-  errorMessage: "the runner was stopped (SIGINT/SIGTERM) during this run", errorDetail: null, exitCode: null, exitSignal: null, stderrTail: null
+  status: "interrupted" as const,
+  endedAt,
+  finishReason: null,
+  errorKind: null,
+  errorMessage: "the runner was stopped (SIGINT/SIGTERM) during this run",
+  errorDetail: null,
+  exitCode: null,
+  exitSignal: null,
+  stderrTail: null
 })
 
 const seconds = Effect.map(Clock.currentTimeMillis, (ms) => ms / 1000)
 
 /** One run of one cell in fresh processes, written through to the ledger; returns how it ended. */
 export const runOne = (r: RunRequest) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const trainer = yield* TrainerProcess
     // A run's files are its evidence beside the ledger: failing to write them stops the grid, as before.
@@ -89,44 +96,58 @@ export const runOne = (r: RunRequest) =>
     const { cell, position, progress } = r
     const { runId, dir, specPath } = r.folder ?? (yield* Effect.sync(() => planRun(r)))
     yield* startRun({
-      runId, cellHash: cell.cellHash, envHash: r.envHash, gridHash: r.gridHash, seed: cell.seed, repeat: r.repeat, origin: "live",
-      startedAt: yield* seconds, rerunOf: r.rerunOf ?? null, sentinel: r.sentinel ?? null
+      runId,
+      cellHash: cell.cellHash,
+      envHash: r.envHash,
+      gridHash: r.gridHash,
+      seed: cell.seed,
+      repeat: r.repeat,
+      origin: "live",
+      startedAt: yield* seconds,
+      rerunOf: r.rerunOf ?? null,
+      sentinel: r.sentinel ?? null
     })
     if (r.slot) yield* recordSlot(runId, r.slot)
     progress.start(position, cell, runId, r.slot)
     const stop = yield* Deferred.make<"skip" | "interrupt">()
     r.control?.attach(stop)
-    const evidence = yield* trainer.run({
-      python: r.python,
-      specPath,
-      stderrPath: join(dir, "stderr.log"),
-      samplerStderrPath: join(dir, "sampler.stderr.log"),
-      samplerMode: r.samplerMode,
-      sampleIntervalMs: 100,
-      idleMs: r.samplerMode === "none" ? 0 : 3000,
-      stallTimeoutMs: r.stallTimeoutMs ?? 600_000,
-      stop,
-      refused: refusedEvent,
-      ...binding(r.slot),
-      adopt: r.adopt,
-      onSpawn: (role, pid) => {
-        recordChild(dir, role, pid)
-        if (role === "trainer") r.onTrainerSpawned?.(dir)
-      },
-      onTrainer: (event) =>
-        Effect.sync(() => r.onTrainerEvent?.(event)).pipe(Effect.andThen(write(join(dir, "trainer.jsonl"), JSON.stringify(event) + "\n", "a").pipe(
-          Effect.tap(() => Effect.sync(() => progress.event(position, cell, event))),
-          Effect.andThen(recordTrainerEvent(runId, event))
-        ))),
-      onSampler: (event) =>
-        write(join(dir, "sampler.jsonl"), JSON.stringify(event) + "\n", "a").pipe(
-          Effect.tap(() => Effect.sync(() => progress.sample?.(position, cell, event))),
-          Effect.andThen(recordSamplerEvent(runId, event))
-        )
-    }).pipe(
-      Effect.onInterrupt(() => Effect.flatMap(seconds, (t) => endRun(runId, interrupted(t))).pipe(Effect.ignore)),
-      Effect.ensuring(Effect.sync(() => r.control?.detach(stop)))
-    )
+    const evidence = yield* trainer
+      .run({
+        python: r.python,
+        specPath,
+        stderrPath: join(dir, "stderr.log"),
+        samplerStderrPath: join(dir, "sampler.stderr.log"),
+        samplerMode: r.samplerMode,
+        sampleIntervalMs: 100,
+        idleMs: r.samplerMode === "none" ? 0 : 3000,
+        stallTimeoutMs: r.stallTimeoutMs ?? 600_000,
+        stop,
+        refused: refusedEvent,
+        ...binding(r.slot),
+        adopt: r.adopt,
+        onSpawn: (role, pid) => {
+          recordChild(dir, role, pid)
+          if (role === "trainer") r.onTrainerSpawned?.(dir)
+        },
+        onTrainer: (event) =>
+          Effect.sync(() => r.onTrainerEvent?.(event)).pipe(
+            Effect.andThen(
+              write(join(dir, "trainer.jsonl"), JSON.stringify(event) + "\n", "a").pipe(
+                Effect.tap(() => Effect.sync(() => progress.event(position, cell, event))),
+                Effect.andThen(recordTrainerEvent(runId, event))
+              )
+            )
+          ),
+        onSampler: (event) =>
+          write(join(dir, "sampler.jsonl"), JSON.stringify(event) + "\n", "a").pipe(
+            Effect.tap(() => Effect.sync(() => progress.sample?.(position, cell, event))),
+            Effect.andThen(recordSamplerEvent(runId, event))
+          )
+      })
+      .pipe(
+        Effect.onInterrupt(() => Effect.flatMap(seconds, (t) => endRun(runId, interrupted(t))).pipe(Effect.ignore)),
+        Effect.ensuring(Effect.sync(() => r.control?.detach(stop)))
+      )
     yield* write(join(dir, "exit.json"), JSON.stringify({ exit_code: evidence.exitCode, signal: evidence.signal, t_end: evidence.endedAt }))
     const end = decideOutcome(evidence)
     yield* endRun(runId, end)

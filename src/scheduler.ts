@@ -56,7 +56,7 @@ interface PlannedRun {
 }
 const keyOf = (r: { readonly cell: HashedCell; readonly repeat: number }) => `${r.cell.cellHash}#${r.repeat}`
 
-export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
+export const runGrid = Effect.fnUntraced(function* (o: RunOptions) {
   const trainer = yield* TrainerProcess
   const loaded = yield* loadGrid(o.gridPath, o.overrides)
   const { facts, git } = yield* trainer.environment(o.python)
@@ -81,15 +81,33 @@ export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
   const done = o.fresh ? new Set<string>() : yield* succeededKeys(env.envHash)
   const prior = done.size > 0 ? yield* priorFigures(env.envHash) : new Map<string, RunFigures>()
   const byIndex = new Map(prepared.cells.map((c) => [c.index, c]))
-  const planned: Array<PlannedRun> = loaded.expansion.runs.map((r) => ({ cell: byIndex.get(r.cell.index)!, repeat: r.repeat, sentinel: r.sentinel ?? null }))
+  const planned: Array<PlannedRun> = loaded.expansion.runs.map((r) => ({
+    cell: byIndex.get(r.cell.index)!,
+    repeat: r.repeat,
+    sentinel: r.sentinel ?? null
+  }))
   // In a pool each slot runs the sentinel itself (pool.ts): the grid's own runs are what is planned.
   const sentinelRun = o.slots && loaded.def.measure?.sentinel ? planned.find((r) => r.sentinel !== null) : undefined
   const runs = sentinelRun ? planned.filter((r) => r.sentinel === null) : planned
   const toRun = runs.filter((r) => !done.has(keyOf(r))).length
   o.progress.plan({
-    grid: loaded.def.name, cells: prepared.cells.length, runs: runs.length, toRun, ledger: ledger.path, envHash: env.envHash,
-    device: facts.gpu_name ?? facts.device, gpuMemoryMib: facts.gpu_memory_mib, measure: loaded.expansion.measure, ...(o.slots ? { slots: o.slots.map((s) => s.name) } : {}),
-    rows: runs.map((r, i) => ({ position: `${i + 1}/${runs.length}`, cellHash: r.cell.cellHash, repeat: r.repeat, label: r.cell.label, axisValues: r.cell.axisValues }))
+    grid: loaded.def.name,
+    cells: prepared.cells.length,
+    runs: runs.length,
+    toRun,
+    ledger: ledger.path,
+    envHash: env.envHash,
+    device: facts.gpu_name ?? facts.device,
+    gpuMemoryMib: facts.gpu_memory_mib,
+    measure: loaded.expansion.measure,
+    ...(o.slots ? { slots: o.slots.map((s) => s.name) } : {}),
+    rows: runs.map((r, i) => ({
+      position: `${i + 1}/${runs.length}`,
+      cellHash: r.cell.cellHash,
+      repeat: r.repeat,
+      label: r.cell.label,
+      axisValues: r.cell.axisValues
+    }))
   })
 
   const counts: Record<string, number> = { succeeded: 0, failed: 0, skipped: 0, "already done": 0, interrupted: 0 }
@@ -103,11 +121,28 @@ export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
   // The runs not yet done, in order: one after another, or taken by a pool's slots (pool.ts).
   const pending: Array<PoolRun> = runs.flatMap((r, i) => (done.has(keyOf(r)) ? [] : [{ ...r, position: `${i + 1}/${runs.length}` }]))
   const run = ({ cell, repeat, sentinel, position }: PoolRun, slot: Slot | undefined) =>
-    runOne({ ...o, baseDir, cell, repeat, sentinel, position, envHash: env.envHash, gridHash: prepared.grid.gridHash, measure: loaded.expansion.measure, artifacts, slot })
+    runOne({
+      ...o,
+      baseDir,
+      cell,
+      repeat,
+      sentinel,
+      position,
+      envHash: env.envHash,
+      gridHash: prepared.grid.gridHash,
+      measure: loaded.expansion.measure,
+      artifacts,
+      slot
+    })
   let left = 0
   if (o.slots) {
     const sentinel: PoolSentinel | null = sentinelRun
-      ? { cell: sentinelRun.cell, every: loaded.def.measure!.sentinel!.every, repeats: sentinelRun.repeat, first: (yield* lastSentinel(prepared.grid.gridHash, env.envHash)) + 1 }
+      ? {
+          cell: sentinelRun.cell,
+          every: loaded.def.measure!.sentinel!.every,
+          repeats: sentinelRun.repeat,
+          first: (yield* lastSentinel(prepared.grid.gridHash, env.envHash)) + 1
+        }
       : null
     const pool = yield* runPool({ slots: o.slots, pending, sentinel, progress: o.progress, control: o.control, run })
     for (const [status, n] of Object.entries(pool.counts)) counts[status] = (counts[status] ?? 0) + n
@@ -116,16 +151,32 @@ export const runGrid = Effect.fnUntraced(function*(o: RunOptions) {
     const measure = loaded.expansion.measure
     const prestart = o.prestart
       ? (next: PoolRun, currentDir: string) => {
-        const folder = planRun({ cell: next.cell, measure, baseDir, artifacts })
-        const ahead = trainer.prestart({ python: o.python, specPath: folder.specPath, stderrPath: join(folder.dir, "stderr.log") })
-        recordChild(currentDir, "trainer", ahead.pid)
-        recordChild(folder.dir, "trainer", ahead.pid)
-        return { run: next, folder, trainer: ahead }
-      }
+          const folder = planRun({ cell: next.cell, measure, baseDir, artifacts })
+          const ahead = trainer.prestart({ python: o.python, specPath: folder.specPath, stderrPath: join(folder.dir, "stderr.log") })
+          recordChild(currentDir, "trainer", ahead.pid)
+          recordChild(folder.dir, "trainer", ahead.pid)
+          return { run: next, folder, trainer: ahead }
+        }
       : null
     const sequence = yield* runSequence({
-      pending, control: o.control, prestart, pauseOn: pausesBefore(measure.warmup),
-      run: (r, hooks) => runOne({ ...o, ...hooks, baseDir, cell: r.cell, repeat: r.repeat, sentinel: r.sentinel, position: r.position, envHash: env.envHash, gridHash: prepared.grid.gridHash, measure, artifacts })
+      pending,
+      control: o.control,
+      prestart,
+      pauseOn: pausesBefore(measure.warmup),
+      run: (r, hooks) =>
+        runOne({
+          ...o,
+          ...hooks,
+          baseDir,
+          cell: r.cell,
+          repeat: r.repeat,
+          sentinel: r.sentinel,
+          position: r.position,
+          envHash: env.envHash,
+          gridHash: prepared.grid.gridHash,
+          measure,
+          artifacts
+        })
     })
     for (const [status, n] of Object.entries(sequence.counts)) counts[status] = (counts[status] ?? 0) + n
     left = sequence.left

@@ -27,11 +27,13 @@ export interface SequenceHooks {
  * most one line's delivery, about a millisecond, into step n, the first window step, when the line
  * arrives; not measured); any step not in warm-up, in case. With a warm-up of seconds
  * or detected (the window's first step is known only once it has run): `started`, before any step. */
-export const pausesBefore = (warmup: Measure["warmup"]) => (e: TrainerEvent): boolean => {
-  const steps = "steps" in warmup ? warmup.steps : 0
-  if (e.event === "started") return steps === 0
-  return e.event === "step" && (e.phase !== "warmup" || e.step >= steps - 1)
-}
+export const pausesBefore =
+  (warmup: Measure["warmup"]) =>
+  (e: TrainerEvent): boolean => {
+    const steps = "steps" in warmup ? warmup.steps : 0
+    if (e.event === "started") return steps === 0
+    return e.event === "step" && (e.phase !== "warmup" || e.step >= steps - 1)
+  }
 
 /** The next run's trainer, started ahead. */
 export interface Ahead {
@@ -53,30 +55,33 @@ export interface SequenceOptions<E, R> {
 
 /** Runs `pending` in order until done or a quit; returns the statuses counted and the runs left. */
 export const runSequence = <E, R>(o: SequenceOptions<E, R>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const counts: Record<string, number> = {}
     const state: { ahead: Ahead | null } = { ahead: null }
     let next = 0
-    const loop = Effect.gen(function*() {
+    const loop = Effect.gen(function* () {
       while (next < o.pending.length && !o.control?.quitting) {
         const current = o.pending[next++]!
         const mine = state.ahead?.run === current ? state.ahead : null
         state.ahead = null
         const following = o.pending[next]
-        const status = yield* o.run(current, {
-          folder: mine?.folder,
-          adopt: mine?.trainer,
-          onTrainerSpawned: o.prestart && following
-            ? (dir) => {
-              if (state.ahead === null && !o.control?.quitting) state.ahead = o.prestart!(following, dir)
+        const status = yield* o
+          .run(current, {
+            folder: mine?.folder,
+            adopt: mine?.trainer,
+            onTrainerSpawned:
+              o.prestart && following
+                ? (dir) => {
+                    if (state.ahead === null && !o.control?.quitting) state.ahead = o.prestart!(following, dir)
+                  }
+                : undefined,
+            onTrainerEvent: (e) => {
+              if (o.pauseOn(e)) state.ahead?.trainer.pause()
+              // its window is over (quitting: killed below, not continued)
+              if ((e.event === "finished" || e.event === "failed") && !o.control?.quitting) state.ahead?.trainer.resume()
             }
-            : undefined,
-          onTrainerEvent: (e) => {
-            if (o.pauseOn(e)) state.ahead?.trainer.pause()
-            // its window is over (quitting: killed below, not continued)
-            if ((e.event === "finished" || e.event === "failed") && !o.control?.quitting) state.ahead?.trainer.resume()
-          }
-        }).pipe(Effect.ensuring(Effect.sync(() => !o.control?.quitting && state.ahead?.trainer.resume()))) // quitting: killed below, not continued
+          })
+          .pipe(Effect.ensuring(Effect.sync(() => !o.control?.quitting && state.ahead?.trainer.resume()))) // quitting: killed below, not continued
         counts[status] = (counts[status] ?? 0) + 1
       }
     })

@@ -25,7 +25,8 @@ export const cpuSlots = (n: number): Array<Slot> => Array.from({ length: n }, (_
 
 /** The GPUs `--gpus` names ("all", or indices "0,1,3") among those present; a message when it names others. */
 export const pickGpus = (spec: string, present: ReadonlyArray<Gpu>): Array<Gpu> | string => {
-  if (spec.trim() === "all") return present.length > 0 ? [...present] : "--gpus all: no NVIDIA GPU found (nvidia-smi lists none); use --slots N for CPU workers"
+  if (spec.trim() === "all")
+    return present.length > 0 ? [...present] : "--gpus all: no NVIDIA GPU found (nvidia-smi lists none); use --slots N for CPU workers"
   const parts = spec.split(",").map((s) => s.trim())
   const picked: Array<Gpu> = []
   for (const part of parts) {
@@ -41,20 +42,29 @@ export const pickGpus = (spec: string, present: ReadonlyArray<Gpu>): Array<Gpu> 
 
 /** The machine's NVIDIA GPUs as nvidia-smi lists them (none without nvidia-smi). */
 export const listGpus = Effect.promise(() =>
-  execa("nvidia-smi", ["--query-gpu=index,uuid", "--format=csv,noheader"], { reject: false, timeout: 30_000 })).pipe(
-    Effect.map((r): Array<Gpu> =>
-      r.failed ? [] : String(r.stdout).split("\n").map((l) => l.split(",").map((s) => s.trim())).filter(([i, u]) => /^\d+$/.test(i ?? "") && u)
-        .map(([i, u]) => ({ index: Number(i), uuid: u! })))
+  execa("nvidia-smi", ["--query-gpu=index,uuid", "--format=csv,noheader"], { reject: false, timeout: 30_000 })
+).pipe(
+  Effect.map(
+    (r): Array<Gpu> =>
+      r.failed
+        ? []
+        : String(r.stdout)
+            .split("\n")
+            .map((l) => l.split(",").map((s) => s.trim()))
+            .filter(([i, u]) => /^\d+$/.test(i ?? "") && u)
+            .map(([i, u]) => ({ index: Number(i), uuid: u! }))
   )
+)
 
 /** The pool `--slots` / `--gpus` ask for; undefined when neither is given (one trainer at a time, as always). */
 export const resolveSlots = (o: { readonly slots: number | undefined; readonly gpus: string | undefined }) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     if (o.slots !== undefined && o.gpus !== undefined) {
       return yield* new SlotsInvalid({ message: "--slots and --gpus: give one (--gpus makes one slot per GPU)" })
     }
     if (o.slots !== undefined) {
-      if (!Number.isInteger(o.slots) || o.slots < 1) return yield* new SlotsInvalid({ message: `--slots ${o.slots}: expected a whole number of trainers, 1 or more` })
+      if (!Number.isInteger(o.slots) || o.slots < 1)
+        return yield* new SlotsInvalid({ message: `--slots ${o.slots}: expected a whole number of trainers, 1 or more` })
       return cpuSlots(o.slots)
     }
     if (o.gpus === undefined) return undefined

@@ -12,9 +12,19 @@ import { findPython, PythonNotFound } from "../src/trainer/python.ts"
 
 const root = resolve(import.meta.dirname, "..")
 const cli = (args: Array<string>, input?: string) =>
-  execa(process.execPath, [join(root, "src/cli.ts"), ...args], { cwd: root, reject: false, env: { NO_COLOR: "1" }, timeout: 600_000, ...(input === undefined ? {} : { input }) })
+  execa(process.execPath, [join(root, "src/cli.ts"), ...args], {
+    cwd: root,
+    reject: false,
+    env: { NO_COLOR: "1" },
+    timeout: 600_000,
+    ...(input === undefined ? {} : { input })
+  })
 
-const withDb = async <A>(file: string, readOnly: boolean, f: (run: (sql: string) => Promise<Array<Record<string, unknown>>>) => Promise<A>) => {
+const withDb = async <A>(
+  file: string,
+  readOnly: boolean,
+  f: (run: (sql: string) => Promise<Array<Record<string, unknown>>>) => Promise<A>
+) => {
   const db = await DuckDBInstance.create(file, readOnly ? { access_mode: "READ_ONLY" } : {})
   const conn = await db.connect()
   try {
@@ -38,14 +48,34 @@ const copyLedger = () => {
 
 /** tok/s per run recomputed from the steps table: window real tokens / window wall time. */
 const tokSPerRun = async () =>
-  new Map((await query(ledger, `SELECT run_id, sum(tokens)::DOUBLE AS tok, max(t_end) - min(t_start) AS secs FROM steps WHERE phase = 'window' GROUP BY run_id`))
-    .map((r) => [String(r.run_id), Number(r.tok) / Number(r.secs)]))
+  new Map(
+    (
+      await query(
+        ledger,
+        `SELECT run_id, sum(tokens)::DOUBLE AS tok, max(t_end) - min(t_start) AS secs FROM steps WHERE phase = 'window' GROUP BY run_id`
+      )
+    ).map((r) => [String(r.run_id), Number(r.tok) / Number(r.secs)])
+  )
 
 describe.skipIf(python instanceof PythonNotFound)("reruns and SQL analysis on a real demo ledger (CPU)", () => {
   beforeAll(async () => {
-    const r = await cli(["run", "experiments/demo.ts", "--no-tui", "--ledger", ledger,
-      "--set", "axes.batchSize=[1]", "--set", "repeats=2", "--set", "base.deterministic=true",
-      "--set", "measure.warmup=1 steps", "--set", "measure.window=4 steps"])
+    const r = await cli([
+      "run",
+      "experiments/demo.ts",
+      "--no-tui",
+      "--ledger",
+      ledger,
+      "--set",
+      "axes.batchSize=[1]",
+      "--set",
+      "repeats=2",
+      "--set",
+      "base.deterministic=true",
+      "--set",
+      "measure.warmup=1 steps",
+      "--set",
+      "measure.window=4 steps"
+    ])
     expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0)
   }, 600_000)
 
@@ -54,7 +84,10 @@ describe.skipIf(python instanceof PythonNotFound)("reruns and SQL analysis on a 
     const runs = await query(ledger, `SELECT r.run_id, CAST(c.config AS VARCHAR) AS config FROM runs r JOIN cells c USING (cell_hash)`)
     const byConfig = new Map<string, Array<number>>()
     for (const r of runs) byConfig.set(String(r.config), [...(byConfig.get(String(r.config)) ?? []), perRun.get(String(r.run_id))!])
-    const rows = await query(ledger, `SELECT CAST(config AS VARCHAR) AS config, n, tok_s_mean, tok_s_sd, tok_s_ci_low, tok_s_ci_high FROM cell_summary`)
+    const rows = await query(
+      ledger,
+      `SELECT CAST(config AS VARCHAR) AS config, n, tok_s_mean, tok_s_sd, tok_s_ci_low, tok_s_ci_high FROM cell_summary`
+    )
     expect(rows).toHaveLength(2)
     for (const row of rows) {
       const xs = byConfig.get(String(row.config))!
@@ -64,20 +97,26 @@ describe.skipIf(python instanceof PythonNotFound)("reruns and SQL analysis on a 
       expect(Number(row.n)).toBe(2)
       expect(Number(row.tok_s_mean)).toBeCloseTo(mean, 9)
       expect(Number(row.tok_s_sd)).toBeCloseTo(sd, 9)
-      expect(Number(row.tok_s_ci_high)).toBeCloseTo(mean + 12.706 * sd / Math.SQRT2, 6) // t(0.975, df 1) = 12.706
-      expect(Number(row.tok_s_ci_low)).toBeCloseTo(Math.max(0, mean - 12.706 * sd / Math.SQRT2), 6) // tok/s is never below 0
+      expect(Number(row.tok_s_ci_high)).toBeCloseTo(mean + (12.706 * sd) / Math.SQRT2, 6) // t(0.975, df 1) = 12.706
+      expect(Number(row.tok_s_ci_low)).toBeCloseTo(Math.max(0, mean - (12.706 * sd) / Math.SQRT2), 6) // tok/s is never below 0
     }
   })
 
   it("factor_effect compares learning rates with everything else held fixed", async () => {
     const perRun = await tokSPerRun()
-    const lr = await query(ledger, `SELECT r.run_id, (c.config->>'$.learningRate')::DOUBLE AS lr FROM runs r JOIN cells c USING (cell_hash)`)
+    const lr = await query(
+      ledger,
+      `SELECT r.run_id, (c.config->>'$.learningRate')::DOUBLE AS lr FROM runs r JOIN cells c USING (cell_hash)`
+    )
     const meanAt = (v: number) => {
       const xs = lr.filter((r) => Number(r.lr) === v).map((r) => perRun.get(String(r.run_id))!)
       return xs.reduce((a, b) => a + b, 0) / xs.length
     }
     const rows = await query(ledger, `SELECT held, level, n, tok_s_mean, tok_s_ratio FROM factor_effect('learningRate')`)
-    expect(rows.map((r) => [r.level, Number(r.n)])).toEqual([["0.003", 2], ["0.01", 2]])
+    expect(rows.map((r) => [r.level, Number(r.n)])).toEqual([
+      ["0.003", 2],
+      ["0.01", 2]
+    ])
     expect(new Set(rows.map((r) => r.held)).size).toBe(1)
     expect(Number(rows[1]!.tok_s_ratio)).toBeCloseTo(meanAt(0.01) / meanAt(0.003), 9)
   })
@@ -99,32 +138,53 @@ describe.skipIf(python instanceof PythonNotFound)("reruns and SQL analysis on a 
   it("compare_runs puts two runs' figures side by side", async () => {
     const perRun = await tokSPerRun()
     const [a, b] = [...perRun.keys()]
-    const rows = await query(ledger, `SELECT metric, a, b, ratio FROM compare_runs('${a!.slice(0, 8)}', '${b!.slice(0, 8)}') WHERE metric = 'tok_s'`)
+    const rows = await query(
+      ledger,
+      `SELECT metric, a, b, ratio FROM compare_runs('${a!.slice(0, 8)}', '${b!.slice(0, 8)}') WHERE metric = 'tok_s'`
+    )
     expect(Number(rows[0]!.a)).toBeCloseTo(perRun.get(a!)!, 9)
     expect(Number(rows[0]!.ratio)).toBeCloseTo(perRun.get(b!)! / perRun.get(a!)!, 9)
   })
 
   it("paired_runs compares two runs of one config on the same steps, with a batch-means CI of the ratio", async () => {
-    const [pair] = await query(ledger, `SELECT list(run_id ORDER BY started_at) AS ids FROM runs GROUP BY cell_hash ORDER BY min(started_at) LIMIT 1`)
+    const [pair] = await query(
+      ledger,
+      `SELECT list(run_id ORDER BY started_at) AS ids FROM runs GROUP BY cell_hash ORDER BY min(started_at) LIMIT 1`
+    )
     const [a, b] = pair!.ids as Array<string>
     // Each window step owns the wall time since its run's previous window step ended (the first: its own span).
-    const steps = await query(ledger, `SELECT run_id, step, t_start, t_end, tokens FROM steps WHERE run_id IN ('${a}', '${b}') AND phase = 'window' ORDER BY run_id, step`)
+    const steps = await query(
+      ledger,
+      `SELECT run_id, step, t_start, t_end, tokens FROM steps WHERE run_id IN ('${a}', '${b}') AND phase = 'window' ORDER BY run_id, step`
+    )
     const window = (id: string) => {
       const own = steps.filter((s) => s.run_id === id)
-      return new Map(own.map((s, i) => [Number(s.step), {
-        tokens: Number(s.tokens),
-        d: Number(s.t_end) - (i === 0 ? Number(s.t_start) : Number(own[i - 1]!.t_end))
-      }] as const))
+      return new Map(
+        own.map(
+          (s, i) =>
+            [
+              Number(s.step),
+              {
+                tokens: Number(s.tokens),
+                d: Number(s.t_end) - (i === 0 ? Number(s.t_start) : Number(own[i - 1]!.t_end))
+              }
+            ] as const
+        )
+      )
     }
     const [wa, wb] = [window(a!), window(b!)]
-    const paired = [...wa].filter(([step, s]) => wb.get(step)?.tokens === s.tokens).map(([step, s]) => ({ tokens: s.tokens, da: s.d, db: wb.get(step)!.d }))
+    const paired = [...wa]
+      .filter(([step, s]) => wb.get(step)?.tokens === s.tokens)
+      .map(([step, s]) => ({ tokens: s.tokens, da: s.d, db: wb.get(step)!.d }))
     expect(paired).toHaveLength(4) // same config and seed: every window step carries the same tokens
     const tokens = paired.reduce((t, p) => t + p.tokens, 0)
     const [sumA, sumB] = [paired.reduce((t, p) => t + p.da, 0), paired.reduce((t, p) => t + p.db, 0)]
     // k = clamp(⌊√4⌋, 2, 20) = 2 batches of two steps; t(0.975, df 1) = 12.706
     const ratio = sumA / sumB
-    const batches = [paired.slice(0, 2), paired.slice(2)].map((ps) => ps.reduce((t, p) => t + p.da, 0) - ratio * ps.reduce((t, p) => t + p.db, 0))
-    const half = 12.706 * Math.sqrt(batches.reduce((t, r) => t + r * r, 0) / 1 / 2) / (sumB / 2)
+    const batches = [paired.slice(0, 2), paired.slice(2)].map(
+      (ps) => ps.reduce((t, p) => t + p.da, 0) - ratio * ps.reduce((t, p) => t + p.db, 0)
+    )
+    const half = (12.706 * Math.sqrt(batches.reduce((t, r) => t + r * r, 0) / 1 / 2)) / (sumB / 2)
 
     const [row] = await query(ledger, `SELECT * FROM paired_runs('${a!.slice(0, 8)}', '${b!.slice(0, 8)}')`)
     expect(row).toMatchObject({ a_run_id: a, b_run_id: b, paired_steps: 4, mismatched_steps: 0, ci_batches: 2 })
@@ -166,8 +226,14 @@ describe.skipIf(python instanceof PythonNotFound)("reruns and SQL analysis on a 
     const old = copyLedger()
     await withDb(old, false, (run) => run("DROP MACRO TABLE paired_runs; DROP VIEW cell_summary; CHECKPOINT"))
     const [a, b] = [...(await tokSPerRun()).keys()]
-    const r = await cli(["sql", "--ledger", old, "--format", "csv",
-      `SELECT paired_steps FROM paired_runs('${a!.slice(0, 8)}', '${b!.slice(0, 8)}') UNION ALL SELECT count(*) FROM cell_summary`])
+    const r = await cli([
+      "sql",
+      "--ledger",
+      old,
+      "--format",
+      "csv",
+      `SELECT paired_steps FROM paired_runs('${a!.slice(0, 8)}', '${b!.slice(0, 8)}') UNION ALL SELECT count(*) FROM cell_summary`
+    ])
     expect(r.exitCode, r.stderr).toBe(0)
     expect(r.stdout.trim().split("\n")).toEqual(["paired_steps", "4", "2"])
     const tables = await cli(["sql", "--ledger", old], ".tables\n.quit\n")
@@ -187,7 +253,10 @@ describe.skipIf(python instanceof PythonNotFound)("reruns and SQL analysis on a 
   })
 
   it("sql with no query reads statements from stdin until ; and stops at .quit", async () => {
-    const r = await cli(["sql", "--ledger", ledger, "--format", "csv"], "SELECT count(*)::INT AS runs\n  FROM runs;\nSELECT 'a;b' AS s;\n.quit\nSELECT 99;\n")
+    const r = await cli(
+      ["sql", "--ledger", ledger, "--format", "csv"],
+      "SELECT count(*)::INT AS runs\n  FROM runs;\nSELECT 'a;b' AS s;\n.quit\nSELECT 99;\n"
+    )
     expect(r.exitCode, r.stderr).toBe(0)
     expect(r.stdout.trim().split("\n")).toEqual(["runs", "4", "s", "a;b"])
   })
@@ -196,11 +265,18 @@ describe.skipIf(python instanceof PythonNotFound)("reruns and SQL analysis on a 
     const out = join(dir, "export")
     expect((await cli(["export", "--ledger", ledger, "--out", out])).exitCode).toBe(0)
     const csv = join(dir, "table1.csv")
-    expect((await cli(["export", "--ledger", ledger, "--out", csv, "--format", "csv", "--query", "SELECT run, tok_s FROM table1"])).exitCode).toBe(0)
-    const [back] = await withDb(":memory:", false, (run) => run(`SELECT
+    expect(
+      (await cli(["export", "--ledger", ledger, "--out", csv, "--format", "csv", "--query", "SELECT run, tok_s FROM table1"])).exitCode
+    ).toBe(0)
+    const [back] = await withDb(":memory:", false, (run) =>
+      run(`SELECT
       (SELECT count(*) FROM '${out}/steps.parquet')::INT AS steps, (SELECT count(*) FROM '${out}/runs.parquet')::INT AS runs,
-      (SELECT count(*) FROM read_csv('${csv}'))::INT AS table1`))
-    const [orig] = await query(ledger, `SELECT (SELECT count(*) FROM steps)::INT AS steps, (SELECT count(*) FROM runs)::INT AS runs, (SELECT count(*) FROM table1)::INT AS table1`)
+      (SELECT count(*) FROM read_csv('${csv}'))::INT AS table1`)
+    )
+    const [orig] = await query(
+      ledger,
+      `SELECT (SELECT count(*) FROM steps)::INT AS steps, (SELECT count(*) FROM runs)::INT AS runs, (SELECT count(*) FROM table1)::INT AS table1`
+    )
     expect(back).toEqual(orig)
   })
 
@@ -208,7 +284,8 @@ describe.skipIf(python instanceof PythonNotFound)("reruns and SQL analysis on a 
     const out = join(dir, "plots")
     const r = await cli(["plot", "--ledger", ledger, "--out", out])
     expect(r.exitCode, r.stderr).toBe(0)
-    for (const name of ["throughput", "t10k"]) for (const ext of ["svg", "png"]) expect(r.stdout).toContain(join(out, `demo-${name}.${ext}`))
+    for (const name of ["throughput", "t10k"])
+      for (const ext of ["svg", "png"]) expect(r.stdout).toContain(join(out, `demo-${name}.${ext}`))
     expect(r.stdout).toMatch(/skipped .*demo-j_per_token: energy was not measured/)
     expect(r.stdout).toMatch(/skipped .*demo-memory: VRAM was not measured/)
     const throughput = readFileSync(join(out, "demo-throughput.svg"), "utf8")
@@ -227,8 +304,11 @@ describe.skipIf(python instanceof PythonNotFound)("reruns and SQL analysis on a 
     expect(r.stdout).toMatch(/verdict: reproduced .*exit 0/)
     const [link] = await query(copy, `SELECT run_id, status FROM runs WHERE rerun_of = '${id}'`)
     expect(link!.status).toBe("succeeded")
-    const [diff] = await query(copy, `SELECT count(*)::INT AS steps, count(*) FILTER (WHERE a.loss IS DISTINCT FROM b.loss)::INT AS different
-      FROM steps a JOIN steps b ON a.step = b.step WHERE a.run_id = '${id}' AND b.run_id = '${String(link!.run_id)}'`)
+    const [diff] = await query(
+      copy,
+      `SELECT count(*)::INT AS steps, count(*) FILTER (WHERE a.loss IS DISTINCT FROM b.loss)::INT AS different
+      FROM steps a JOIN steps b ON a.step = b.step WHERE a.run_id = '${id}' AND b.run_id = '${String(link!.run_id)}'`
+    )
     expect(diff).toEqual({ steps: 5, different: 0 })
   }, 300_000)
 

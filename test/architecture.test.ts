@@ -26,10 +26,14 @@ const parsed = new Map(files.map((f) => [f, ts.createSourceFile(f, readFileSync(
 const importsOf = (file: string): Array<string> => {
   const out: Array<string> = []
   const visit = (node: ts.Node) => {
-    const spec = (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) ? node.moduleSpecifier
-      : ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) ? node.argument.literal
-      : ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword ? node.arguments[0]
-      : undefined
+    const spec =
+      ts.isImportDeclaration(node) || ts.isExportDeclaration(node)
+        ? node.moduleSpecifier
+        : ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)
+          ? node.argument.literal
+          : ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword
+            ? node.arguments[0]
+            : undefined
     if (spec !== undefined && ts.isStringLiteral(spec) && spec.text.startsWith(".")) {
       const target = resolve(dirname(file), spec.text)
       if (target.startsWith(src)) out.push(target)
@@ -82,15 +86,19 @@ export const circles = (g: ReadonlyMap<string, ReadonlyArray<string>>): Array<Ar
 /** Statement keywords that open SQL text (uppercase, as tunegrid writes SQL; a word then a space
  * or bracket, so "With the…" or "SELECTED" in a message is not one). WHERE and FROM open the
  * fragments spliced into a query. */
-const SQL_OPENING = /^[\s(]*(SELECT|INSERT|UPDATE|DELETE|CREATE|WITH|DROP|ALTER|COPY|DESCRIBE|PRAGMA|SET|BEGIN|COMMIT|ROLLBACK|CHECKPOINT|ATTACH|DETACH|INSTALL|LOAD|EXPLAIN|SUMMARIZE|UNION|WHERE|FROM|VALUES)(?=[\s(*]|$)/
+const SQL_OPENING =
+  /^[\s(]*(SELECT|INSERT|UPDATE|DELETE|CREATE|WITH|DROP|ALTER|COPY|DESCRIBE|PRAGMA|SET|BEGIN|COMMIT|ROLLBACK|CHECKPOINT|ATTACH|DETACH|INSTALL|LOAD|EXPLAIN|SUMMARIZE|UNION|WHERE|FROM|VALUES)(?=[\s(*]|$)/
 
 /** String and template literals in `file` whose text opens like SQL: "path:line: text". */
 export const sqlLiterals = (file: ts.SourceFile): Array<string> => {
   const found: Array<string> = []
   const visit = (node: ts.Node) => {
-    const text = ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) ? node.text
-      : ts.isTemplateExpression(node) ? node.head.text
-      : null
+    const text =
+      ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)
+        ? node.text
+        : ts.isTemplateExpression(node)
+          ? node.head.text
+          : null
     // module specifiers and the like are string literals too, but never open with SQL
     if (text !== null && SQL_OPENING.test(text)) {
       const line = file.getLineAndCharacterOfPosition(node.getStart()).line + 1
@@ -106,9 +114,23 @@ const under = (file: string, folder: string) => file.startsWith(join(src, folder
 
 describe("architecture (issue #19)", () => {
   it("finds what it looks for (the checks can fail)", () => {
-    const probe = ts.createSourceFile("probe.ts", "const a = `\n  SELECT ${x} FROM t`; const b = 'With the ledger'; const c = \"DELETE FROM t\"", ts.ScriptTarget.Latest, true)
+    const probe = ts.createSourceFile(
+      "probe.ts",
+      "const a = `\n  SELECT ${x} FROM t`; const b = 'With the ledger'; const c = \"DELETE FROM t\"",
+      ts.ScriptTarget.Latest,
+      true
+    )
     expect(sqlLiterals(probe).map((s) => s.replace(/^.*?:(\d+):/, "$1:"))).toEqual(["1: SELECT", "2: DELETE FROM t"])
-    expect(circles(new Map([["a", ["b"]], ["b", ["c"]], ["c", ["a"]], ["d", ["a"]]]))).toEqual([["a", "b", "c"]])
+    expect(
+      circles(
+        new Map([
+          ["a", ["b"]],
+          ["b", ["c"]],
+          ["c", ["a"]],
+          ["d", ["a"]]
+        ])
+      )
+    ).toEqual([["a", "b", "c"]])
   })
 
   it("has no import circle", () => {
@@ -116,9 +138,14 @@ describe("architecture (issue #19)", () => {
   })
 
   it("no command imports another command", () => {
-    const offending = files.filter((f) => under(f, "commands")).flatMap((f) =>
-      graph.get(f)!.filter((t) => under(t, "commands")).map((t) => `${rel(f)} imports ${rel(t)}`)
-    )
+    const offending = files
+      .filter((f) => under(f, "commands"))
+      .flatMap((f) =>
+        graph
+          .get(f)!
+          .filter((t) => under(t, "commands"))
+          .map((t) => `${rel(f)} imports ${rel(t)}`)
+      )
     expect(offending).toEqual([])
   })
 
@@ -133,7 +160,8 @@ describe("architecture (issue #19)", () => {
     const copies = files.flatMap((f) => {
       const found: Array<string> = []
       const visit = (node: ts.Node) => {
-        if ((ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) && node.text.replace(/^v/, "") === version) found.push(rel(f))
+        if ((ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) && node.text.replace(/^v/, "") === version)
+          found.push(rel(f))
         ts.forEachChild(node, visit)
       }
       visit(parsed.get(f)!)

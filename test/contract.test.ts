@@ -21,7 +21,12 @@ interface Shape {
 
 const dump = (): Record<string, Shape> => {
   const py = python as { python: string }
-  return JSON.parse(execFileSync(py.python, ["-m", "tunegrid_trainer.protocol", "--dump"], { cwd: trainerDir, env: { ...process.env, ...pythonEnv() } }).toString())
+  return JSON.parse(
+    execFileSync(py.python, ["-m", "tunegrid_trainer.protocol", "--dump"], {
+      cwd: trainerDir,
+      env: { ...process.env, ...pythonEnv() }
+    }).toString()
+  )
 }
 
 /** Today's shape of a struct, or of a union of shapes whose first is today's and the rest what
@@ -53,8 +58,22 @@ const pathsOf = (value: unknown, unions: Set<string>, prefix = ""): Array<[strin
  * every trainer, both warm-ups' kinds and windows, a VRAM budget. */
 const cells: Array<PartialCell> = [
   { model: "preset:tiny", method: "qlora", dataset: "synthetic", vramBudget: "8GB" },
-  { model: "hub:org/model", tokenizer: "model", dataset: "hub:org/data", datasetSubset: "s", datasetColumns: { text: "body" }, trainer: "hf" },
-  { model: "local:./m", dataset: "file:rows.jsonl", datasetColumns: { prompt: "q" }, trainer: "trl", lossKernel: "fused", completionOnlyLoss: true },
+  {
+    model: "hub:org/model",
+    tokenizer: "model",
+    dataset: "hub:org/data",
+    datasetSubset: "s",
+    datasetColumns: { text: "body" },
+    trainer: "hf"
+  },
+  {
+    model: "local:./m",
+    dataset: "file:rows.jsonl",
+    datasetColumns: { prompt: "q" },
+    trainer: "trl",
+    lossKernel: "fused",
+    completionOnlyLoss: true
+  },
   { trainer: "script", script: "train.py", scriptArgs: ["--seed", "{seed}"], tokenizer: "file:./tok" }
 ]
 const measures: ReadonlyArray<GridDef["measure"]> = [
@@ -62,12 +81,14 @@ const measures: ReadonlyArray<GridDef["measure"]> = [
   { warmup: "3 steps", window: "20 steps", ciTarget: null },
   { warmup: "5s", window: "30s" }
 ]
-const specs = () => measures.flatMap((measure) => {
-  const { expansion, problems } = expandGrid({ name: "contract", cells, seeds: [1], measure } as GridDef)
-  expect(problems).toEqual([])
-  return expansion.cells.map((cell) =>
-    toSpec(hashCell(cell, expansion.measure, "t", "d"), expansion.measure, "run", { baseDir: "/grid", tokenizerDir: "/tok" }))
-})
+const specs = () =>
+  measures.flatMap((measure) => {
+    const { expansion, problems } = expandGrid({ name: "contract", cells, seeds: [1], measure } as GridDef)
+    expect(problems).toEqual([])
+    return expansion.cells.map((cell) =>
+      toSpec(hashCell(cell, expansion.measure, "t", "d"), expansion.measure, "run", { baseDir: "/grid", tokenizerDir: "/tok" })
+    )
+  })
 
 describe("trainer protocol contract", () => {
   it.skipIf(python instanceof PythonNotFound)("Python and TypeScript define the same fields for every event", () => {
@@ -115,7 +136,11 @@ from tunegrid_trainer.spec import decode_spec
 print(json.dumps([decode_spec(raw).run_id for raw in json.loads(sys.stdin.read())]))
 `
     const all = specs()
-    const out = execFileSync(py.python, ["-c", script], { cwd: trainerDir, env: { ...process.env, ...pythonEnv() }, input: JSON.stringify(all) }).toString()
+    const out = execFileSync(py.python, ["-c", script], {
+      cwd: trainerDir,
+      env: { ...process.env, ...pythonEnv() },
+      input: JSON.stringify(all)
+    }).toString()
     expect(JSON.parse(out)).toEqual(all.map(() => "run"))
   })
 })

@@ -43,7 +43,9 @@ describe.skipIf(python instanceof PythonNotFound)("tunegrid run experiments/demo
   })
 
   it("records runs, steps, samples and results in the ledger", async () => {
-    const [counts] = await query(ledger, `SELECT
+    const [counts] = await query(
+      ledger,
+      `SELECT
       (SELECT count(*) FROM runs WHERE status = 'succeeded')::INT AS succeeded,
       (SELECT count(*) FROM runs)::INT AS runs,
       (SELECT count(*) FROM results)::INT AS results,
@@ -51,15 +53,19 @@ describe.skipIf(python instanceof PythonNotFound)("tunegrid run experiments/demo
       (SELECT count(*) FROM samples)::INT AS samples,
       (SELECT count(*) FROM steps WHERE tokens <= 0 OR padded_tokens < tokens)::INT AS bad_steps,
       -- steady exactly when the CI is within the ±25% sanity bound (the demo sets no CI target)
-      (SELECT count(*) FROM results WHERE tok_s > 0 AND window_steps = 12 AND warmup_steps = 3 AND steady = (tok_s_ci_rel <= 0.25))::INT AS good_results`)
+      (SELECT count(*) FROM results WHERE tok_s > 0 AND window_steps = 12 AND warmup_steps = 3 AND steady = (tok_s_ci_rel <= 0.25))::INT AS good_results`
+    )
     expect(counts).toMatchObject({ succeeded: 4, runs: 4, results: 4, steps: 60, bad_steps: 0, good_results: 4 })
     expect(counts!.samples).toBeGreaterThan(0)
   })
 
   it("trains: the loss goes down in every run", async () => {
-    const rows = await query(ledger, `SELECT run_id,
+    const rows = await query(
+      ledger,
+      `SELECT run_id,
       avg(loss) FILTER (WHERE step < 3) AS early, avg(loss) FILTER (WHERE step >= max_step - 2) AS late
-      FROM (SELECT *, max(step) OVER (PARTITION BY run_id) AS max_step FROM steps) GROUP BY run_id`)
+      FROM (SELECT *, max(step) OVER (PARTITION BY run_id) AS max_step FROM steps) GROUP BY run_id`
+    )
     expect(rows).toHaveLength(4)
     for (const r of rows) expect(Number(r.late)).toBeLessThan(Number(r.early))
   })

@@ -13,13 +13,18 @@ const root = resolve(import.meta.dirname, "..")
 const python = findPython(null)
 
 const jsonl = (file: string) =>
-  existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean).flatMap((l) => {
-    try {
-      return [JSON.parse(l) as Record<string, unknown>]
-    } catch {
-      return [] // a line being written
-    }
-  }) : []
+  existsSync(file)
+    ? readFileSync(file, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .flatMap((l) => {
+          try {
+            return [JSON.parse(l) as Record<string, unknown>]
+          } catch {
+            return [] // a line being written
+          }
+        })
+    : []
 
 /** /proc/<pid>/stat: the state letter and user+system CPU ticks; null once gone. */
 const procStat = (pid: number) => {
@@ -35,16 +40,22 @@ describe.skipIf(python instanceof PythonNotFound || process.platform !== "linux"
   it("keeps the next cell's trainer stopped while the current one's window runs, then hands it over", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tunegrid-prestart-"))
     const grid = join(dir, "grid.ts")
-    writeFileSync(grid, `export default {
+    writeFileSync(
+      grid,
+      `export default {
   name: "prestart",
   base: { model: "preset:tiny", device: "cpu", precision: "fp32", maxSeqLength: 64, datasetSamples: 32, gradientCheckpointing: false },
   seeds: [1, 2],
   measure: { warmup: "2 steps", window: "30 steps", ciTarget: null, maxDuration: "120s" }
 }
-`)
+`
+    )
     const runs = join(dir, ".tunegrid", "runs")
-    const child = execa(process.execPath, [join(root, "src/cli.ts"), "run", grid, "--no-tui", "--prestart", "--ledger", join(dir, "l.duckdb")],
-      { cwd: root, reject: false, env: { NO_COLOR: "1" }, timeout: 300_000 })
+    const child = execa(
+      process.execPath,
+      [join(root, "src/cli.ts"), "run", grid, "--no-tui", "--prestart", "--ledger", join(dir, "l.duckdb")],
+      { cwd: root, reject: false, env: { NO_COLOR: "1" }, timeout: 300_000 }
+    )
     let done = false
     const ended = child.then((r) => ((done = true), r))
     const seen: Array<{ state: string; ticks: number }> = []
@@ -66,9 +77,14 @@ describe.skipIf(python instanceof PythonNotFound || process.platform !== "linux"
     const result = await ended
     expect(result.exitCode, result.stdout + String(result.stderr)).toBe(0)
     expect(seen.length).toBeGreaterThan(3) // sampled through the first run's window
-    expect(seen.every((s) => s.state === "T"), JSON.stringify(seen)).toBe(true)
+    expect(
+      seen.every((s) => s.state === "T"),
+      JSON.stringify(seen)
+    ).toBe(true)
     expect(seen.at(-1)!.ticks).toBe(seen[0]!.ticks) // no CPU while stopped
-    const second = readdirSync(runs).map((n) => join(runs, n)).find((d) => d !== firstDir)!
+    const second = readdirSync(runs)
+      .map((n) => join(runs, n))
+      .find((d) => d !== firstDir)!
     const started = jsonl(join(second, "trainer.jsonl")).find((e) => e.event === "started") as { timings: Record<string, number> }
     expect(Object.keys(started.timings).slice(0, 3)).toEqual(["spawn", "imports", "libraries"])
     expect(started.timings.wait).toBeGreaterThanOrEqual(0)

@@ -4,8 +4,22 @@ import { decodeSamplerLine, decodeTrainerLine } from "../src/protocol.ts"
 import { started } from "./tui/events.ts"
 
 const step = {
-  event: "step", t: 1, step: 0, t_start: 0.5, t_end: 1, tokens: 100, padded_tokens: 128, samples: 2, loss: 2.5, lr: 1e-3,
-  grad_norm: null, mem_allocated_mib: null, mem_reserved_mib: null, mem_peak_allocated_mib: null, mem_peak_reserved_mib: null, phase: "warmup"
+  event: "step",
+  t: 1,
+  step: 0,
+  t_start: 0.5,
+  t_end: 1,
+  tokens: 100,
+  padded_tokens: 128,
+  samples: 2,
+  loss: 2.5,
+  lr: 1e-3,
+  grad_norm: null,
+  mem_allocated_mib: null,
+  mem_reserved_mib: null,
+  mem_peak_allocated_mib: null,
+  mem_peak_reserved_mib: null,
+  phase: "warmup"
 }
 
 describe("protocol decoding", () => {
@@ -32,7 +46,9 @@ describe("protocol decoding", () => {
     expect(Result.isSuccess(decodeTrainerLine(JSON.stringify(event)))).toBe(true)
     expect(Result.isSuccess(decodeTrainerLine(JSON.stringify({ ...event, data: { ...rest, digest: sha } })))).toBe(true)
     expect(Result.isFailure(decodeTrainerLine(JSON.stringify({ ...event, data: rest })))).toBe(true)
-    expect(Result.isFailure(decodeTrainerLine(JSON.stringify({ ...event, data: { ...rest, digest: sha, token_ids_sha256: sha } })))).toBe(true)
+    expect(Result.isFailure(decodeTrainerLine(JSON.stringify({ ...event, data: { ...rest, digest: sha, token_ids_sha256: sha } })))).toBe(
+      true
+    )
   })
 
   it("decodes a started event's start-up timings, null, or none (trainers before #21); not a non-number phase", () => {
@@ -67,7 +83,19 @@ describe("protocol decoding", () => {
   })
 
   it("decodes sampler samples with missing GPU readings as null", () => {
-    const sample = { event: "sample", t: 1, energy_mj: null, power_w: null, mem_used_mib: null, util_pct: null, sm_clock_mhz: null, temp_c: null, throttle: null, host_rss_mib: 100, host_cpu_pct: 50 }
+    const sample = {
+      event: "sample",
+      t: 1,
+      energy_mj: null,
+      power_w: null,
+      mem_used_mib: null,
+      util_pct: null,
+      sm_clock_mhz: null,
+      temp_c: null,
+      throttle: null,
+      host_rss_mib: 100,
+      host_cpu_pct: 50
+    }
     expect(Result.isSuccess(decodeSamplerLine(JSON.stringify(sample)))).toBe(true)
     expect(Result.isFailure(decodeSamplerLine(JSON.stringify({ ...sample, power_w: "n/a" })))).toBe(true)
   })

@@ -30,12 +30,21 @@ describe("speed levers in grids", () => {
       const loaded = await Effect.runPromise(loadGrid(join(repoRoot, grid)))
       const out = mkdtempSync(join(tmpdir(), "tunegrid-speed-"))
       const manifest = writePlan(loaded, out, "/tmp/tok")
-      const decoded = JSON.parse(execFileSync(py.python, ["-c", decode, ...manifest.runs.map((r) => join(out, r.file))], {
-        cwd: trainerDir, env: { ...process.env, ...pythonEnv() }
-      }).toString()) as Record<string, [string, string, boolean | "auto", boolean, number | null]>
+      const decoded = JSON.parse(
+        execFileSync(py.python, ["-c", decode, ...manifest.runs.map((r) => join(out, r.file))], {
+          cwd: trainerDir,
+          env: { ...process.env, ...pythonEnv() }
+        }).toString()
+      ) as Record<string, [string, string, boolean | "auto", boolean, number | null]>
       for (const cell of manifest.cells) {
         const c = cell.config
-        expect(decoded[cell.cellHash], `${grid} ${cell.label}`).toEqual([c.padding, c.lossKernel, c.gradientCheckpointing, c.compile, c.tokensPerStep])
+        expect(decoded[cell.cellHash], `${grid} ${cell.label}`).toEqual([
+          c.padding,
+          c.lossKernel,
+          c.gradientCheckpointing,
+          c.compile,
+          c.tokensPerStep
+        ])
       }
       if (grid.includes("speed-h100")) {
         const best = manifest.cells.find((c) => c.label === "packed-fused-16k-compile")!
@@ -52,9 +61,11 @@ describe("speed levers in grids", () => {
     const error = Exit.isFailure(exit) ? exit.cause.reasons.find((r) => r._tag === "Fail") : undefined
     const e = (error as { error: GridInvalid } | undefined)?.error
     expect(e).toBeInstanceOf(GridInvalid)
-    expect(e!.problems).toEqual(expect.arrayContaining([
-      { path: "base.padding", message: expect.stringMatching(/dynamic.*packed.*got "padded"|got "padded"/) },
-      { path: "axes.tokensPerStep[0]", message: expect.stringMatching(/0/) }
-    ]))
+    expect(e!.problems).toEqual(
+      expect.arrayContaining([
+        { path: "base.padding", message: expect.stringMatching(/dynamic.*packed.*got "padded"|got "padded"/) },
+        { path: "axes.tokensPerStep[0]", message: expect.stringMatching(/0/) }
+      ])
+    )
   })
 })

@@ -13,14 +13,27 @@ export interface RunEnding {
 /** The exit code and the one closing line for a grid's run counts (as the scheduler returns them). */
 export const runEnding = (counts: Readonly<Record<string, number>>, allowFailures: boolean): RunEnding => {
   const n = (k: string) => counts[k] ?? 0
-  const parts = Object.entries(counts).filter(([, v]) => v > 0).map(([k, v]) => `${v} ${k}`).join(", ") || "nothing to run"
+  const parts =
+    Object.entries(counts)
+      .filter(([, v]) => v > 0)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(", ") || "nothing to run"
   if (n("left") > 0 || n("interrupted") > 0) {
-    return { code: exitCodes.stopped, line: `stopped before the end (${parts}); run the same command again to resume — exit ${exitCodes.stopped}` }
+    return {
+      code: exitCodes.stopped,
+      line: `stopped before the end (${parts}); run the same command again to resume — exit ${exitCodes.stopped}`
+    }
   }
   if (n("failed") > 0) {
     return allowFailures
-      ? { code: exitCodes.ok, line: `finished with ${n("failed")} failed run${n("failed") === 1 ? "" : "s"} (${parts}); --allow-failures: exit 0` }
-      : { code: exitCodes.runsFailed, line: `finished with ${n("failed")} failed run${n("failed") === 1 ? "" : "s"} (${parts}) — exit ${exitCodes.runsFailed} (--allow-failures keeps 0)` }
+      ? {
+          code: exitCodes.ok,
+          line: `finished with ${n("failed")} failed run${n("failed") === 1 ? "" : "s"} (${parts}); --allow-failures: exit 0`
+        }
+      : {
+          code: exitCodes.runsFailed,
+          line: `finished with ${n("failed")} failed run${n("failed") === 1 ? "" : "s"} (${parts}) — exit ${exitCodes.runsFailed} (--allow-failures keeps 0)`
+        }
   }
   return { code: exitCodes.ok, line: `finished: ${parts} — exit 0` }
 }

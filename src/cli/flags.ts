@@ -16,7 +16,10 @@ export const pythonFlag = Flag.String("python").pipe(
   Flag.optional
 )
 
-export const gridFlag = Flag.String("grid").pipe(Flag.optional, Flag.withDescription("Only this grid's runs (its name, as in defineGrid({ name }))"))
+export const gridFlag = Flag.String("grid").pipe(
+  Flag.optional,
+  Flag.withDescription("Only this grid's runs (its name, as in defineGrid({ name }))")
+)
 
 export class UserError extends Schema.TaggedError<UserError>()("UserError", { message: Schema.String }) {}
 
@@ -27,11 +30,13 @@ export const resolvePython = (flag: { _tag: "Some"; value: string } | { _tag: "N
 
 /** The filter for --grid, refusing a grid name the ledger does not have (and naming those it has). */
 export const gridFilter = (grid: Option.Option<string>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     if (Option.isNone(grid)) return { grid: null } satisfies ReportFilter
     const names = yield* gridNames
     if (!names.includes(grid.value)) {
-      return yield* new UserError({ message: `--grid ${grid.value}: no grid of that name in the ledger (it has: ${names.join(", ") || "none"})` })
+      return yield* new UserError({
+        message: `--grid ${grid.value}: no grid of that name in the ledger (it has: ${names.join(", ") || "none"})`
+      })
     }
     return { grid: grid.value } satisfies ReportFilter
   })

@@ -4,14 +4,18 @@
 import { Effect, Layer } from "effect"
 import { CliOutput } from "effect/cli"
 
-export const usagePresenter = Layer.unwrap(Effect.sync(() => CliOutput.layerPresenter({
-  present: (event) => {
-    if (event._tag !== "InvalidInvocation") return CliOutput.defaultPresenter.present(event)
-    return Effect.sync(() => {
-      for (const e of event.errors) console.error(`error: ${e.message} (${event.commandPath.join(" ")} --help shows the usage)`)
+export const usagePresenter = Layer.unwrap(
+  Effect.sync(() =>
+    CliOutput.layerPresenter({
+      present: (event) => {
+        if (event._tag !== "InvalidInvocation") return CliOutput.defaultPresenter.present(event)
+        return Effect.sync(() => {
+          for (const e of event.errors) console.error(`error: ${e.message} (${event.commandPath.join(" ")} --help shows the usage)`)
+        })
+      }
     })
-  }
-})))
+  )
+)
 
 /** The CLI's "help was shown" outcome: not an error to report again. Without problems (bare
  * `tunegrid`, or a command group alone) it is a success. */

@@ -13,11 +13,24 @@ import { withReadOnly } from "../ledger/readOnly.ts"
 import { render, type Format } from "../report.ts"
 
 const listing = (items: ReadonlyArray<{ name: string; kind: string }>) =>
-  ["table", "view", "macro"].map((kind) => `${kind}s: ${items.filter((i) => i.kind === kind).map((i) => i.name).join(", ") || "(none)"}`).join("\n")
+  ["table", "view", "macro"]
+    .map(
+      (kind) =>
+        `${kind}s: ${
+          items
+            .filter((i) => i.kind === kind)
+            .map((i) => i.name)
+            .join(", ") || "(none)"
+        }`
+    )
+    .join("\n")
 
 /** DuckDB's message without our own "in:" echo, plus a hint where one helps. Pure. */
 export const friendlySqlError = (message: string, items: ReadonlyArray<{ name: string; kind: string }>): string => {
-  const text = message.replace(/\n {2}in: .*$/s, "").replace(/^Failed to extract statements: /, "").trim()
+  const text = message
+    .replace(/\n {2}in: .*$/s, "")
+    .replace(/^Failed to extract statements: /, "")
+    .trim()
   if (/file system operations are disabled/i.test(text)) {
     return `the sql command is read-only and cannot read or write files (${text.split("\n")[0]}); use \`tunegrid export\` to write files`
   }
@@ -76,7 +89,7 @@ export const takeStatements = (buffer: string): { statements: Array<string>; res
   const statements: Array<string> = []
   let start = 0
   let code = false // anything but comments and blanks since `start`
-  for (let i = 0; i < buffer.length;) {
+  for (let i = 0; i < buffer.length; ) {
     const ch = buffer[i]!
     const after = skipLiteral(buffer, i)
     if (after < 0) break // an open string or comment: the rest waits for more input
@@ -129,7 +142,8 @@ const interactive = (l: LedgerShape, format: Format) =>
         const command = line.trim()
         if (command === ".quit" || command === ".exit") break
         if (command === ".tables") out(listing(await Effect.runPromise(catalog(l))))
-        else if (command === ".schema" || command.startsWith(".schema ")) out(await Effect.runPromise(schemaOf(l, command.slice(7).trim() || null)))
+        else if (command === ".schema" || command.startsWith(".schema "))
+          out(await Effect.runPromise(schemaOf(l, command.slice(7).trim() || null)))
         else if (command === ".help") out(help)
         else process.stderr.write(`unknown command ${command}\n${help}\n`)
         prompt(false)
@@ -156,17 +170,32 @@ const interactive = (l: LedgerShape, format: Format) =>
     return failures
   })
 
-export const sqlCommand = Command.make("sql", {
-  query: Argument.String("query").pipe(Argument.optional, Argument.withDescription("SQL to run, e.g. \"SELECT * FROM table1\"; none: interactive prompt")),
-  format: Flag.Literals("format", ["table", "md", "csv", "json"]).pipe(Flag.withDefault("table"), Flag.withDescription("table (default), md, csv or json")),
-  ledger: ledgerFlag
-}, (o) =>
-  withReadOnly(o.ledger, Effect.gen(function*() {
-    const l = yield* Ledger
-    if (Option.isSome(o.query)) return yield* Console.log(yield* runQuery(l, o.query.value, o.format))
-    const failures = yield* interactive(l, o.format)
-    if (failures > 0) process.exitCode = 1
-  }), false) // no file or network access either: COPY … TO / ATTACH would write outside the ledger
-).pipe(Command.withDescription(
-  "Query the ledger read-only (tables: runs, steps, samples, results, cells, grids, environments; views: table1, table2, run_summary, failures, cell_summary, cell_report; macros: factor_effect(name), pareto(budget_mib), compare_runs(a, b), paired_runs(a, b)). No query: interactive prompt"
-))
+export const sqlCommand = Command.make(
+  "sql",
+  {
+    query: Argument.String("query").pipe(
+      Argument.optional,
+      Argument.withDescription('SQL to run, e.g. "SELECT * FROM table1"; none: interactive prompt')
+    ),
+    format: Flag.Literals("format", ["table", "md", "csv", "json"]).pipe(
+      Flag.withDefault("table"),
+      Flag.withDescription("table (default), md, csv or json")
+    ),
+    ledger: ledgerFlag
+  },
+  (o) =>
+    withReadOnly(
+      o.ledger,
+      Effect.gen(function* () {
+        const l = yield* Ledger
+        if (Option.isSome(o.query)) return yield* Console.log(yield* runQuery(l, o.query.value, o.format))
+        const failures = yield* interactive(l, o.format)
+        if (failures > 0) process.exitCode = 1
+      }),
+      false
+    ) // no file or network access either: COPY … TO / ATTACH would write outside the ledger
+).pipe(
+  Command.withDescription(
+    "Query the ledger read-only (tables: runs, steps, samples, results, cells, grids, environments; views: table1, table2, run_summary, failures, cell_summary, cell_report; macros: factor_effect(name), pareto(budget_mib), compare_runs(a, b), paired_runs(a, b)). No query: interactive prompt"
+  )
+)

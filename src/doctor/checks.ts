@@ -46,20 +46,38 @@ export const hubChecks = async (timeoutMs = 5000): Promise<Array<Check>> => {
   } else {
     try {
       const r = await get("https://huggingface.co/api/models/Qwen/Qwen2.5-1.5B-Instruct", null, timeoutMs)
-      out.push(r.ok ? { level: "ok", label: "hub", detail: "huggingface.co reachable (hub: models and datasets download on first use)" }
-        : { level: "warn", label: "hub", detail: `huggingface.co answered ${r.status}: hub: models may not download` })
+      out.push(
+        r.ok
+          ? { level: "ok", label: "hub", detail: "huggingface.co reachable (hub: models and datasets download on first use)" }
+          : { level: "warn", label: "hub", detail: `huggingface.co answered ${r.status}: hub: models may not download` }
+      )
     } catch (e) {
-      out.push({ level: "warn", label: "hub", detail: `huggingface.co not reachable (${e instanceof Error ? e.message : String(e)}): hub: models and datasets need the network or a local cache; presets and file: data work offline` })
+      out.push({
+        level: "warn",
+        label: "hub",
+        detail: `huggingface.co not reachable (${e instanceof Error ? e.message : String(e)}): hub: models and datasets need the network or a local cache; presets and file: data work offline`
+      })
     }
   }
   if (token === null) {
-    out.push({ level: "warn", label: "hub token", detail: "none ($HF_TOKEN or `hf auth login`): public models work; gated ones (meta-llama/…) are refused without one" })
+    out.push({
+      level: "warn",
+      label: "hub token",
+      detail: "none ($HF_TOKEN or `hf auth login`): public models work; gated ones (meta-llama/…) are refused without one"
+    })
   } else if (out[0]?.level === "ok") {
     try {
       const r = await get("https://huggingface.co/api/whoami-v2", token.token, timeoutMs)
-      const who = r.ok ? ((await r.json()) as { name?: string }).name ?? "?" : null
-      out.push(who !== null ? { level: "ok", label: "hub token", detail: `from ${token.from}, accepted (user ${who}); a gated model also needs its licence accepted on its page` }
-        : { level: "fail", label: "hub token", detail: `from ${token.from}, refused by the hub (${r.status}): renew it (hf auth login)` })
+      const who = r.ok ? (((await r.json()) as { name?: string }).name ?? "?") : null
+      out.push(
+        who !== null
+          ? {
+              level: "ok",
+              label: "hub token",
+              detail: `from ${token.from}, accepted (user ${who}); a gated model also needs its licence accepted on its page`
+            }
+          : { level: "fail", label: "hub token", detail: `from ${token.from}, refused by the hub (${r.status}): renew it (hf auth login)` }
+      )
     } catch {
       out.push({ level: "warn", label: "hub token", detail: `from ${token.from} (not checked: the hub did not answer)` })
     }
@@ -69,13 +87,22 @@ export const hubChecks = async (timeoutMs = 5000): Promise<Array<Check>> => {
   return out
 }
 
-const fontDirs = ["/usr/share/fonts", "/usr/local/share/fonts", join(homedir(), ".fonts"), join(homedir(), ".local/share/fonts"), "/System/Library/Fonts", "/Library/Fonts", "C:\\Windows\\Fonts"]
+const fontDirs = [
+  "/usr/share/fonts",
+  "/usr/local/share/fonts",
+  join(homedir(), ".fonts"),
+  join(homedir(), ".local/share/fonts"),
+  "/System/Library/Fonts",
+  "/Library/Fonts",
+  "C:\\Windows\\Fonts"
+]
 
 const hasFont = (dir: string, depth = 0): boolean => {
   if (depth > 4 || !existsSync(dir)) return false
   try {
     return readdirSync(dir, { withFileTypes: true }).some((e) =>
-      e.isDirectory() ? hasFont(join(dir, e.name), depth + 1) : /\.(ttf|otf|ttc)$/i.test(e.name))
+      e.isDirectory() ? hasFont(join(dir, e.name), depth + 1) : /\.(ttf|otf|ttc)$/i.test(e.name)
+    )
   } catch {
     return false
   }
@@ -88,15 +115,31 @@ export const plotChecks = async (): Promise<Array<Check>> => {
     const [vega, vl] = await Promise.all([import("vega"), import("vega-lite")])
     out.push({ level: "ok", label: "plotting", detail: `vega ${vega.version}, vega-lite ${vl.version}` })
   } catch (e) {
-    out.push({ level: "fail", label: "plotting", detail: `vega / vega-lite do not load (${e instanceof Error ? e.message : String(e)}): run npm install` })
+    out.push({
+      level: "fail",
+      label: "plotting",
+      detail: `vega / vega-lite do not load (${e instanceof Error ? e.message : String(e)}): run npm install`
+    })
   }
   try {
     await import("@resvg/resvg-js")
     const font = fontDirs.some((d) => hasFont(d))
-    out.push(font ? { level: "ok", label: "PNG renderer", detail: "@resvg/resvg-js with system fonts" }
-      : { level: "warn", label: "PNG renderer", detail: "@resvg/resvg-js loads but no system font was found: PNG text would be missing (install one, e.g. fonts-dejavu-core); SVGs are fine" })
+    out.push(
+      font
+        ? { level: "ok", label: "PNG renderer", detail: "@resvg/resvg-js with system fonts" }
+        : {
+            level: "warn",
+            label: "PNG renderer",
+            detail:
+              "@resvg/resvg-js loads but no system font was found: PNG text would be missing (install one, e.g. fonts-dejavu-core); SVGs are fine"
+          }
+    )
   } catch (e) {
-    out.push({ level: "warn", label: "PNG renderer", detail: `@resvg/resvg-js does not load (${e instanceof Error ? e.message.split("\n")[0] : String(e)}): plot writes SVG only` })
+    out.push({
+      level: "warn",
+      label: "PNG renderer",
+      detail: `@resvg/resvg-js does not load (${e instanceof Error ? e.message.split("\n")[0] : String(e)}): plot writes SVG only`
+    })
   }
   return out
 }

@@ -11,7 +11,7 @@ const byExtension: Record<string, ExportFormat> = { ".parquet": "parquet", ".pq"
 /** The format to write `out` in, or why not. `file`: out names one file (--query), not a folder. */
 export const exportFormat = (out: string, flag: ExportFormat | null, file: boolean): { format: ExportFormat } | { problem: string } => {
   const ext = extname(out).toLowerCase()
-  const fromExt = file ? byExtension[ext] ?? null : null
+  const fromExt = file ? (byExtension[ext] ?? null) : null
   if (file && ext !== "" && fromExt === null) {
     return { problem: `--out ${out}: unknown extension ${ext}; use .parquet, .csv or .json (or no extension with --format)` }
   }
@@ -19,7 +19,9 @@ export const exportFormat = (out: string, flag: ExportFormat | null, file: boole
     return { problem: `--out ${out} says ${fromExt} but --format says ${flag}; give one (or make them agree)` }
   }
   if (!file && ext !== "" && byExtension[ext]) {
-    return { problem: `--out ${out}: without --query export writes one file per table into a folder; give a folder name (and --format ${byExtension[ext]})` }
+    return {
+      problem: `--out ${out}: without --query export writes one file per table into a folder; give a folder name (and --format ${byExtension[ext]})`
+    }
   }
   return { format: flag ?? fromExt ?? "parquet" }
 }

@@ -14,9 +14,7 @@ export interface Bounds {
   readonly start: number
 }
 
-export type Next =
-  | { readonly probe: number }
-  | { readonly done: true; readonly frontier: number | null; readonly reason: string }
+export type Next = { readonly probe: number } | { readonly done: true; readonly frontier: number | null; readonly reason: string }
 
 /** The lattice value at or below v, within [min, max]. */
 export const snap = (v: number, b: Bounds): number => {
@@ -30,9 +28,10 @@ export const nextProbe = (outcomes: ReadonlyMap<number, boolean>, b: Bounds): Ne
   const lowestFail = fails.length > 0 ? Math.min(...fails) : null
   const below = lowestFail === null ? fits : fits.filter((v) => v < lowestFail)
   const highestFit = below.length > 0 ? Math.max(...below) : null
-  const contradiction = lowestFail !== null && fits.some((v) => v > lowestFail)
-    ? `; not monotone: ${fits.filter((v) => v > lowestFail!).join(", ")} fit above ${lowestFail}, which did not (the frontier stays below it)`
-    : ""
+  const contradiction =
+    lowestFail !== null && fits.some((v) => v > lowestFail)
+      ? `; not monotone: ${fits.filter((v) => v > lowestFail!).join(", ")} fit above ${lowestFail}, which did not (the frontier stays below it)`
+      : ""
   const done = (frontier: number | null, reason: string): Next => ({ done: true, frontier, reason: reason + contradiction })
   const untried = (v: number) => !outcomes.has(v)
 
@@ -57,7 +56,10 @@ export const nextProbe = (outcomes: ReadonlyMap<number, boolean>, b: Bounds): Ne
 }
 
 /** Run the search to its end against a probe function (for replaying recorded outcomes). */
-export const search = (probe: (value: number) => boolean, b: Bounds): { frontier: number | null; reason: string; probed: Array<number> } => {
+export const search = (
+  probe: (value: number) => boolean,
+  b: Bounds
+): { frontier: number | null; reason: string; probed: Array<number> } => {
   const outcomes = new Map<number, boolean>()
   for (;;) {
     const next = nextProbe(outcomes, b)

@@ -64,7 +64,8 @@ export interface Search {
 export const planSearch = (cell: HashedCell, o: SearchOptions): Search | string => {
   const name = cell.label ?? (Object.keys(cell.axisValues).length > 0 ? JSON.stringify(cell.axisValues) : `cell ${cell.index}`)
   const input = o.budget ?? cell.config.vramBudget
-  if (input === null) return `cell ${name}: no VRAM budget; pass --budget (a card such as rtx4060, or a size such as 8GiB) or set vramBudget`
+  if (input === null)
+    return `cell ${name}: no VRAM budget; pass --budget (a card such as rtx4060, or a size such as 8GiB) or set vramBudget`
   const budget = resolveBudget(input)
   if (typeof budget === "string") return `--budget ${JSON.stringify(input)}: expected ${budget}`
   const config = { ...cell.config, vramBudget: input }
@@ -74,13 +75,21 @@ export const planSearch = (cell: HashedCell, o: SearchOptions): Search | string 
     return `cell ${name}: batchSize does not size its micro-batches (tokensPerStep ${config.tokensPerStep} does); search tokensPerStep`
   }
   const least = config.gradientAccumulationSteps * config.maxSeqLength
-  const bounds: Bounds = field === "batchSize"
-    ? { min: 1, max: o.max ?? 256, unit: 1, start: config.batchSize }
-    : { min: least, max: o.max ?? 262_144, unit: o.granularity, start: config.tokensPerStep ?? least }
+  const bounds: Bounds =
+    field === "batchSize"
+      ? { min: 1, max: o.max ?? 256, unit: 1, start: config.batchSize }
+      : { min: least, max: o.max ?? 262_144, unit: o.granularity, start: config.tokensPerStep ?? least }
   if (bounds.max < bounds.min) return `--max ${bounds.max}: below the smallest ${field} of cell ${name} (${bounds.min})`
   const searchId = hashJson({
-    config: { ...config, [field]: null }, seed: cell.seed, trainer: cell.trainerDigest, dataset: cell.datasetDigest,
-    field, bounds: { min: bounds.min, max: bounds.max, unit: bounds.unit }, budget, headroom: o.headroom, probeSteps: o.probeSteps
+    config: { ...config, [field]: null },
+    seed: cell.seed,
+    trainer: cell.trainerDigest,
+    dataset: cell.datasetDigest,
+    field,
+    bounds: { min: bounds.min, max: bounds.max, unit: bounds.unit },
+    budget,
+    headroom: o.headroom,
+    probeSteps: o.probeSteps
   })
   return { cell, config, field, budget, bounds, searchId, name }
 }
@@ -99,11 +108,15 @@ export const planSearches = (cells: ReadonlyArray<HashedCell>, o: SearchOptions,
 export const frontierCell = (s: Search, frontier: number, measure: Measure): HashedCell => {
   const config = { ...s.config, [s.field]: frontier }
   const axisValues = { ...s.cell.axisValues, [s.field]: frontier, budget: s.budget.name }
-  return hashCell({ ...s.cell, config, axisValues, label: `${s.cell.label ?? s.name} @ ${s.field} ${frontier} on ${s.budget.name}` },
-    measure, s.cell.trainerDigest, s.cell.datasetDigest)
+  return hashCell(
+    { ...s.cell, config, axisValues, label: `${s.cell.label ?? s.name} @ ${s.field} ${frontier} on ${s.budget.name}` },
+    measure,
+    s.cell.trainerDigest,
+    s.cell.datasetDigest
+  )
 }
 
-export const fitGrid = Effect.fnUntraced(function*(o: FitOptions) {
+export const fitGrid = Effect.fnUntraced(function* (o: FitOptions) {
   const loaded = yield* loadGrid(o.gridPath, o.overrides)
   const prepared = prepareGrid(loaded)
   const searches = yield* planSearches(prepared.cells, o, o.gridPath)
@@ -123,7 +136,9 @@ export const fitGrid = Effect.fnUntraced(function*(o: FitOptions) {
     const decided = yield* decidedFrontier(s.searchId, env.envHash)
     let frontier = decided?.frontier ?? null
     if (decided) {
-      o.log(`${s.name}: already decided on ${s.budget.name}: ${s.field} ${frontier ?? "none"} (${decided.reason}; ${decided.probes} probes)`)
+      o.log(
+        `${s.name}: already decided on ${s.budget.name}: ${s.field} ${frontier ?? "none"} (${decided.reason}; ${decided.probes} probes)`
+      )
     } else {
       const outcomes = new Map<number, boolean>()
       const probeIds = new Map<number, string>()
@@ -134,11 +149,23 @@ export const fitGrid = Effect.fnUntraced(function*(o: FitOptions) {
           frontier = next.frontier
           const measured = frontier === null ? null : frontierCell(s, frontier, loaded.expansion.measure)
           yield* putFrontier({
-            searchId: s.searchId, envHash: env.envHash, gridHash, label: s.name, config: s.config, field: s.field, budget: s.budget,
-            headroom: o.headroom, frontier, reason: next.reason, probes: outcomes.size,
-            frontierProbeId: frontier === null ? null : probeIds.get(frontier) ?? null, frontierCellHash: measured?.cellHash ?? null
+            searchId: s.searchId,
+            envHash: env.envHash,
+            gridHash,
+            label: s.name,
+            config: s.config,
+            field: s.field,
+            budget: s.budget,
+            headroom: o.headroom,
+            frontier,
+            reason: next.reason,
+            probes: outcomes.size,
+            frontierProbeId: frontier === null ? null : (probeIds.get(frontier) ?? null),
+            frontierCellHash: measured?.cellHash ?? null
           })
-          o.log(`${s.name}: largest ${s.field} that fits on ${s.budget.name}: ${frontier ?? "none"} (${next.reason}; ${outcomes.size} probes)`)
+          o.log(
+            `${s.name}: largest ${s.field} that fits on ${s.budget.name}: ${frontier ?? "none"} (${next.reason}; ${outcomes.size} probes)`
+          )
           break
         }
         const config = { ...s.config, [s.field]: next.probe }
@@ -149,8 +176,15 @@ export const fitGrid = Effect.fnUntraced(function*(o: FitOptions) {
         else {
           const ran = yield* runProbe({ ...o, baseDir, dir: resolve(artifacts, "probes") }, cell, measure)
           yield* putProbe({
-            ...ran, probeHash: cell.cellHash, searchId: s.searchId, envHash: env.envHash, gridHash, field: s.field, value: next.probe,
-            capMib: s.budget.capMib, config
+            ...ran,
+            probeHash: cell.cellHash,
+            searchId: s.searchId,
+            envHash: env.envHash,
+            gridHash,
+            field: s.field,
+            value: next.probe,
+            capMib: s.budget.capMib,
+            config
           })
           result = ran
         }
@@ -158,7 +192,9 @@ export const fitGrid = Effect.fnUntraced(function*(o: FitOptions) {
         const fits = result.outcome === "completed" && alloc !== null && alloc <= (1 - o.headroom) * s.budget.capMib
         o.log(`${s.name}: probe ${s.field} ${next.probe}${known ? " (recorded)" : ""}: ${describe(result, fits, s.budget, o.headroom)}`)
         if (result.outcome !== "completed" && result.outcome !== "oom") {
-          o.log(`${s.name}: search stopped: a probe ${result.outcome} without an answer about memory (${result.message ?? "no message"}); run fit again to retry`)
+          o.log(
+            `${s.name}: search stopped: a probe ${result.outcome} without an answer about memory (${result.message ?? "no message"}); run fit again to retry`
+          )
           stopped = true
           break
         }
@@ -171,31 +207,56 @@ export const fitGrid = Effect.fnUntraced(function*(o: FitOptions) {
       }
     }
     results.push({ name: s.name, frontier })
-    if (frontier !== null && o.measure) yield* measureAt(o, s, frontier, env.envHash, gridHash, loaded.expansion.measure, baseDir, artifacts)
+    if (frontier !== null && o.measure)
+      yield* measureAt(o, s, frontier, env.envHash, gridHash, loaded.expansion.measure, baseDir, artifacts)
   }
   return { grid: loaded.def.name, results }
 })
 
 /** What a probe answered, run now or recorded before. */
-type Answer = Pick<ProbeResult, "probeId" | "outcome" | "steps" | "torchPeakAllocatedMib" | "torchPeakReservedMib" | "outsideTorchMib" | "pagedMib" | "message">
+type Answer = Pick<
+  ProbeResult,
+  "probeId" | "outcome" | "steps" | "torchPeakAllocatedMib" | "torchPeakReservedMib" | "outsideTorchMib" | "pagedMib" | "message"
+>
 
 const describe = (r: Answer, fits: boolean, b: VramBudget, headroom: number) => {
   if (r.outcome === "oom") return `out of memory under the ${b.capMib} MiB cap`
   if (r.outcome !== "completed") return `${r.outcome}: ${r.message ?? ""}`
   const mib = (v: number | null) => (v === null ? "?" : Math.round(v).toLocaleString("en-US"))
-  return `${fits ? "fits" : `over the ${Math.round(100 * headroom)}% headroom`}: torch peak ${mib(r.torchPeakAllocatedMib)} MiB allocated, ` +
+  return (
+    `${fits ? "fits" : `over the ${Math.round(100 * headroom)}% headroom`}: torch peak ${mib(r.torchPeakAllocatedMib)} MiB allocated, ` +
     `${mib(r.torchPeakReservedMib)} reserved of the ${b.capMib} MiB cap; outside PyTorch ${mib(r.outsideTorchMib)} MiB, paged optimizer state ${mib(r.pagedMib)} MiB (not held)`
+  )
 }
 
 /** The normal measured run at the frontier (the grid's own stop rule), unless done in this environment. */
-const measureAt = (o: FitOptions, s: Search, frontier: number, envHash: string, gridHash: string, measure: Measure,
-  baseDir: string, artifacts: string) =>
-  Effect.gen(function*() {
+const measureAt = (
+  o: FitOptions,
+  s: Search,
+  frontier: number,
+  envHash: string,
+  gridHash: string,
+  measure: Measure,
+  baseDir: string,
+  artifacts: string
+) =>
+  Effect.gen(function* () {
     const cell = frontierCell(s, frontier, measure)
     yield* putCell(cellRow(cell, measure))
     if ((yield* succeededKeys(envHash)).has(`${cell.cellHash}#0`)) {
       o.log(`${s.name}: the run at ${s.field} ${frontier} on ${s.budget.name} is already measured`)
       return
     }
-    yield* runOne({ ...o, baseDir, cell, repeat: 0, sentinel: null, position: s.name, envHash, gridHash, measure, artifacts: resolve(artifacts, "runs") })
+    yield* runOne({
+      ...o,
+      baseDir,
+      cell,
+      repeat: 0,
+      sentinel: null,
+      position: s.name,
+      envHash,
+      gridHash,
+      measure,
+      artifacts: resolve(artifacts, "runs")
+    })
   })

@@ -42,19 +42,34 @@ export interface FitPlan {
 export const fitPlanFile = (dir: string) => join(dir, "fit.json")
 export const isFitDir = (dir: string) => existsSync(fitPlanFile(dir))
 
-export const writeFitPlan = (loaded: LoadedGrid, prepared: PreparedGrid, searches: ReadonlyArray<Search>, o: SearchOptions, out: string,
-  tokenizerDir: string | null): FitPlan => {
+export const writeFitPlan = (
+  loaded: LoadedGrid,
+  prepared: PreparedGrid,
+  searches: ReadonlyArray<Search>,
+  o: SearchOptions,
+  out: string,
+  tokenizerDir: string | null
+): FitPlan => {
   const paths = { baseDir: dirname(loaded.file), tokenizerDir: tokenizerDir ?? offlineTokenizerDir() }
   const measure = probeMeasure(o.probeSteps)
   const plan: FitPlan = {
-    version: 1, grid: prepared.grid, measure: loaded.expansion.measure, headroom: o.headroom, probe_steps: o.probeSteps,
+    version: 1,
+    grid: prepared.grid,
+    measure: loaded.expansion.measure,
+    headroom: o.headroom,
+    probe_steps: o.probeSteps,
     searches: searches.map((s) => {
       const start = { ...s.config, [s.field]: s.bounds.start }
       const probe = probeCell(s.cell, start, measure)
       const frontier = frontierCell(s, s.bounds.start, loaded.expansion.measure)
       return {
-        search_id: s.searchId, name: s.name, field: s.field, spec_key: s.field === "batchSize" ? "batch_size" : "tokens_per_step",
-        bounds: s.bounds, budget: s.budget, cell: { ...s.cell, config: s.config },
+        search_id: s.searchId,
+        name: s.name,
+        field: s.field,
+        spec_key: s.field === "batchSize" ? "batch_size" : "tokens_per_step",
+        bounds: s.bounds,
+        budget: s.budget,
+        cell: { ...s.cell, config: s.config },
         probe_spec: { ...toSpec(probe, measure, "", paths), probe: true },
         frontier_spec: toSpec(frontier, loaded.expansion.measure, "", paths)
       }
@@ -63,13 +78,21 @@ export const writeFitPlan = (loaded: LoadedGrid, prepared: PreparedGrid, searche
   mkdirSync(out, { recursive: true })
   writeFileSync(fitPlanFile(out), JSON.stringify(plan, null, 2))
   // the grid's manifest beside it (no runs planned): the batch machinery copies it with env.json
-  writeFileSync(join(out, "manifest.json"), JSON.stringify({ grid: prepared.grid, measure: loaded.expansion.measure, cells: [], runs: [] }, null, 2))
+  writeFileSync(
+    join(out, "manifest.json"),
+    JSON.stringify({ grid: prepared.grid, measure: loaded.expansion.measure, cells: [], runs: [] }, null, 2)
+  )
   return plan
 }
 
 /** Load a grid, plan its searches (refusing bad cells before anything is written) and write the plan. */
-export const planFit = Effect.fnUntraced(function*(gridPath: string, overrides: ReadonlyArray<string>, o: SearchOptions, out: string,
-  tokenizerDir: string | null) {
+export const planFit = Effect.fnUntraced(function* (
+  gridPath: string,
+  overrides: ReadonlyArray<string>,
+  o: SearchOptions,
+  out: string,
+  tokenizerDir: string | null
+) {
   const loaded = yield* loadGrid(gridPath, overrides)
   const prepared = prepareGrid(loaded)
   const searches = yield* planSearches(prepared.cells, o, gridPath)

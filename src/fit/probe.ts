@@ -18,7 +18,11 @@ export type { ProbeResult } from "../ledger/fit.ts"
 
 /** A probe's stop rule: one warm-up step, then steps − 1 more; no CI target. */
 export const probeMeasure = (steps: number): Measure => ({
-  warmup: { steps: 1 }, window: { steps: Math.max(1, steps - 1) }, ciTarget: null, maxSteps: steps, maxSeconds: 900
+  warmup: { steps: 1 },
+  window: { steps: Math.max(1, steps - 1) },
+  ciTarget: null,
+  maxSteps: steps,
+  maxSeconds: 900
 })
 
 /** A probe's identity: the cell's, marked as a probe (its batches are the largest, not the data's order). */
@@ -39,7 +43,7 @@ export interface ProbeOptions {
 }
 
 export const runProbe = (o: ProbeOptions, cell: HashedCell, measure: Measure) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const probeId = randomUUID()
     const dir = join(o.dir, probeId)
     mkdirSync(dir, { recursive: true })
@@ -51,26 +55,42 @@ export const runProbe = (o: ProbeOptions, cell: HashedCell, measure: Measure) =>
     let steps = 0
     let devicePeak: number | null = null
     const evidence = yield* runCellProcesses({
-      python: o.python, specPath, stderrPath: join(dir, "stderr.log"), samplerStderrPath: join(dir, "sampler.stderr.log"),
-      samplerMode: o.samplerMode, sampleIntervalMs: 100, idleMs: 0, stallTimeoutMs: o.stallTimeoutMs,
+      python: o.python,
+      specPath,
+      stderrPath: join(dir, "stderr.log"),
+      samplerStderrPath: join(dir, "sampler.stderr.log"),
+      samplerMode: o.samplerMode,
+      sampleIntervalMs: 100,
+      idleMs: 0,
+      stallTimeoutMs: o.stallTimeoutMs,
       stop: yield* Deferred.make<"skip" | "interrupt">(),
-      onTrainer: (event) => Effect.sync(() => {
-        appendFileSync(join(dir, "trainer.jsonl"), JSON.stringify(event) + "\n")
-        if (event.event === "memory") memory = event
-        if (event.event === "step") steps = event.step + 1
-      }),
-      onSampler: (event) => Effect.sync(() => {
-        if (event.event === "sample" && event.mem_used_mib !== null) devicePeak = Math.max(devicePeak ?? 0, event.mem_used_mib)
-      })
+      onTrainer: (event) =>
+        Effect.sync(() => {
+          appendFileSync(join(dir, "trainer.jsonl"), JSON.stringify(event) + "\n")
+          if (event.event === "memory") memory = event
+          if (event.event === "step") steps = event.step + 1
+        }),
+      onSampler: (event) =>
+        Effect.sync(() => {
+          if (event.event === "sample" && event.mem_used_mib !== null) devicePeak = Math.max(devicePeak ?? 0, event.mem_used_mib)
+        })
     })
     const end = decideOutcome(evidence)
-    const outcome: ProbeOutcome = end.status === "succeeded" ? "completed"
-      : end.status === "failed" ? (end.errorKind === "oom" ? "oom" : "failed") : "interrupted"
+    const outcome: ProbeOutcome =
+      end.status === "succeeded" ? "completed" : end.status === "failed" ? (end.errorKind === "oom" ? "oom" : "failed") : "interrupted"
     const m = memory as Memory | null
     return {
-      probeId, outcome, steps, devicePeakMib: devicePeak,
-      torchPeakAllocatedMib: m?.torch_peak_allocated_mib ?? null, torchPeakReservedMib: m?.torch_peak_reserved_mib ?? null,
-      outsideTorchMib: m?.outside_torch_mib ?? null, pagedMib: m?.paged_mib ?? null,
-      errorKind: end.errorKind, message: end.errorMessage, startedAt, endedAt: end.endedAt
+      probeId,
+      outcome,
+      steps,
+      devicePeakMib: devicePeak,
+      torchPeakAllocatedMib: m?.torch_peak_allocated_mib ?? null,
+      torchPeakReservedMib: m?.torch_peak_reserved_mib ?? null,
+      outsideTorchMib: m?.outside_torch_mib ?? null,
+      pagedMib: m?.paged_mib ?? null,
+      errorKind: end.errorKind,
+      message: end.errorMessage,
+      startedAt,
+      endedAt: end.endedAt
     } satisfies ProbeResult
   })

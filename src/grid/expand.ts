@@ -70,7 +70,8 @@ export const resolveMeasure = (def: GridDef, problems: Array<ExpandProblem>): Me
       const bounds = { ...defaultDetect, ...(typeof raw === "object" ? raw.detect : {}) }
       const floorSeconds = duration("measure.warmup.detect.floor", bounds.floor, 0)
       const capSeconds = duration("measure.warmup.detect.cap", bounds.cap, 0)
-      if (capSeconds < floorSeconds) problems.push({ path: "measure.warmup.detect.cap", value: bounds.cap, expected: `a duration ≥ the floor (${bounds.floor})` })
+      if (capSeconds < floorSeconds)
+        problems.push({ path: "measure.warmup.detect.cap", value: bounds.cap, expected: `a duration ≥ the floor (${bounds.floor})` })
       return { detect: { floorSeconds, capSeconds } }
     }
     const parsed = parseSpan(raw)
@@ -84,20 +85,29 @@ export const resolveMeasure = (def: GridDef, problems: Array<ExpandProblem>): Me
     if (input.window === "adaptive") return { adaptive: { minSeconds: duration("measure.minWindow", input.minWindow, 0) } }
     const parsed = parseSpan(input.window)
     if (parsed === null) {
-      problems.push({ path: "measure.window", value: input.window, expected: `a duration like "120s", a step count like "20 steps", or "adaptive"` })
+      problems.push({
+        path: "measure.window",
+        value: input.window,
+        expected: `a duration like "120s", a step count like "20 steps", or "adaptive"`
+      })
       return { steps: 0 }
     }
     return parsed
   })()
   const ciTarget = input.ciTarget
   if ("adaptive" in window && ciTarget === null) {
-    problems.push({ path: "measure.ciTarget", value: null, expected: `a target such as 0.02 (±2%): window "adaptive" stops when the CI reaches it` })
+    problems.push({
+      path: "measure.ciTarget",
+      value: null,
+      expected: `a target such as 0.02 (±2%): window "adaptive" stops when the CI reaches it`
+    })
   }
   const maxSeconds = parseSeconds(input.maxDuration)
   if (maxSeconds === null) {
     problems.push({ path: "measure.maxDuration", value: input.maxDuration, expected: `a duration like "15m"` })
   }
-  if ("steps" in window && window.steps === 0) problems.push({ path: "measure.window", value: input.window, expected: "a window of at least 1 step" })
+  if ("steps" in window && window.steps === 0)
+    problems.push({ path: "measure.window", value: input.window, expected: "a window of at least 1 step" })
   return { warmup, window, ciTarget, maxSteps: input.maxSteps, maxSeconds: maxSeconds ?? 0 }
 }
 
@@ -136,8 +146,10 @@ const bitsandbytesOptims = new Set(["adamw_8bit", "paged_adamw_8bit", "paged_ada
 /** Combinations no trainer can run, found before anything starts. */
 const impossible = (config: CellConfig): string | null => {
   if (config.device === "cpu" && config.method === "qlora") return "method qlora needs a CUDA device (device auto or cuda), not cpu"
-  if (config.device === "cpu" && bitsandbytesOptims.has(config.optim)) return `optim ${config.optim} (bitsandbytes) needs a CUDA device, not cpu`
-  if (config.device === "cpu" && config.precision === "fp16") return "precision fp16 needs a CUDA device (CPU autocast supports bf16), not cpu"
+  if (config.device === "cpu" && bitsandbytesOptims.has(config.optim))
+    return `optim ${config.optim} (bitsandbytes) needs a CUDA device, not cpu`
+  if (config.device === "cpu" && config.precision === "fp16")
+    return "precision fp16 needs a CUDA device (CPU autocast supports bf16), not cpu"
   return impossibleCards(config)
 }
 
@@ -164,14 +176,22 @@ export const expandGrid = (def: GridDef): { expansion: Expansion; problems: Arra
   const combos = cartesian(axisEntries)
   const seeds = def.seeds ?? defaultSeeds
 
-  const configs: Array<{ label: string | null; config: CellConfig; seed: number; path: string; reference: Reference | null; exclusive: boolean }> = []
+  const configs: Array<{
+    label: string | null
+    config: CellConfig
+    seed: number
+    path: string
+    reference: Reference | null
+    exclusive: boolean
+  }> = []
   explicit.forEach((cell, ci) => {
     const { label, reference, exclusive, ...fields } = cell as PartialCell & { label?: string; reference?: Reference; exclusive?: boolean }
     combos.forEach((combo, ai) => {
       const config = { ...base, ...fields, ...combo } as CellConfig
       if ((def.exclude ?? []).some((rule) => matches(config, rule))) return
       const path = def.cells ? `cells[${ci}]` + (axisEntries.length ? ` × axes combination ${ai}` : "") : `axes combination ${ai}`
-      for (const seed of seeds) configs.push({ label: label ?? null, config, seed, path, reference: reference ?? null, exclusive: exclusive ?? false })
+      for (const seed of seeds)
+        configs.push({ label: label ?? null, config, seed, path, reference: reference ?? null, exclusive: exclusive ?? false })
     })
   })
 
@@ -188,7 +208,11 @@ export const expandGrid = (def: GridDef): { expansion: Expansion; problems: Arra
     const reason = impossible(config)
     if (reason !== null) {
       const { method, optim, device, torchDtype, vramBudget } = config
-      problems.push({ path, value: { method, optim, device, ...(torchDtype !== null ? { torchDtype } : {}), ...(vramBudget !== null ? { vramBudget } : {}) }, expected: reason })
+      problems.push({
+        path,
+        value: { method, optim, device, ...(torchDtype !== null ? { torchDtype } : {}), ...(vramBudget !== null ? { vramBudget } : {}) },
+        expected: reason
+      })
     }
     for (const p of backendProblems(config)) {
       const at = `${path}: ${p.field}`
@@ -224,14 +248,21 @@ export const expandGrid = (def: GridDef): { expansion: Expansion; problems: Arra
 /** The sentinel cell before the first run, after every `every` runs and after the last; its
  * repeats are numbered after the grid's own so resume keeps them apart. */
 const withSentinels = (
-  runs: ReadonlyArray<PlannedRun>, cells: ReadonlyArray<ExpandedCell>, repeats: number,
-  s: { readonly every: number; readonly cell?: string | number }, problems: Array<ExpandProblem>
+  runs: ReadonlyArray<PlannedRun>,
+  cells: ReadonlyArray<ExpandedCell>,
+  repeats: number,
+  s: { readonly every: number; readonly cell?: string | number },
+  problems: Array<ExpandProblem>
 ): ReadonlyArray<PlannedRun> => {
   const index = typeof s.cell === "string" ? cells.findIndex((c) => c.label === s.cell) : (s.cell ?? 0)
   const cell = cells[index]
   if (cell === undefined) {
     const labels = cells.map((c) => c.label).filter((l) => l !== null)
-    problems.push({ path: "measure.sentinel.cell", value: s.cell, expected: `a cell label (${labels.join(", ") || "none here"}) or an index below ${cells.length}` })
+    problems.push({
+      path: "measure.sentinel.cell",
+      value: s.cell,
+      expected: `a cell label (${labels.join(", ") || "none here"}) or an index below ${cells.length}`
+    })
     return runs
   }
   const out: Array<PlannedRun> = []

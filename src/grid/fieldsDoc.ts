@@ -45,7 +45,7 @@ export const fieldMeaning: { readonly [K in CellKey]: string } = {
   scriptArgs: "the script's arguments; `{field}` is the cell's value of that field, `{seed}` its seed",
   datasetSplit: "hub datasets: the split to read",
   datasetSubset: "hub datasets: the subset (config name); null = the default",
-  datasetColumns: "the data's column for each field a format reads, e.g. `{ prompt: \"question\", completion: \"answer\" }`; null = as named",
+  datasetColumns: 'the data\'s column for each field a format reads, e.g. `{ prompt: "question", completion: "answer" }`; null = as named',
   completionOnlyLoss: "loss on the completion only (TRL's `completion_only_loss`); null = TRL's default",
   assistantOnlyLoss: "loss on the assistant turns only (TRL's `assistant_only_loss`)",
   torchDtype: "dtype the frozen base weights load in (HF `torch_dtype`); null = the training precision's",
@@ -54,8 +54,13 @@ export const fieldMeaning: { readonly [K in CellKey]: string } = {
 
 /** The grid's `measure` block: field, allowed values, default, meaning. */
 const measureRows: ReadonlyArray<readonly [string, string, unknown, string]> = [
-  ["warmup", "a span (`\"60s\"`, `\"10 steps\"`), `\"detect\"` or `{ detect: { floor, cap } }`", defaultMeasure.warmup, `steps left out of the window; detect: MSER-5 on the per-step token rate, between ${defaultDetect.floor} and ${defaultDetect.cap} unless told`],
-  ["window", "a span or `\"adaptive\"`", defaultMeasure.window, "adaptive: stop once the tok/s 95% CI is within ±ciTarget after minWindow"],
+  [
+    "warmup",
+    'a span (`"60s"`, `"10 steps"`), `"detect"` or `{ detect: { floor, cap } }`',
+    defaultMeasure.warmup,
+    `steps left out of the window; detect: MSER-5 on the per-step token rate, between ${defaultDetect.floor} and ${defaultDetect.cap} unless told`
+  ],
+  ["window", 'a span or `"adaptive"`', defaultMeasure.window, "adaptive: stop once the tok/s 95% CI is within ±ciTarget after minWindow"],
   ["ciTarget", "a fraction in (0, 1), or null", defaultMeasure.ciTarget, "target CI half-width; a run wider than it is stored not steady"],
   ["minWindow", "a duration", defaultMeasure.minWindow, "shortest adaptive window (60 s lets the NVML energy counter tick enough)"],
   ["maxDuration", "a duration", defaultMeasure.maxDuration, "a cell's limit; a run stopped by it is not steady"],
@@ -71,26 +76,40 @@ const shortCheck = (expected: string): string | null => {
   if (pattern) return `matching \`${pattern[1]!.replaceAll("|", "\\|")}\``
   if (expected === "a finite number" || expected === "an integer") return null
   return expected
-    .replace(/^a value greater than or equal to (.*)$/, "≥ $1").replace(/^a value less than or equal to (.*)$/, "≤ $1")
-    .replace(/^a value greater than (.*)$/, "> $1").replace(/^a value between (.*) and (.*)$/, "$1 to $2")
+    .replace(/^a value greater than or equal to (.*)$/, "≥ $1")
+    .replace(/^a value less than or equal to (.*)$/, "≤ $1")
+    .replace(/^a value greater than (.*)$/, "> $1")
+    .replace(/^a value between (.*) and (.*)$/, "$1 to $2")
     .replace(/^a value with a length of at least 1$/, "non-empty")
 }
 
 /** Allowed values of one schema node, for people. */
 export const allowed = (ast: SchemaAST.AST): string => {
   const expected = (ast.checks ?? []).map((c) => String((c.annotations as { expected?: string } | undefined)?.expected ?? ""))
-  const checks = expected.filter((s) => s !== "").map(shortCheck).filter((s): s is string => s !== null)
+  const checks = expected
+    .filter((s) => s !== "")
+    .map(shortCheck)
+    .filter((s): s is string => s !== null)
   const described = (base: string) => (checks.length === 0 ? base : `${base} ${checks.join(", ")}`)
   switch (ast._tag) {
-    case "Literal": return code(ast.literal)
-    case "Null": return "null"
-    case "Boolean": return "`true` \\| `false`"
-    case "String": return described("string")
-    case "Number": return expected.includes("an integer") ? described("integer") : described("number")
-    case "Arrays": return described("list")
-    case "Objects": return "object"
-    case "Union": return ast.types.map(allowed).join(" \\| ")
-    default: return ast._tag
+    case "Literal":
+      return code(ast.literal)
+    case "Null":
+      return "null"
+    case "Boolean":
+      return "`true` \\| `false`"
+    case "String":
+      return described("string")
+    case "Number":
+      return expected.includes("an integer") ? described("integer") : described("number")
+    case "Arrays":
+      return described("list")
+    case "Objects":
+      return "object"
+    case "Union":
+      return ast.types.map(allowed).join(" \\| ")
+    default:
+      return ast._tag
   }
 }
 

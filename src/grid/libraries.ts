@@ -8,15 +8,22 @@ import type { GridDef } from "./schema.ts"
 import { fieldPath } from "./validate.ts"
 
 const hasModule = (python: string, module: string) =>
-  Effect.promise(() => execa(python, ["-c", `import importlib.util, sys; sys.exit(0 if importlib.util.find_spec(${JSON.stringify(module)}) else 3)`],
-    { reject: false, timeout: 60_000 })).pipe(Effect.map((r) => r.exitCode !== 3)) // anything but a clear "no" is left to the trainer
+  Effect.promise(() =>
+    execa(python, ["-c", `import importlib.util, sys; sys.exit(0 if importlib.util.find_spec(${JSON.stringify(module)}) else 3)`], {
+      reject: false,
+      timeout: 60_000
+    })
+  ).pipe(Effect.map((r) => r.exitCode !== 3)) // anything but a clear "no" is left to the trainer
 
 export const missingLibraries = (python: string, def: GridDef, cells: ReadonlyArray<ExpandedCell>): Effect.Effect<Array<ExpandProblem>> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const hub = cells.find((c) => c.config.dataset.startsWith("hub:"))
     if (hub === undefined || (yield* hasModule(python, "datasets"))) return []
-    return [{
-      path: fieldPath(def, hub.config, "dataset"), value: hub.config.dataset,
-      expected: `a dataset the trainer can load: "hub:…" needs the datasets library, which ${python} does not have (uv pip install --python ${python} datasets, or pip install 'tunegrid-trainer[hub]')`
-    }]
+    return [
+      {
+        path: fieldPath(def, hub.config, "dataset"),
+        value: hub.config.dataset,
+        expected: `a dataset the trainer can load: "hub:…" needs the datasets library, which ${python} does not have (uv pip install --python ${python} datasets, or pip install 'tunegrid-trainer[hub]')`
+      }
+    ]
   })

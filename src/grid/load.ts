@@ -84,7 +84,10 @@ const formatPath = (path: ReadonlyArray<PropertyKey>) =>
   path.map((k, i) => (typeof k === "number" ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join("")
 
 const valueAt = (root: unknown, path: ReadonlyArray<PropertyKey>): unknown =>
-  path.reduce<unknown>((node, key) => (node !== null && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[key] : undefined), root)
+  path.reduce<unknown>(
+    (node, key) => (node !== null && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[key] : undefined),
+    root
+  )
 
 /** Grid files may import `tunegrid` and `effect` even when their own folder has neither installed. */
 const aliases = (): Record<string, string> => {
@@ -120,26 +123,42 @@ const importDefault = (file: string) =>
     catch: (cause) =>
       new GridInvalid({
         file,
-        problems: [{ path: "", message: `the file could not be loaded: ${cause instanceof Error ? cause.message.split("\n").slice(0, 6).join("\n    ") : String(cause)}` }]
+        problems: [
+          {
+            path: "",
+            message: `the file could not be loaded: ${cause instanceof Error ? cause.message.split("\n").slice(0, 6).join("\n    ") : String(cause)}`
+          }
+        ]
       })
   })
 
-export const loadGrid = Effect.fnUntraced(function*(path: string, overrides: ReadonlyArray<string> = []) {
+export const loadGrid = Effect.fnUntraced(function* (path: string, overrides: ReadonlyArray<string> = []) {
   const file = resolve(path)
   if (!existsSync(file)) {
-    return yield* new GridInvalid({ file: path, problems: [{ path: "", message: "no such file (expected a TypeScript grid file, e.g. experiments/demo.ts)" }] })
+    return yield* new GridInvalid({
+      file: path,
+      problems: [{ path: "", message: "no such file (expected a TypeScript grid file, e.g. experiments/demo.ts)" }]
+    })
   }
   const sourceText = readFileSync(file, "utf8")
   let exported = yield* importDefault(file)
   if (Effect.isEffect(exported)) {
     exported = yield* (exported as Effect.Effect<unknown, unknown>).pipe(
       Effect.catchCause((cause) =>
-        Effect.fail(new GridInvalid({ file: path, problems: [{ path: "", message: `the grid's Effect failed while building the grid: ${String(cause)}` }] }))
+        Effect.fail(
+          new GridInvalid({
+            file: path,
+            problems: [{ path: "", message: `the grid's Effect failed while building the grid: ${String(cause)}` }]
+          })
+        )
       )
     )
   }
   if (exported === undefined || exported === null || typeof exported !== "object") {
-    return yield* new GridInvalid({ file: path, problems: [{ path: "", message: `expected a default export with a grid (defineGrid({...})), got ${show(exported)}` }] })
+    return yield* new GridInvalid({
+      file: path,
+      problems: [{ path: "", message: `expected a default export with a grid (defineGrid({...})), got ${show(exported)}` }]
+    })
   }
   const raw = structuredClone(exported) as Record<string, unknown>
   for (const assignment of overrides) {

@@ -10,7 +10,8 @@ interface PresetTable {
 }
 
 let table: PresetTable | null = null
-const load = (): PresetTable => (table ??= JSON.parse(readFileSync(resolve(trainerDir, "tunegrid_trainer", "presets.json"), "utf8")) as PresetTable)
+const load = (): PresetTable =>
+  (table ??= JSON.parse(readFileSync(resolve(trainerDir, "tunegrid_trainer", "presets.json"), "utf8")) as PresetTable)
 
 export const presetNames = (): Array<string> => Object.keys(load().presets)
 
@@ -26,9 +27,17 @@ const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
  * name or its ending after a dot ("q_proj", "self_attn.q_proj", "layers.3.mlp.up_proj"); "N" in
  * the listed names stands for any layer index. "all-linear" is PEFT's own keyword. */
 export const targetMatches = (target: string, modules: ReadonlyArray<string>): boolean =>
-  target === "all-linear" || modules.some((m) => {
+  target === "all-linear" ||
+  modules.some((m) => {
     const parts = m.split(".")
-    return parts.some((_, k) => new RegExp(`^${parts.slice(k).map((p) => (p === "N" ? "\\d+" : escape(p))).join("\\.")}$`).test(target))
+    return parts.some((_, k) =>
+      new RegExp(
+        `^${parts
+          .slice(k)
+          .map((p) => (p === "N" ? "\\d+" : escape(p)))
+          .join("\\.")}$`
+      ).test(target)
+    )
   })
 
 const usual = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]

@@ -69,9 +69,17 @@ export const CellConfig = Schema.Struct({
   /** Hub datasets: the subset (config name); null = the dataset's default. */
   datasetSubset: Schema.NullOr(Schema.NonEmptyString),
   /** The data's column for each field a format reads, e.g. { prompt: "question", completion: "answer" }; null = as named. */
-  datasetColumns: Schema.NullOr(Schema.Struct({
-    text: ColumnName, prompt: ColumnName, completion: ColumnName, messages: ColumnName, instruction: ColumnName, input: ColumnName, output: ColumnName
-  })),
+  datasetColumns: Schema.NullOr(
+    Schema.Struct({
+      text: ColumnName,
+      prompt: ColumnName,
+      completion: ColumnName,
+      messages: ColumnName,
+      instruction: ColumnName,
+      input: ColumnName,
+      output: ColumnName
+    })
+  ),
   /** Loss on the completion only (TRL's completion_only_loss); null = TRL's default: on for prompt-completion rows. */
   completionOnlyLoss: Schema.NullOr(Schema.Boolean),
   /** Loss on the assistant turns only (TRL's assistant_only_loss; conversational rows). */
@@ -94,11 +102,7 @@ export const PartialCell = CellConfig.mapFields(Struct.map(Schema.optionalKey))
 export type PartialCell = typeof PartialCell.Type
 
 /** "60s", "2m", "500ms", "5 steps", or the object forms. */
-export const Span = Schema.Union([
-  Schema.String,
-  Schema.Struct({ steps: NonNegativeInt }),
-  Schema.Struct({ seconds: NonNegative })
-])
+export const Span = Schema.Union([Schema.String, Schema.Struct({ steps: NonNegativeInt }), Schema.Struct({ seconds: NonNegative })])
 export type Span = typeof Span.Type
 
 /** Warm-up detected by MSER-5 on the per-step token rate, never cut before `floor` nor after `cap`. */
@@ -112,7 +116,11 @@ export const MeasureInput = Schema.Struct({
   /** A span, or "adaptive": stop once the CI half-width reaches ciTarget after minWindow. */
   window: Schema.optionalKey(Span),
   /** Target 95% CI half-width of tok/s as a fraction (0.02 = ±2%); null = no target. */
-  ciTarget: Schema.optionalKey(Schema.NullOr(Schema.Number.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1, exclusiveMinimum: true, exclusiveMaximum: true }))))),
+  ciTarget: Schema.optionalKey(
+    Schema.NullOr(
+      Schema.Number.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1, exclusiveMinimum: true, exclusiveMaximum: true })))
+    )
+  ),
   /** Shortest adaptive window, e.g. "60s" on a GPU so the energy counter has ticked enough. */
   minWindow: Schema.optionalKey(Schema.String),
   maxSteps: Schema.optionalKey(PositiveInt),
@@ -120,7 +128,9 @@ export const MeasureInput = Schema.Struct({
   /** Re-run one cell (by label or index, default the first) before the grid, after every
    * `every` runs and at the end; runs between two sentinels whose tok/s differ beyond their CIs
    * are flagged `sentinel_drift` (order effects: thermal drift, a neighbour on the machine). */
-  sentinel: Schema.optionalKey(Schema.Struct({ every: PositiveInt, cell: Schema.optionalKey(Schema.Union([Schema.String, NonNegativeInt])) }))
+  sentinel: Schema.optionalKey(
+    Schema.Struct({ every: PositiveInt, cell: Schema.optionalKey(Schema.Union([Schema.String, NonNegativeInt])) })
+  )
 })
 
 /** Each axis is a non-empty list of values for one cell field. */
@@ -139,15 +149,19 @@ export const GridDef = Schema.Struct({
   description: Schema.optionalKey(Schema.String),
   base: Schema.optionalKey(PartialCell),
   axes: Schema.optionalKey(Axes),
-  cells: Schema.optionalKey(Schema.Array(Schema.Struct({
-    label: Schema.optionalKey(Schema.String),
-    /** Published figures for this configuration, shown beside tunegrid's (not part of the cell hash). */
-    reference: Schema.optionalKey(Reference),
-    /** In a local pool (`run --slots` / `--gpus`), run this cell's runs alone: no other slot runs
-     * while they run (timing-sensitive cells). Not part of the cell hash. */
-    exclusive: Schema.optionalKey(Schema.Boolean),
-    ...PartialCell.fields
-  }))),
+  cells: Schema.optionalKey(
+    Schema.Array(
+      Schema.Struct({
+        label: Schema.optionalKey(Schema.String),
+        /** Published figures for this configuration, shown beside tunegrid's (not part of the cell hash). */
+        reference: Schema.optionalKey(Reference),
+        /** In a local pool (`run --slots` / `--gpus`), run this cell's runs alone: no other slot runs
+         * while they run (timing-sensitive cells). Not part of the cell hash. */
+        exclusive: Schema.optionalKey(Schema.Boolean),
+        ...PartialCell.fields
+      })
+    )
+  ),
   exclude: Schema.optionalKey(Schema.Array(PartialCell)),
   seeds: Schema.optionalKey(Schema.Array(Seed).pipe(Schema.check(Schema.isMinLength(1)))),
   repeats: Schema.optionalKey(PositiveInt.pipe(Schema.check(Schema.isLessThanOrEqualTo(Int32Max)))),
@@ -160,7 +174,10 @@ export type GridDef = typeof GridDef.Type
 
 /** Stop rule every cell carries to the trainer (seconds and steps, normalised). */
 export interface Measure {
-  readonly warmup: { readonly steps: number } | { readonly seconds: number } | { readonly detect: { readonly floorSeconds: number; readonly capSeconds: number } }
+  readonly warmup:
+    | { readonly steps: number }
+    | { readonly seconds: number }
+    | { readonly detect: { readonly floorSeconds: number; readonly capSeconds: number } }
   readonly window: { readonly steps: number } | { readonly seconds: number } | { readonly adaptive: { readonly minSeconds: number } }
   /** Target 95% CI half-width of tok/s (fraction); results wider than it are not `steady`. */
   readonly ciTarget: number | null

@@ -4,10 +4,25 @@
 
 /** Short names people carry over from other tools, to the grid's field names. */
 const aliases: Record<string, string> = {
-  lr: "learningRate", bs: "batchSize", batch: "batchSize", alpha: "loraAlpha", dropout: "loraDropout", rank: "r",
-  seqlen: "maxSeqLength", seqlength: "maxSeqLength", maxlength: "maxSeqLength", maxlen: "maxSeqLength", seq: "maxSeqLength",
-  gradaccum: "gradientAccumulationSteps", accumulation: "gradientAccumulationSteps", optimizer: "optim", dtype: "precision",
-  targets: "targetModules", modules: "targetModules", quanttype: "bnb4bitQuantType", checkpointing: "gradientCheckpointing"
+  lr: "learningRate",
+  bs: "batchSize",
+  batch: "batchSize",
+  alpha: "loraAlpha",
+  dropout: "loraDropout",
+  rank: "r",
+  seqlen: "maxSeqLength",
+  seqlength: "maxSeqLength",
+  maxlength: "maxSeqLength",
+  maxlen: "maxSeqLength",
+  seq: "maxSeqLength",
+  gradaccum: "gradientAccumulationSteps",
+  accumulation: "gradientAccumulationSteps",
+  optimizer: "optim",
+  dtype: "precision",
+  targets: "targetModules",
+  modules: "targetModules",
+  quanttype: "bnb4bitQuantType",
+  checkpointing: "gradientCheckpointing"
 }
 
 const squash = (s: string) => s.toLowerCase().replace(/[_\-\s.]/g, "")

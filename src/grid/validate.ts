@@ -23,7 +23,9 @@ export const fieldPath = (def: GridDef, config: CellConfig, field: CellKey): str
     const i = axis.findIndex((v) => same(v, config[field]))
     return `axes.${field}[${i}]`
   }
-  const ci = (def.cells ?? []).findIndex((c) => (c as Record<string, unknown>)[field] !== undefined && same((c as Record<string, unknown>)[field], config[field]))
+  const ci = (def.cells ?? []).findIndex(
+    (c) => (c as Record<string, unknown>)[field] !== undefined && same((c as Record<string, unknown>)[field], config[field])
+  )
   if (ci >= 0) return `cells[${ci}].${field}`
   return def.base?.[field] !== undefined ? `base.${field}` : `${field} (default)`
 }
@@ -70,13 +72,25 @@ export const checkCells = (def: GridDef, cells: ReadonlyArray<ExpandedCell>, ctx
       const name = config.model.slice("preset:".length)
       modelType = presetModelType(name)
       if (modelType === null) {
-        add({ path: modelPath, value: config.model, expected: `a known preset: ${presetNames().map((n) => `preset:${n}`).join(", ")}${didYouMean(name, presetNames()).replace(/mean (.*)\?/, "mean preset:$1?")}` })
+        add({
+          path: modelPath,
+          value: config.model,
+          expected: `a known preset: ${presetNames()
+            .map((n) => `preset:${n}`)
+            .join(", ")}${didYouMean(name, presetNames()).replace(/mean (.*)\?/, "mean preset:$1?")}`
+        })
       }
     } else if (config.model.startsWith("local:")) {
       const raw = config.model.slice("local:".length)
       const dir = isAbsolute(raw) ? raw : resolve(ctx.baseDir, raw)
-      if (!existsSync(dir)) add({ path: modelPath, value: config.model, expected: `a model folder that exists (no ${dir}; local: paths resolve against the grid file's folder)` })
-      else if (!existsSync(join(dir, "config.json"))) add({ path: modelPath, value: config.model, expected: `a model folder with a config.json (none in ${dir})` })
+      if (!existsSync(dir))
+        add({
+          path: modelPath,
+          value: config.model,
+          expected: `a model folder that exists (no ${dir}; local: paths resolve against the grid file's folder)`
+        })
+      else if (!existsSync(join(dir, "config.json")))
+        add({ path: modelPath, value: config.model, expected: `a model folder with a config.json (none in ${dir})` })
       else modelType = modelTypeIn(join(dir, "config.json"))
     } else if (config.model.startsWith("hub:")) {
       modelType = hubModelType(config.model.slice("hub:".length))
@@ -87,7 +101,8 @@ export const checkCells = (def: GridDef, cells: ReadonlyArray<ExpandedCell>, ctx
       for (const target of config.targetModules) {
         if (!targetMatches(target, modules)) {
           add({
-            path: fieldPath(def, config, "targetModules"), value: target,
+            path: fieldPath(def, config, "targetModules"),
+            value: target,
             expected: `module names of ${config.model} (${modelType}${source}): ${shortNames(modules).join(", ")}${didYouMean(target, shortNames(modules))}; "${target}" matches none`
           })
         }
@@ -95,7 +110,8 @@ export const checkCells = (def: GridDef, cells: ReadonlyArray<ExpandedCell>, ctx
     }
     if (config.tokensPerStep !== null && Math.floor(config.tokensPerStep / config.gradientAccumulationSteps) < config.maxSeqLength) {
       add({
-        path: fieldPath(def, config, "tokensPerStep"), value: config.tokensPerStep,
+        path: fieldPath(def, config, "tokensPerStep"),
+        value: config.tokensPerStep,
         expected: `at least gradientAccumulationSteps × maxSeqLength = ${config.gradientAccumulationSteps} × ${config.maxSeqLength} = ${config.gradientAccumulationSteps * config.maxSeqLength}, so the longest sample fits a micro-batch`
       })
     }
@@ -118,9 +134,12 @@ export const checkDevice = (def: GridDef, cells: ReadonlyArray<ExpandedCell>, gp
     }
     if (config.device === "cpu") continue // expand.ts already refused what the CPU cannot do
     const onCpu = ` needs a CUDA device; with device "auto" it would run on the CPU, and ${none}`
-    if (config.method === "qlora") add({ path: fieldPath(def, config, "method"), value: "qlora", expected: `"lora": qlora (bitsandbytes 4-bit)${onCpu}` })
-    if (bitsandbytesOptims.has(config.optim)) add({ path: fieldPath(def, config, "optim"), value: config.optim, expected: `"adamw_torch": ${config.optim} (bitsandbytes)${onCpu}` })
-    if (config.precision === "fp16") add({ path: fieldPath(def, config, "precision"), value: "fp16", expected: `"bf16" or "fp32": fp16 autocast${onCpu}` })
+    if (config.method === "qlora")
+      add({ path: fieldPath(def, config, "method"), value: "qlora", expected: `"lora": qlora (bitsandbytes 4-bit)${onCpu}` })
+    if (bitsandbytesOptims.has(config.optim))
+      add({ path: fieldPath(def, config, "optim"), value: config.optim, expected: `"adamw_torch": ${config.optim} (bitsandbytes)${onCpu}` })
+    if (config.precision === "fp16")
+      add({ path: fieldPath(def, config, "precision"), value: "fp16", expected: `"bf16" or "fp32": fp16 autocast${onCpu}` })
   }
   return [...problems.values()]
 }

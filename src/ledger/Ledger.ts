@@ -2,7 +2,14 @@
 // database or a new path, see guard.ts), applying ledger/schema.sql and views.sql idempotently,
 // completing runs an older runner left without results, and running statements, alone or as one
 // transaction. Domain writes live in records.ts; this file only owns the connection.
-import { DuckDBConnection, DuckDBDataChunkWriter, DuckDBInstance, JSToDuckDBValueConverter, type DuckDBValue, type JS } from "@duckdb/node-api"
+import {
+  DuckDBConnection,
+  DuckDBDataChunkWriter,
+  DuckDBInstance,
+  JSToDuckDBValueConverter,
+  type DuckDBValue,
+  type JS
+} from "@duckdb/node-api"
 import { Context, Effect, Layer, Schema, Semaphore } from "effect"
 import { readFileSync, rmSync, writeFileSync } from "node:fs"
 import { hostname } from "node:os"
@@ -43,9 +50,9 @@ const explain = (path: string, readOnly: boolean, cause: unknown): LedgerError =
     const message = readOnly
       ? `ledger ${path} is being written by another ${holder.command === null ? "process" : "tunegrid process"}${holder.detail}; read it when that run ends`
       : holder.command === "run"
-      ? `ledger ${path} is already open in another process${holder.detail}; only one runner writes a ledger at a time`
-      : `ledger ${path} is open in ${holder.command === null ? "another process" : `\`tunegrid ${holder.command}\``}${holder.detail}; ` +
-        `a runner needs the ledger to itself: ${holder.command === "sql" ? "leave that prompt (.quit)" : "let that process end"}, then run again`
+        ? `ledger ${path} is already open in another process${holder.detail}; only one runner writes a ledger at a time`
+        : `ledger ${path} is open in ${holder.command === null ? "another process" : `\`tunegrid ${holder.command}\``}${holder.detail}; ` +
+          `a runner needs the ledger to itself: ${holder.command === "sql" ? "leave that prompt (.quit)" : "let that process end"}, then run again`
     return new LedgerError({ path, message, locked: true })
   }
   const io = explainIoError(text)
@@ -58,7 +65,10 @@ export interface LedgerShape {
   readonly exec: (sql: string, params?: ReadonlyArray<Param>) => Effect.Effect<void, LedgerError>
   readonly rows: (sql: string, params?: ReadonlyArray<Param>) => Effect.Effect<Array<Row>, LedgerError>
   /** Rows as JSON-safe values (bigints and timestamps as strings), for printing. */
-  readonly rowsJson: (sql: string, params?: ReadonlyArray<Param>) => Effect.Effect<{ columns: Array<string>; rows: Array<Row> }, LedgerError>
+  readonly rowsJson: (
+    sql: string,
+    params?: ReadonlyArray<Param>
+  ) => Effect.Effect<{ columns: Array<string>; rows: Array<Row> }, LedgerError>
   /** Statements as one transaction: all of them or none (rolled back on failure, and a process
    * killed half-way leaves none). Nothing else runs on the connection in between. */
   readonly batch: (statements: ReadonlyArray<Statement>) => Effect.Effect<void, LedgerError>
@@ -78,20 +88,27 @@ export class Ledger extends Context.Service<Ledger, LedgerShape>()("tunegrid/Led
    * "read-only" query must not write outside the ledger either. */
   static readonly layerReadOnly = (path: string, fileAccess = true) => Layer.effect(Ledger, openLedger(path, true, fileAccess))
   /** A new in-memory ledger with the schema and views (tests: no file, gone when the scope closes). */
-  static readonly layerTest = Layer.effect(Ledger, Effect.suspend(() => openLedger(memoryPath, false)))
+  static readonly layerTest = Layer.effect(
+    Ledger,
+    Effect.suspend(() => openLedger(memoryPath, false))
+  )
 }
 
 const memoryPath = ":memory:"
 
 /** The ledger opened for this scope (the layers above; readOnly.ts for readers). */
-export const openLedger = Effect.fnUntraced(function*(path: string, readOnly: boolean, fileAccess = true) {
+export const openLedger = Effect.fnUntraced(function* (path: string, readOnly: boolean, fileAccess = true) {
   const memory = path === memoryPath
   const file = memory ? memoryPath : resolve(path)
   const refused = refuseNonLedger(path)
   if (refused !== null) return yield* new LedgerError({ path, message: refused })
   const instance = yield* Effect.acquireRelease(
     Effect.tryPromise({
-      try: () => DuckDBInstance.create(file, readOnly ? { access_mode: "READ_ONLY", ...(fileAccess ? {} : { enable_external_access: "false" }) } : {}),
+      try: () =>
+        DuckDBInstance.create(
+          file,
+          readOnly ? { access_mode: "READ_ONLY", ...(fileAccess ? {} : { enable_external_access: "false" }) } : {}
+        ),
       catch: (cause) => explain(path, readOnly, cause)
     }),
     (db) => Effect.sync(() => db.closeSync())
@@ -112,13 +129,14 @@ export const openLedger = Effect.fnUntraced(function*(path: string, readOnly: bo
           // best effort: the DuckDB lock is what keeps a second writer out
         }
       }),
-      () => Effect.sync(() => {
-        try {
-          if (readFileSync(note, "utf8") === mine) rmSync(note)
-        } catch {
-          // already gone
-        }
-      })
+      () =>
+        Effect.sync(() => {
+          try {
+            if (readFileSync(note, "utf8") === mine) rmSync(note)
+          } catch {
+            // already gone
+          }
+        })
     )
   }
   const fail = (sql: string) => (cause: unknown) => {
@@ -131,36 +149,42 @@ export const openLedger = Effect.fnUntraced(function*(path: string, readOnly: bo
   const exec = (sql: string, params: ReadonlyArray<Param> = []) =>
     serial(Effect.tryPromise({ try: () => conn.run(sql, [...params]).then(() => undefined), catch: fail(sql) }))
   const rows = (sql: string, params: ReadonlyArray<Param> = []) =>
-    serial(Effect.tryPromise({ try: async () => (await conn.runAndReadAll(sql, [...params])).getRowObjectsJS() as Array<Row>, catch: fail(sql) }))
+    serial(
+      Effect.tryPromise({ try: async () => (await conn.runAndReadAll(sql, [...params])).getRowObjectsJS() as Array<Row>, catch: fail(sql) })
+    )
   const rowsJson = (sql: string, params: ReadonlyArray<Param> = []) =>
-    serial(Effect.tryPromise({
-      try: async () => jsonRows(await conn.runAndReadAll(sql, [...params])),
-      catch: fail(sql)
-    }))
+    serial(
+      Effect.tryPromise({
+        try: async () => jsonRows(await conn.runAndReadAll(sql, [...params])),
+        catch: fail(sql)
+      })
+    )
   const batch = (statements: ReadonlyArray<Statement>) =>
-    serial(Effect.tryPromise({
-      try: async () => {
-        await conn.run("BEGIN TRANSACTION")
-        try {
-          for (const s of statements) {
-            if ("sql" in s) {
-              await conn.run(s.sql, [...(s.params ?? [])])
-              continue
+    serial(
+      Effect.tryPromise({
+        try: async () => {
+          await conn.run("BEGIN TRANSACTION")
+          try {
+            for (const s of statements) {
+              if ("sql" in s) {
+                await conn.run(s.sql, [...(s.params ?? [])])
+                continue
+              }
+              const appender = await conn.createAppender(s.appendTo, "main", "temp")
+              const writer = DuckDBDataChunkWriter.forAppender(appender, { converter: JSToDuckDBValueConverter })
+              for (const row of s.rows) writer.appendRow([...row])
+              writer.flush()
+              appender.closeSync()
             }
-            const appender = await conn.createAppender(s.appendTo, "main", "temp")
-            const writer = DuckDBDataChunkWriter.forAppender(appender, { converter: JSToDuckDBValueConverter })
-            for (const row of s.rows) writer.appendRow([...row])
-            writer.flush()
-            appender.closeSync()
+            await conn.run("COMMIT")
+          } catch (cause) {
+            await conn.run("ROLLBACK").catch(() => undefined)
+            throw cause
           }
-          await conn.run("COMMIT")
-        } catch (cause) {
-          await conn.run("ROLLBACK").catch(() => undefined)
-          throw cause
-        }
-      },
-      catch: fail(statements.map((s) => ("sql" in s ? s.sql.trim().split("\n")[0] : `(rows for ${s.appendTo})`)).join(" / "))
-    }))
+        },
+        catch: fail(statements.map((s) => ("sql" in s ? s.sql.trim().split("\n")[0] : `(rows for ${s.appendTo})`)).join(" / "))
+      })
+    )
   // Timestamps the ledger writes itself (DEFAULT current_timestamp, ended_at of orphans) in UTC,
   // like the ones the runner writes, whatever the machine's TZ; and `now()` in queries agrees.
   yield* exec("SET TimeZone = 'UTC'")
@@ -177,8 +201,9 @@ export const openLedger = Effect.fnUntraced(function*(path: string, readOnly: bo
     // A run's status and its results row are one transaction (records.ts endRun); a ledger written
     // by an older tunegrid may hold a run killed between the two: compute its results now, from
     // its steps and samples as endRun would have.
-    repaired = (yield* rows(`SELECT run_id FROM runs r WHERE status = 'succeeded' AND NOT EXISTS (SELECT 1 FROM results x WHERE x.run_id = r.run_id)`))
-      .map((r) => String(r.run_id))
+    repaired = (yield* rows(
+      `SELECT run_id FROM runs r WHERE status = 'succeeded' AND NOT EXISTS (SELECT 1 FROM results x WHERE x.run_id = r.run_id)`
+    )).map((r) => String(r.run_id))
     if (repaired.length > 0) {
       yield* batch([...repaired.map((runId) => ({ sql: resultsSql(), params: [runId] })), { sql: sentinelSql() }])
     }

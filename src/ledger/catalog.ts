@@ -11,15 +11,17 @@ export interface CatalogItem {
 
 /** What the ledger holds, to name in errors and in `.tables`. */
 export const catalog = (l: LedgerShape): Effect.Effect<Array<CatalogItem>> =>
-  l.rows(`SELECT table_name AS name, CASE table_type WHEN 'VIEW' THEN 'view' ELSE 'table' END AS kind
+  l
+    .rows(`SELECT table_name AS name, CASE table_type WHEN 'VIEW' THEN 'view' ELSE 'table' END AS kind
       FROM information_schema.tables WHERE table_schema = 'main'
     UNION -- the temporary copies of the views (Ledger.ts) once
     SELECT DISTINCT function_name || '(' || array_to_string(parameters, ', ') || ')', 'macro'
       FROM duckdb_functions() WHERE function_type = 'table_macro' AND NOT internal AND schema_name = 'main'
-    ORDER BY kind, name`).pipe(
-    Effect.map((rows) => rows.map((r) => ({ name: String(r.name), kind: String(r.kind) }))),
-    Effect.orElseSucceed((): Array<CatalogItem> => [])
-  )
+    ORDER BY kind, name`)
+    .pipe(
+      Effect.map((rows) => rows.map((r) => ({ name: String(r.name), kind: String(r.kind) }))),
+      Effect.orElseSucceed((): Array<CatalogItem> => [])
+    )
 
 /** DuckDB's SHOW TABLES with every name once, or null for any other statement. */
 export const showTablesQuery = (statement: string): string | null =>
@@ -30,7 +32,9 @@ export const showTablesQuery = (statement: string): string | null =>
 /** CREATE statements of the ledger's tables, views and macros (or of the one named), each once:
  * the current (temporary) copy where a stored one is shadowed. */
 export const schemaOf = (l: LedgerShape, name: string | null) =>
-  l.rows(`WITH objects AS (
+  l
+    .rows(
+      `WITH objects AS (
       SELECT table_name AS name, sql, database_name = 'temp' AS current, 1 AS kind FROM duckdb_tables() WHERE schema_name = 'main'
       UNION ALL
       SELECT view_name, sql, database_name = 'temp', 2 FROM duckdb_views() WHERE NOT internal AND schema_name = 'main'
@@ -42,7 +46,12 @@ export const schemaOf = (l: LedgerShape, name: string | null) =>
     )
     SELECT name, arg_max(sql, current) AS sql, min(kind) AS kind FROM objects
     WHERE $1::VARCHAR IS NULL OR lower(name) = lower($1::VARCHAR)
-    GROUP BY name ORDER BY kind, name`, [name]).pipe(
-    Effect.map((rows) => rows.length === 0 ? `no table, view or macro named ${name}` : rows.map((r) => String(r.sql).trim()).join("\n\n")),
-    Effect.orElseSucceed(() => "(the schema could not be read)")
-  )
+    GROUP BY name ORDER BY kind, name`,
+      [name]
+    )
+    .pipe(
+      Effect.map((rows) =>
+        rows.length === 0 ? `no table, view or macro named ${name}` : rows.map((r) => String(r.sql).trim()).join("\n\n")
+      ),
+      Effect.orElseSucceed(() => "(the schema could not be read)")
+    )

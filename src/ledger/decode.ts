@@ -2,8 +2,7 @@
 // return: numbers from DOUBLE, INTEGER and BIGINT alike, text, and JSON stored as VARCHAR. Pure.
 
 /** A number from a DOUBLE / INTEGER / BIGINT column; null for NULL (or anything else). */
-export const numOrNull = (v: unknown): number | null =>
-  typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : null
+export const numOrNull = (v: unknown): number | null => (typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : null)
 
 /** A finite number, else null (NaN and ±Infinity say "nothing measured" to a reader). */
 export const finiteOrNull = (v: unknown): number | null => {

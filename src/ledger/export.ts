@@ -10,27 +10,36 @@ import { Ledger, type LedgerError, type Param } from "./Ledger.ts"
 /** A table's rows that belong to grid `$1` (by grid name); tables not tied to runs come whole. */
 export const gridRows = (table: string): string => {
   const runs = `SELECT run_id FROM runs WHERE grid_hash IN (SELECT grid_hash FROM grids WHERE name = $1)`
-  const of = (column: string) => `SELECT * FROM "${table}" WHERE ${column} IN (SELECT ${column} FROM runs WHERE grid_hash IN (SELECT grid_hash FROM grids WHERE name = $1))`
+  const of = (column: string) =>
+    `SELECT * FROM "${table}" WHERE ${column} IN (SELECT ${column} FROM runs WHERE grid_hash IN (SELECT grid_hash FROM grids WHERE name = $1))`
   switch (table) {
-    case "grids": return `SELECT * FROM grids WHERE name = $1`
-    case "runs": return `SELECT * FROM runs WHERE run_id IN (${runs})`
-    case "cells": return of("cell_hash")
-    case "environments": return of("env_hash")
-    case "steps": case "samples": case "results": return `SELECT * FROM "${table}" WHERE run_id IN (${runs})`
-    default: return `SELECT * FROM "${table}"`
+    case "grids":
+      return `SELECT * FROM grids WHERE name = $1`
+    case "runs":
+      return `SELECT * FROM runs WHERE run_id IN (${runs})`
+    case "cells":
+      return of("cell_hash")
+    case "environments":
+      return of("env_hash")
+    case "steps":
+    case "samples":
+    case "results":
+      return `SELECT * FROM "${table}" WHERE run_id IN (${runs})`
+    default:
+      return `SELECT * FROM "${table}"`
   }
 }
 
 /** The ledger's base tables (not views), by name. */
 export const tableNames: Effect.Effect<Array<string>, LedgerError, Ledger> = Effect.map(
-  Effect.flatMap(Ledger, (l) => l.rows(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY table_name`)),
+  Effect.flatMap(Ledger, (l) =>
+    l.rows(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY table_name`)
+  ),
   (rows) => rows.map((r) => str(r.table_name))
 )
 
 /** What one exported file holds: a whole table, a table cut to grid `grid`'s runs, or a query. */
-export type ExportSource =
-  | { readonly table: string; readonly grid: string | null }
-  | { readonly query: string }
+export type ExportSource = { readonly table: string; readonly grid: string | null } | { readonly query: string }
 
 const sourceSql = (s: ExportSource): { sql: string; params: Array<Param> } => {
   if ("query" in s) return { sql: s.query.trim().replace(/;\s*$/, ""), params: [] }

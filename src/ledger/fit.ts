@@ -42,10 +42,30 @@ export const putProbe = (p: ProbeRow) =>
   Effect.flatMap(Ledger, (l) =>
     l.exec(
       `INSERT INTO fit_probes VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19::TIMESTAMP, $20::TIMESTAMP)`,
-      [p.probeId, p.probeHash, p.searchId, p.envHash, p.gridHash, p.field, p.value, p.outcome, p.steps, p.capMib, p.torchPeakAllocatedMib,
-        p.torchPeakReservedMib, p.outsideTorchMib, p.pagedMib, p.devicePeakMib, p.errorKind, p.message, JSON.stringify(p.config),
-        iso(p.startedAt), iso(p.endedAt)]
-    ))
+      [
+        p.probeId,
+        p.probeHash,
+        p.searchId,
+        p.envHash,
+        p.gridHash,
+        p.field,
+        p.value,
+        p.outcome,
+        p.steps,
+        p.capMib,
+        p.torchPeakAllocatedMib,
+        p.torchPeakReservedMib,
+        p.outsideTorchMib,
+        p.pagedMib,
+        p.devicePeakMib,
+        p.errorKind,
+        p.message,
+        JSON.stringify(p.config),
+        iso(p.startedAt),
+        iso(p.endedAt)
+      ]
+    )
+  )
 
 const outcomes: ReadonlyArray<ProbeOutcome> = ["completed", "oom", "failed", "interrupted"]
 /** A fit_probes.outcome value; one this tunegrid does not know reads as failed (no answer to reuse). */
@@ -57,15 +77,23 @@ const num = (v: unknown) => (v === null || v === undefined ? null : Number(v))
 export const knownProbe = (probeHash: string, envHash: string) =>
   Effect.map(
     Effect.flatMap(Ledger, (l) =>
-      l.rows(`SELECT * FROM fit_probes WHERE probe_hash = $1 AND env_hash = $2 AND outcome IN ('completed', 'oom') ORDER BY ended_at DESC LIMIT 1`,
-        [probeHash, envHash])),
+      l.rows(
+        `SELECT * FROM fit_probes WHERE probe_hash = $1 AND env_hash = $2 AND outcome IN ('completed', 'oom') ORDER BY ended_at DESC LIMIT 1`,
+        [probeHash, envHash]
+      )
+    ),
     (rows) => {
       const r = rows[0]
       if (r === undefined) return null
       return {
-        probeId: String(r.probe_id), outcome: probeOutcome(r.outcome), steps: num(r.steps),
-        torchPeakAllocatedMib: num(r.torch_peak_allocated_mib), torchPeakReservedMib: num(r.torch_peak_reserved_mib),
-        outsideTorchMib: num(r.outside_torch_mib), pagedMib: num(r.paged_mib), message: r.message === null ? null : String(r.message)
+        probeId: String(r.probe_id),
+        outcome: probeOutcome(r.outcome),
+        steps: num(r.steps),
+        torchPeakAllocatedMib: num(r.torch_peak_allocated_mib),
+        torchPeakReservedMib: num(r.torch_peak_reserved_mib),
+        outsideTorchMib: num(r.outside_torch_mib),
+        pagedMib: num(r.paged_mib),
+        message: r.message === null ? null : String(r.message)
       }
     }
   )
@@ -88,18 +116,32 @@ export interface FrontierRow {
 
 export const putFrontier = (f: FrontierRow) =>
   Effect.flatMap(Ledger, (l) =>
-    l.exec(
-      `INSERT OR IGNORE INTO fit_frontiers VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::TIMESTAMP)`,
-      [f.searchId, f.envHash, f.gridHash, f.label, JSON.stringify(f.config), f.field, JSON.stringify(f.budget), f.headroom, f.frontier,
-        f.reason, f.probes, f.frontierProbeId, f.frontierCellHash, new Date().toISOString()]
-    ))
+    l.exec(`INSERT OR IGNORE INTO fit_frontiers VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::TIMESTAMP)`, [
+      f.searchId,
+      f.envHash,
+      f.gridHash,
+      f.label,
+      JSON.stringify(f.config),
+      f.field,
+      JSON.stringify(f.budget),
+      f.headroom,
+      f.frontier,
+      f.reason,
+      f.probes,
+      f.frontierProbeId,
+      f.frontierCellHash,
+      new Date().toISOString()
+    ])
+  )
 
 /** A search already decided in this environment: its frontier and the cell measured there. */
 export const decidedFrontier = (searchId: string, envHash: string) =>
   Effect.map(
     Effect.flatMap(Ledger, (l) =>
-      l.rows(`SELECT frontier, reason, probes FROM fit_frontiers WHERE search_id = $1 AND env_hash = $2`, [searchId, envHash])),
-    (rows) => (rows[0] === undefined ? null : { frontier: num(rows[0].frontier), reason: String(rows[0].reason), probes: Number(rows[0].probes) })
+      l.rows(`SELECT frontier, reason, probes FROM fit_frontiers WHERE search_id = $1 AND env_hash = $2`, [searchId, envHash])
+    ),
+    (rows) =>
+      rows[0] === undefined ? null : { frontier: num(rows[0].frontier), reason: String(rows[0].reason), probes: Number(rows[0].probes) }
   )
 
 /** Probe ids already recorded (an ingest skips them). */

@@ -41,8 +41,10 @@ export const refuseNonLedger = (path: string): string | null => {
     closeSync(fd)
   }
   if (head.length >= 12 && head.subarray(8, 12).toString("latin1") === "DUCK") return null
-  return `${path} is ${looksLike(head)}, not a tunegrid ledger (a DuckDB database): DuckDB would open it as a temporary ` +
+  return (
+    `${path} is ${looksLike(head)}, not a tunegrid ledger (a DuckDB database): DuckDB would open it as a temporary ` +
     `in-memory database and nothing would be saved. Pass --ledger with a .duckdb file, or a new path to create one`
+  )
 }
 
 const tunegridCommand = (cmd: string): string | null => {

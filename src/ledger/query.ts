@@ -14,7 +14,8 @@ export const queryTable = (l: LedgerShape, sql: string, params: ReadonlyArray<Pa
       rows.length > 0
         ? Effect.succeed({ columns: Object.keys(rows[0]!), rows })
         : l.rows(`DESCRIBE ${sql.trim().replace(/;\s*$/, "")}`, params).pipe(
-          Effect.map((d) => ({ columns: d.map((r) => String(r.column_name)), rows })),
-          Effect.orElseSucceed(() => ({ columns: [] as Array<string>, rows }))
-        ))
+            Effect.map((d) => ({ columns: d.map((r) => String(r.column_name)), rows })),
+            Effect.orElseSucceed(() => ({ columns: [] as Array<string>, rows }))
+          )
+    )
   )

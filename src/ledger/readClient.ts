@@ -37,7 +37,7 @@ type Pending = { readonly resolve: (r: Response) => void; readonly reject: (e: E
  * lasts; null when no live runner answers there.
  */
 export const remoteLedger = (path: string, fileAccess: boolean) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const socket = yield* Effect.acquireRelease(
       Effect.promise(() => connect(socketFile(resolve(path)))),
       (s) => Effect.sync(() => s?.destroy())
@@ -81,21 +81,30 @@ export const remoteLedger = (path: string, fileAccess: boolean) =>
             socket.write(JSON.stringify({ ...req, id }) + "\n")
           }),
         catch: (cause) => new LedgerError({ path, message: cause instanceof Error ? cause.message : String(cause) })
-      }).pipe(Effect.flatMap((r) =>
-        r.ok
-          ? Effect.succeed(r)
-          // the same shape as a local read's error (Ledger.ts): DuckDB's message, then the statement
-          : Effect.fail(new LedgerError({ path, message: `${r.message}\n  in: ${sql.trim().split("\n")[0]}` }))
-      ))
+      }).pipe(
+        Effect.flatMap((r) =>
+          r.ok
+            ? Effect.succeed(r)
+            : // the same shape as a local read's error (Ledger.ts): DuckDB's message, then the statement
+              Effect.fail(new LedgerError({ path, message: `${r.message}\n  in: ${sql.trim().split("\n")[0]}` }))
+        )
+      )
 
     const params = (values: ReadonlyArray<Param>) => values.map(encodeValue)
-    const rowsOf = (op: "rows" | "rowsJson") => (sql: string, values: ReadonlyArray<Param> = []) =>
-      Effect.map(ask({ op, sql, params: params(values), fileAccess }, sql), (r) => {
-        const columns = r.columns ?? []
-        return { columns, rows: decodeRows(columns, r.rows ?? []) as Array<Row> }
-      })
+    const rowsOf =
+      (op: "rows" | "rowsJson") =>
+      (sql: string, values: ReadonlyArray<Param> = []) =>
+        Effect.map(ask({ op, sql, params: params(values), fileAccess }, sql), (r) => {
+          const columns = r.columns ?? []
+          return { columns, rows: decodeRows(columns, r.rows ?? []) as Array<Row> }
+        })
     const refuse = (what: string) =>
-      Effect.fail(new LedgerError({ path, message: `ledger ${path} is being written by another tunegrid process, which answers reads only; ${what} waits until that run ends` }))
+      Effect.fail(
+        new LedgerError({
+          path,
+          message: `ledger ${path} is being written by another tunegrid process, which answers reads only; ${what} waits until that run ends`
+        })
+      )
 
     return Ledger.of({
       path,

@@ -10,13 +10,20 @@ import { remoteLedger } from "./readClient.ts"
  * error as before when no writer answers (one that cannot make its socket). */
 const openForReading = (path: string, fileAccess: boolean) =>
   openLedger(path, true, fileAccess).pipe(
-    Effect.catchIf((e) => e.locked === true, (locked) =>
-      Effect.flatMap(remoteLedger(path, fileAccess), (remote) => (remote === null ? Effect.fail(locked) : Effect.succeed(remote))))
+    Effect.catchIf(
+      (e) => e.locked === true,
+      (locked) =>
+        Effect.flatMap(remoteLedger(path, fileAccess), (remote) => (remote === null ? Effect.fail(locked) : Effect.succeed(remote)))
+    )
   )
 
 /** Provide a read-only ledger, failing clearly when the file does not exist yet. Without
  * fileAccess, queries cannot touch files or the network either (`sql`). */
-export const withReadOnly = <A, E>(path: string, effect: Effect.Effect<A, E, Ledger>, fileAccess = true): Effect.Effect<A, E | LedgerError> =>
+export const withReadOnly = <A, E>(
+  path: string,
+  effect: Effect.Effect<A, E, Ledger>,
+  fileAccess = true
+): Effect.Effect<A, E | LedgerError> =>
   existsSync(path)
     ? effect.pipe(Effect.provide(Layer.effect(Ledger, openForReading(path, fileAccess))))
     : Effect.fail(new LedgerError({ path, message: `no ledger at ${path} (run a grid first, or pass --ledger <file>)` }))

@@ -55,12 +55,17 @@ const quote = (text: string) => `'${text.replace(/'/g, "''")}'`
  * read a file (refused: the promise `enable_external_access = false` gives a local read), or null
  * when its syntax tree cannot be had (json_serialize_sql takes SELECTs only). */
 const fileReadsOf = async (conn: DuckDBConnection, sql: string): Promise<Array<string> | null> => {
-  const macros = new Set((await conn.runAndReadAll(`SELECT DISTINCT lower(function_name) AS name FROM duckdb_functions() WHERE function_type = 'table_macro'`))
-    .getRowObjectsJS().map((r) => String(r.name)))
+  const macros = new Set(
+    (await conn.runAndReadAll(`SELECT DISTINCT lower(function_name) AS name FROM duckdb_functions() WHERE function_type = 'table_macro'`))
+      .getRowObjectsJS()
+      .map((r) => String(r.name))
+  )
   // DESCRIBE / SUMMARIZE / SHOW wrap a query or a name: judge what they wrap
   const wrapped = /^\s*(?:DESCRIBE|SUMMARIZE|SHOW)\s+([\s\S]*)$/i.exec(sql)?.[1]
   for (const candidate of wrapped === undefined ? [sql] : [wrapped, `SELECT * FROM ${wrapped}`]) {
-    const tree = JSON.parse(String((await conn.runAndReadAll(`SELECT json_serialize_sql(${quote(candidate)}) AS tree`)).getRowObjectsJS()[0]?.tree)) as { error?: boolean }
+    const tree = JSON.parse(
+      String((await conn.runAndReadAll(`SELECT json_serialize_sql(${quote(candidate)}) AS tree`)).getRowObjectsJS()[0]?.tree)
+    ) as { error?: boolean }
     if (tree.error !== true) return fileReads(tree, macros)
   }
   return null
@@ -75,7 +80,9 @@ const prepareRead = async (conn: DuckDBConnection, sql: string, params: Readonly
   const prepared = await conn.prepare(sql)
   if (!READS.has(prepared.statementType)) {
     const kind = StatementType[prepared.statementType] ?? String(prepared.statementType)
-    throw new Refused(`Invalid Input Error: Cannot execute statement of type "${kind}": the ledger is being written by another tunegrid process, which answers reads only (read-only mode)`)
+    throw new Refused(
+      `Invalid Input Error: Cannot execute statement of type "${kind}": the ledger is being written by another tunegrid process, which answers reads only (read-only mode)`
+    )
   }
   if (params.length > 0) prepared.bind(params.map(decodeValue) as Array<DuckDBValue>)
   return prepared
@@ -151,7 +158,9 @@ const serveClient = (instance: DuckDBInstance, socket: Socket): (() => Promise<v
     socket.destroy()
     // a statement in flight has nobody to answer: stop it, then close the connection
     closed ??= (conn?.then((c) => c.interrupt()).catch(() => undefined) ?? Promise.resolve())
-      .then(() => queue).then(() => conn?.then((c) => c.closeSync())).catch(() => undefined)
+      .then(() => queue)
+      .then(() => conn?.then((c) => c.closeSync()))
+      .catch(() => undefined)
     return closed
   }
   socket.on("close", () => void close())

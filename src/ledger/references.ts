@@ -14,8 +14,15 @@ export interface ReferenceRow {
 
 export const insertReferences = (rows: ReadonlyArray<ReferenceRow>): Effect.Effect<void, LedgerError, Ledger> =>
   Effect.flatMap(Ledger, (l) =>
-    Effect.forEach(rows, (r) =>
-      l.exec(
-        `INSERT OR IGNORE INTO cell_references (cell_hash, grid_hash, reference, recorded_at) VALUES ($1, $2, $3, $4::TIMESTAMP)`,
-        [r.cellHash, r.gridHash, JSON.stringify(r.reference), r.recordedAt]
-      ), { discard: true }))
+    Effect.forEach(
+      rows,
+      (r) =>
+        l.exec(`INSERT OR IGNORE INTO cell_references (cell_hash, grid_hash, reference, recorded_at) VALUES ($1, $2, $3, $4::TIMESTAMP)`, [
+          r.cellHash,
+          r.gridHash,
+          JSON.stringify(r.reference),
+          r.recordedAt
+        ]),
+      { discard: true }
+    )
+  )

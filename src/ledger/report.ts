@@ -24,14 +24,18 @@ export interface ReportTables {
 }
 
 export const reportTables = (filter: ReportFilter): Effect.Effect<ReportTables, LedgerError, Ledger> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const l = yield* Ledger
     const { where, params } = gridWhere(filter)
     return {
       cells: yield* queryTable(l, `SELECT * EXCLUDE (axis_values, first_started_at) FROM cell_report${where}`, params),
       table1: yield* queryTable(l, `SELECT * FROM table1${where}`, params),
       table2: yield* queryTable(l, `SELECT * FROM table2${where}`, params),
-      failures: yield* queryTable(l, `SELECT left(run_id, 8) AS run, grid, cell, status, error_kind, error_message FROM failures${where}`, params)
+      failures: yield* queryTable(
+        l,
+        `SELECT left(run_id, 8) AS run, grid, cell, status, error_kind, error_message FROM failures${where}`,
+        params
+      )
     }
   })
 
@@ -39,9 +43,13 @@ export const reportTables = (filter: ReportFilter): Effect.Effect<ReportTables, 
 export const runList = (filter: ReportFilter): Effect.Effect<Table, LedgerError, Ledger> =>
   Effect.flatMap(Ledger, (l) => {
     const { where, params } = gridWhere(filter)
-    return queryTable(l, `SELECT left(run_id, 8) AS run, left(cell_hash, 12) AS cell_hash, grid, cell, status, coalesce(finish_reason, error_kind) AS why,
+    return queryTable(
+      l,
+      `SELECT left(run_id, 8) AS run, left(cell_hash, 12) AS cell_hash, grid, cell, status, coalesce(finish_reason, error_kind) AS why,
       tok_s, tok_s_ci_rel, strftime(started_at, '%Y-%m-%d %H:%M:%S') AS started
-      FROM run_summary${where} ORDER BY started_at`, params)
+      FROM run_summary${where} ORDER BY started_at`,
+      params
+    )
   })
 
 /** A cell's figures with their 95% intervals, as cell_report aggregates its runs (n: succeeded runs). */
@@ -68,13 +76,27 @@ export const cellFigures = (filter: ReportFilter): Effect.Effect<Array<CellFigur
   Effect.flatMap(Ledger, (l) => {
     const { where, params } = gridWhere(filter)
     return l.rows(`SELECT * FROM cell_report${where} ORDER BY grid, first_started_at`, params).pipe(
-      Effect.map((rows) => rows.map((r): CellFigures => ({
-        grid: str(r.grid), label: str(r.cell), axes: jsonObject(r.axis_values), n: finiteOrNull(r.n) ?? 0, reliable: boolOrNull(r.reliable),
-        tokS: finiteOrNull(r.tok_s_mean), tokSLow: finiteOrNull(r.tok_s_ci_low), tokSHigh: finiteOrNull(r.tok_s_ci_high),
-        t10k: finiteOrNull(r.t10k_mean), t10kLow: finiteOrNull(r.t10k_ci_low), t10kHigh: finiteOrNull(r.t10k_ci_high),
-        jPerToken: finiteOrNull(r.j_per_token_mean), jLow: finiteOrNull(r.j_per_token_ci_low), jHigh: finiteOrNull(r.j_per_token_ci_high),
-        vramMib: finiteOrNull(r.vram_peak_mib)
-      })))
+      Effect.map((rows) =>
+        rows.map(
+          (r): CellFigures => ({
+            grid: str(r.grid),
+            label: str(r.cell),
+            axes: jsonObject(r.axis_values),
+            n: finiteOrNull(r.n) ?? 0,
+            reliable: boolOrNull(r.reliable),
+            tokS: finiteOrNull(r.tok_s_mean),
+            tokSLow: finiteOrNull(r.tok_s_ci_low),
+            tokSHigh: finiteOrNull(r.tok_s_ci_high),
+            t10k: finiteOrNull(r.t10k_mean),
+            t10kLow: finiteOrNull(r.t10k_ci_low),
+            t10kHigh: finiteOrNull(r.t10k_ci_high),
+            jPerToken: finiteOrNull(r.j_per_token_mean),
+            jLow: finiteOrNull(r.j_per_token_ci_low),
+            jHigh: finiteOrNull(r.j_per_token_ci_high),
+            vramMib: finiteOrNull(r.vram_peak_mib)
+          })
+        )
+      )
     )
   })
 
@@ -109,12 +131,14 @@ export type SectionView = keyof typeof sectionSql
 /** Whether the ledger has a view: one written by an older tunegrid and opened read-only lacks the
  * tables newer views need, so those views are not there. */
 export const hasView = (name: string): Effect.Effect<boolean, LedgerError, Ledger> =>
-  Effect.map(Effect.flatMap(Ledger, (l) => l.rows(`SELECT count(*)::INTEGER AS n FROM duckdb_views() WHERE view_name = $1`, [name])),
-    (rows) => Number(rows[0]?.n ?? 0) > 0)
+  Effect.map(
+    Effect.flatMap(Ledger, (l) => l.rows(`SELECT count(*)::INTEGER AS n FROM duckdb_views() WHERE view_name = $1`, [name])),
+    (rows) => Number(rows[0]?.n ?? 0) > 0
+  )
 
 /** A section's rows for this filter; null when the ledger lacks the view. */
 export const sectionTable = (view: SectionView, filter: ReportFilter): Effect.Effect<Table | null, LedgerError, Ledger> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     if (!(yield* hasView(view))) return null
     const { where, params } = gridWhere(filter)
     return yield* queryTable(yield* Ledger, sectionSql[view](where), params)

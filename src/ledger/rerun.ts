@@ -65,24 +65,53 @@ export const runsMatching = (prefix: string): Effect.Effect<Array<RunMatch>, Led
      FROM runs r LEFT JOIN cells c USING (cell_hash) WHERE starts_with(lower(r.run_id), $1) OR starts_with(lower(r.cell_hash), $1)`,
       [prefix.trim().toLowerCase()]
     ),
-    (rs) => rs.map((m) => ({ runId: str(m.run_id), cellHash: str(m.cell_hash), status: str(m.status), startedAt: str(m.started_at), label: str(m.label) }))
+    (rs) =>
+      rs.map((m) => ({
+        runId: str(m.run_id),
+        cellHash: str(m.cell_hash),
+        status: str(m.status),
+        startedAt: str(m.started_at),
+        label: str(m.label)
+      }))
   )
 
 export const sourceRun = (runId: string) =>
-  first(`SELECT run_id, env_hash, grid_hash, repeat FROM runs WHERE run_id = $1`, [runId], (r): SourceRun => ({
-    run_id: str(r.run_id), env_hash: str(r.env_hash), grid_hash: strOrNull(r.grid_hash), repeat: num(r.repeat)
-  }))
+  first(
+    `SELECT run_id, env_hash, grid_hash, repeat FROM runs WHERE run_id = $1`,
+    [runId],
+    (r): SourceRun => ({
+      run_id: str(r.run_id),
+      env_hash: str(r.env_hash),
+      grid_hash: strOrNull(r.grid_hash),
+      repeat: num(r.repeat)
+    })
+  )
 
 export const storedCell = (cellHash: string) =>
-  first(`SELECT * FROM cells WHERE cell_hash = $1`, [cellHash], (r): StoredCell => ({
-    cellHash: str(r.cell_hash), label: strOrNull(r.label), config: jsonObject(r.config), seed: num(r.seed), measure: jsonObject(r.measure),
-    axisValues: jsonObject(r.axis_values), trainerDigest: str(r.trainer_digest), datasetDigest: str(r.dataset_digest)
-  }))
+  first(
+    `SELECT * FROM cells WHERE cell_hash = $1`,
+    [cellHash],
+    (r): StoredCell => ({
+      cellHash: str(r.cell_hash),
+      label: strOrNull(r.label),
+      config: jsonObject(r.config),
+      seed: num(r.seed),
+      measure: jsonObject(r.measure),
+      axisValues: jsonObject(r.axis_values),
+      trainerDigest: str(r.trainer_digest),
+      datasetDigest: str(r.dataset_digest)
+    })
+  )
 
 export const storedEnvironment = (envHash: string) =>
-  first(`SELECT hashed, facts FROM environments WHERE env_hash = $1`, [envHash], (r): StoredEnvironment => ({
-    hashed: jsonObject(r.hashed), facts: jsonObject(r.facts)
-  }))
+  first(
+    `SELECT hashed, facts FROM environments WHERE env_hash = $1`,
+    [envHash],
+    (r): StoredEnvironment => ({
+      hashed: jsonObject(r.hashed),
+      facts: jsonObject(r.facts)
+    })
+  )
 
 /** Where the run's grid file was (its folder resolves the cell's relative paths); null if unknown. */
 export const gridSourcePath = (gridHash: string | null) =>
@@ -113,4 +142,5 @@ export const runFigures = (runId: string): Effect.Effect<RunFigures, LedgerError
 
 export const runLosses = (runId: string): Effect.Effect<Array<{ step: number; loss: number }>, LedgerError, Ledger> =>
   Effect.map(rows(`SELECT step, loss FROM steps WHERE run_id = $1 ORDER BY step`, [runId]), (rs) =>
-    rs.map((r) => ({ step: num(r.step), loss: num(r.loss) })))
+    rs.map((r) => ({ step: num(r.step), loss: num(r.loss) }))
+  )

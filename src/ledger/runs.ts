@@ -32,9 +32,17 @@ export const toFigures = (row: Row): RunFigures & Readonly<Record<string, unknow
   const plain = Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === "bigint" ? Number(v) : v]))
   return {
     ...plain,
-    tok_s: num(plain.tok_s), t10k_s: num(plain.t10k_s), vram_peak_mib: num(plain.vram_peak_mib), torch_peak_reserved_mib: num(plain.torch_peak_reserved_mib),
-    j_per_token: num(plain.j_per_token), energy_method: str(plain.energy_method), window_steps: num(plain.window_steps),
-    window_seconds: num(plain.window_seconds), tok_s_ci_rel: num(plain.tok_s_ci_rel), steady: plain.steady === true, steady_reason: str(plain.steady_reason),
+    tok_s: num(plain.tok_s),
+    t10k_s: num(plain.t10k_s),
+    vram_peak_mib: num(plain.vram_peak_mib),
+    torch_peak_reserved_mib: num(plain.torch_peak_reserved_mib),
+    j_per_token: num(plain.j_per_token),
+    energy_method: str(plain.energy_method),
+    window_steps: num(plain.window_steps),
+    window_seconds: num(plain.window_seconds),
+    tok_s_ci_rel: num(plain.tok_s_ci_rel),
+    steady: plain.steady === true,
+    steady_reason: str(plain.steady_reason),
     ...("tok_s_ci_half" in plain ? { tok_s_ci_half: num(plain.tok_s_ci_half) } : {})
   }
 }
@@ -50,18 +58,26 @@ export const figuresOf = (runId: string) =>
  * `${cell_hash}#${repeat}` (shown by the TUI's table): one query, however many cells are done. */
 export const priorFigures = (envHash: string) =>
   Effect.flatMap(Ledger, (l) =>
-    l.rows(`SELECT k.key AS _key, x.* FROM (
+    l.rows(
+      `SELECT k.key AS _key, x.* FROM (
         SELECT cell_hash || '#' || repeat AS key, arg_max(run_id, ended_at) AS run_id FROM runs
         WHERE env_hash = $1 AND status = 'succeeded' GROUP BY cell_hash, repeat
-      ) k JOIN results x USING (run_id)`, [envHash])).pipe(
-    Effect.map((rows) => new Map(rows.map(({ _key, ...row }) => [String(_key), toFigures(row)])))
-  )
+      ) k JOIN results x USING (run_id)`,
+      [envHash]
+    )
+  ).pipe(Effect.map((rows) => new Map(rows.map(({ _key, ...row }) => [String(_key), toFigures(row)]))))
 
 const column = (sql: string, name: string): Effect.Effect<Array<string>, LedgerError, Ledger> =>
-  Effect.map(Effect.flatMap(Ledger, (l) => l.rows(sql)), (rows) => rows.map((r) => text(r[name])))
+  Effect.map(
+    Effect.flatMap(Ledger, (l) => l.rows(sql)),
+    (rows) => rows.map((r) => text(r[name]))
+  )
 
 /** Every run id in the ledger. */
-export const runIds: Effect.Effect<Set<string>, LedgerError, Ledger> = Effect.map(column(`SELECT run_id FROM runs`, "run_id"), (ids) => new Set(ids))
+export const runIds: Effect.Effect<Set<string>, LedgerError, Ledger> = Effect.map(
+  column(`SELECT run_id FROM runs`, "run_id"),
+  (ids) => new Set(ids)
+)
 
 /** Every run's status by run id. */
 export const runStatuses: Effect.Effect<Map<string, string>, LedgerError, Ledger> = Effect.map(

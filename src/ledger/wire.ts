@@ -21,13 +21,25 @@ export const socketFile = (file: string): string => {
  * written to a file by COPY (export). */
 export type Ask =
   | { readonly op: "rows" | "rowsJson"; readonly sql: string; readonly params: ReadonlyArray<unknown>; readonly fileAccess: boolean }
-  | { readonly op: "copy"; readonly sql: string; readonly params: ReadonlyArray<unknown>; readonly file: string; readonly format: ExportFormat }
+  | {
+      readonly op: "copy"
+      readonly sql: string
+      readonly params: ReadonlyArray<unknown>
+      readonly file: string
+      readonly format: ExportFormat
+    }
 
 export type Request = Ask & { readonly id: number }
 
 export type Response =
   /** `more`: a part of the rows; the answer without it carries the columns (and ends it). */
-  | { readonly id: number; readonly ok: true; readonly more?: boolean; readonly columns?: Array<string>; readonly rows?: Array<Array<unknown>> }
+  | {
+      readonly id: number
+      readonly ok: true
+      readonly more?: boolean
+      readonly columns?: Array<string>
+      readonly rows?: Array<Array<unknown>>
+    }
   | { readonly id: number; readonly ok: false; readonly message: string }
 
 /** A value as JSON: every non-JSON value (and every object, so a column named "$t" is no tag)
@@ -48,12 +60,18 @@ export const decodeValue = (v: unknown): unknown => {
   if (v === null || typeof v !== "object") return v
   const { $t: tag, v: inner } = v as { $t?: unknown; v?: unknown }
   switch (tag) {
-    case "bigint": return BigInt(String(inner))
-    case "number": return Number(inner)
-    case "date": return new Date(Number(inner))
-    case "bytes": return new Uint8Array(Buffer.from(String(inner), "base64"))
-    case "object": return Object.fromEntries((inner as Array<[string, unknown]>).map(([k, x]) => [k, decodeValue(x)]))
-    default: throw new Error(`unknown value tag ${JSON.stringify(tag)} from the runner's socket`)
+    case "bigint":
+      return BigInt(String(inner))
+    case "number":
+      return Number(inner)
+    case "date":
+      return new Date(Number(inner))
+    case "bytes":
+      return new Uint8Array(Buffer.from(String(inner), "base64"))
+    case "object":
+      return Object.fromEntries((inner as Array<[string, unknown]>).map(([k, x]) => [k, decodeValue(x)]))
+    default:
+      throw new Error(`unknown value tag ${JSON.stringify(tag)} from the runner's socket`)
   }
 }
 

@@ -17,4 +17,10 @@ export const toSvg = async (spec: Spec): Promise<string> => {
 }
 
 export const toPng = (svg: string): Buffer =>
-  new Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans" }, fitTo: { mode: "zoom", value: 2 }, background: "white" }).render().asPng()
+  new Resvg(svg, {
+    font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans" },
+    fitTo: { mode: "zoom", value: 2 },
+    background: "white"
+  })
+    .render()
+    .asPng()

@@ -7,5 +7,7 @@ import { insertReferences } from "../ledger/references.ts"
 export const putReferences = (gridHash: string, cells: ReadonlyArray<HashedCell>) =>
   Effect.suspend(() => {
     const recordedAt = new Date().toISOString()
-    return insertReferences(cells.flatMap((c) => (c.reference != null ? [{ cellHash: c.cellHash, gridHash, reference: c.reference, recordedAt }] : [])))
+    return insertReferences(
+      cells.flatMap((c) => (c.reference != null ? [{ cellHash: c.cellHash, gridHash, reference: c.reference, recordedAt }] : []))
+    )
   })

@@ -46,11 +46,24 @@ export const markdown = (columns: ReadonlyArray<string>, rows: ReadonlyArray<Rea
 }
 
 /** Aligned columns, numbers to the right; `footer` adds the row count. */
-export const aligned = (columns: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>, numeric: ReadonlyArray<boolean> = [], footer = true): string => {
+export const aligned = (
+  columns: ReadonlyArray<string>,
+  rows: ReadonlyArray<ReadonlyArray<string>>,
+  numeric: ReadonlyArray<boolean> = [],
+  footer = true
+): string => {
   const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i]!.length)))
-  const line = (values: ReadonlyArray<string>) => values.map((v, i) => (numeric[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join("  ").trimEnd()
-  return [line(columns), line(widths.map((w) => "-".repeat(w))), ...rows.map(line),
-    ...(footer ? [`(${rows.length} row${rows.length === 1 ? "" : "s"})`] : [])].join("\n")
+  const line = (values: ReadonlyArray<string>) =>
+    values
+      .map((v, i) => (numeric[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd()
+  return [
+    line(columns),
+    line(widths.map((w) => "-".repeat(w))),
+    ...rows.map(line),
+    ...(footer ? [`(${rows.length} row${rows.length === 1 ? "" : "s"})`] : [])
+  ].join("\n")
 }
 
 export const render = (columns: ReadonlyArray<string>, rows: ReadonlyArray<Row>, format: Format): string => {
@@ -58,6 +71,8 @@ export const render = (columns: ReadonlyArray<string>, rows: ReadonlyArray<Row>,
   if (format === "csv") return csv(columns, rows)
   const table = rows.map((r) => columns.map((c) => text(r[c])))
   if (format === "md") return markdown(columns, table)
-  const numeric = columns.map((c) => rows.length > 0 && rows.every((r) => r[c] === null || r[c] === undefined || typeof r[c] === "number" || typeof r[c] === "bigint"))
+  const numeric = columns.map(
+    (c) => rows.length > 0 && rows.every((r) => r[c] === null || r[c] === undefined || typeof r[c] === "number" || typeof r[c] === "bigint")
+  )
   return aligned(columns, table, numeric)
 }

@@ -6,7 +6,8 @@
  * two such intervals overlap for any ratio below 1.25 / 0.75 ≈ 1.67×. */
 export const CI_SANITY_BOUND = 0.25
 
-export const unreliable = (ciRel: number | null | undefined): boolean => ciRel === null || ciRel === undefined || !(ciRel <= CI_SANITY_BOUND)
+export const unreliable = (ciRel: number | null | undefined): boolean =>
+  ciRel === null || ciRel === undefined || !(ciRel <= CI_SANITY_BOUND)
 
 export interface Ratio {
   readonly ratio: number

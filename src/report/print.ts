@@ -12,4 +12,5 @@ export const terminalWidth = (): number => {
 
 export const printReport = (filter: ReportFilter, options: Partial<RenderOptions> = {}) =>
   Effect.flatMap(buildReport(filter), (report) =>
-    Console.log(renderReport(report, { format: "table", wide: false, width: terminalWidth(), ...options })))
+    Console.log(renderReport(report, { format: "table", wide: false, width: terminalWidth(), ...options }))
+  )

@@ -34,8 +34,12 @@ export const comparisons = (cells: ReadonlyArray<SummaryCell>): Array<Comparison
     return sorted.slice(1).map((other) => {
       const r = ratioOf(best.tokS, best.tokSCiRel, other.tokS, other.tokSCiRel)
       return {
-        grid: best.grid, faster: best.cell, slower: other.cell, ratio: r.ratio,
-        ciLow: r.half === null ? null : Math.max(0, r.ratio - r.half), ciHigh: r.half === null ? null : r.ratio + r.half
+        grid: best.grid,
+        faster: best.cell,
+        slower: other.cell,
+        ratio: r.ratio,
+        ciLow: r.half === null ? null : Math.max(0, r.ratio - r.half),
+        ciHigh: r.half === null ? null : r.ratio + r.half
       }
     })
   })

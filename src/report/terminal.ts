@@ -16,7 +16,10 @@ const pct = (fraction: number) => `${fraction < 0.1 ? (100 * fraction).toFixed(1
 export const statusText = (r: Row): string => {
   const [n, failed, interrupted, runs] = [num(r.n) ?? 0, num(r.failed) ?? 0, num(r.interrupted) ?? 0, num(r.runs) ?? 0]
   const kinds = r.error_kinds ? String(r.error_kinds).replace(/,/g, "+") : null
-  if (n > 0) return n === runs ? "ok" : `ok ${n}/${runs}${kinds ? ` · ${kinds}` : interrupted ? " · interrupted" : num(r.skipped) ? " · skipped" : ""}`
+  if (n > 0)
+    return n === runs
+      ? "ok"
+      : `ok ${n}/${runs}${kinds ? ` · ${kinds}` : interrupted ? " · interrupted" : num(r.skipped) ? " · skipped" : ""}`
   if (failed > 0) return `failed: ${kinds ?? "?"}`
   if (interrupted > 0) return "interrupted"
   return num(r.skipped) ? "skipped" : "—"
@@ -73,7 +76,8 @@ export const wrap = (line: string, width: number, indent = 2): Array<string> => 
 }
 
 const fit = (columns: Array<Column>, width: number): Array<Column> => {
-  const total = (cs: ReadonlyArray<Column>) => cs.reduce((s, c) => s + Math.max(c.head.length, ...c.values.map((v) => v.length)), 0) + 2 * (cs.length - 1)
+  const total = (cs: ReadonlyArray<Column>) =>
+    cs.reduce((s, c) => s + Math.max(c.head.length, ...c.values.map((v) => v.length)), 0) + 2 * (cs.length - 1)
   let cs = [...columns]
   const nameWidth = () => Math.max(cs[0]!.head.length, ...cs[0]!.values.map((v) => v.length))
   const shrinkName = (floor: number) => {
@@ -115,13 +119,43 @@ export const renderTerminal = (report: TerminalReport, width: number): string =>
       { head: "status", values: rows.map(statusText), numeric: false },
       { head: "n", values: rows.map((r) => String(num(r.n) ?? 0)), numeric: true, dropOrder: 2 },
       { head: "tok/s ±95% CI", values: rows.map(tokSText), numeric: true },
-      { head: "T10k s", values: rows.map((r) => (num(r.t10k_mean) === null ? "—" : human(num(r.t10k_mean)!))), numeric: true, dropOrder: 1 },
-      ...(unmeasured.includes("VRAM") ? [] : [{ head: "VRAM MiB", values: rows.map((r) => (num(r.vram_peak_mib) === null ? "—" : String(Math.round(num(r.vram_peak_mib)!)))), numeric: true, dropOrder: 3 }]),
-      ...(unmeasured.includes("J/token") ? [] : [{ head: "J/token", values: rows.map((r) => (num(r.j_per_token_mean) === null ? "—" : human(num(r.j_per_token_mean)!))), numeric: true, dropOrder: 4 }]),
+      {
+        head: "T10k s",
+        values: rows.map((r) => (num(r.t10k_mean) === null ? "—" : human(num(r.t10k_mean)!))),
+        numeric: true,
+        dropOrder: 1
+      },
+      ...(unmeasured.includes("VRAM")
+        ? []
+        : [
+            {
+              head: "VRAM MiB",
+              values: rows.map((r) => (num(r.vram_peak_mib) === null ? "—" : String(Math.round(num(r.vram_peak_mib)!)))),
+              numeric: true,
+              dropOrder: 3
+            }
+          ]),
+      ...(unmeasured.includes("J/token")
+        ? []
+        : [
+            {
+              head: "J/token",
+              values: rows.map((r) => (num(r.j_per_token_mean) === null ? "—" : human(num(r.j_per_token_mean)!))),
+              numeric: true,
+              dropOrder: 4
+            }
+          ]),
       { head: "steady", values: rows.map(steadyText), numeric: false }
     ]
     const shown = fit(columns, width)
-    out.push(aligned(shown.map((c) => c.head), rows.map((_, i) => shown.map((c) => c.values[i]!)), shown.map((c) => c.numeric), false))
+    out.push(
+      aligned(
+        shown.map((c) => c.head),
+        rows.map((_, i) => shown.map((c) => c.values[i]!)),
+        shown.map((c) => c.numeric),
+        false
+      )
+    )
     const dropped = columns.filter((c) => !shown.some((x) => x.head === c.head)).map((c) => c.head)
     if (dropped.length > 0) out.push(...wrap(`(${dropped.join(", ")} left out to fit ${width} columns: tunegrid report --wide)`, width))
     out.push("")
@@ -132,14 +166,29 @@ export const renderTerminal = (report: TerminalReport, width: number): string =>
   out.push(...notes.flatMap((n) => wrap(n, width)))
   const noisy = report.cells.filter((r) => r.reliable === false)
   if (noisy.length > 0) {
-    out.push(...wrap(`warning: ${noisy.length} of ${report.cells.filter((r) => num(r.n)! > 0).length} measured cells have a tok/s CI wider than ±${Math.round(CI_SANITY_BOUND * 100)}% (noisy: not a measurement to compare). More window steps or repeats, or a quieter machine, narrow it.`, width))
+    out.push(
+      ...wrap(
+        `warning: ${noisy.length} of ${report.cells.filter((r) => num(r.n)! > 0).length} measured cells have a tok/s CI wider than ±${Math.round(CI_SANITY_BOUND * 100)}% (noisy: not a measurement to compare). More window steps or repeats, or a quieter machine, narrow it.`,
+        width
+      )
+    )
   }
   const unsteady = report.cells.filter((r) => r.reliable !== false && r.steady === false)
   for (const r of unsteady) out.push(...wrap(`not steady: ${printable(String(r.cell))}: ${String(r.unsteady_reasons ?? "")}`, width))
   const failed = report.cells.filter((r) => (num(r.failed) ?? 0) > 0)
-  for (const r of failed) out.push(...wrap(`failed: ${printable(String(r.cell))} (${String(r.error_kinds)}): ${printable(String(r.last_error ?? "").split("\n")[0]!)}`, width))
-  if (report.sections && report.sections.length > 0) out.push("", ...report.sections.flatMap((s) => s.split("\n").flatMap((l) => wrap(l, width))))
+  for (const r of failed)
+    out.push(
+      ...wrap(
+        `failed: ${printable(String(r.cell))} (${String(r.error_kinds)}): ${printable(String(r.last_error ?? "").split("\n")[0]!)}`,
+        width
+      )
+    )
+  if (report.sections && report.sections.length > 0)
+    out.push("", ...report.sections.flatMap((s) => s.split("\n").flatMap((l) => wrap(l, width))))
   const summary = summaryLines(report.comparisons)
   if (summary.length > 0) out.push("", "Summary", ...summary.flatMap((l) => wrap(l, width, 4)))
-  return out.join("\n").replace(/\n{3,}/g, "\n\n").trimEnd()
+  return out
+    .join("\n")
+    .replace(/\n{3,}/g, "\n\n")
+    .trimEnd()
 }

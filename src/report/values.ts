@@ -4,7 +4,11 @@
 import type { Row } from "../ledger/Ledger.ts"
 
 /** A DuckDB TIMESTAMP (naive, no zone) as DuckDB writes it: "2026-01-02 10:00:00.5". */
-const timestampText = (d: Date): string => d.toISOString().replace("T", " ").replace(/\.?0*Z$/, "")
+const timestampText = (d: Date): string =>
+  d
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.?0*Z$/, "")
 
 const plural = (n: number, unit: string) => `${n} ${unit}${Math.abs(n) === 1 ? "" : "s"}`
 
@@ -21,7 +25,9 @@ export const intervalText = (v: { months: number; days: number; micros: bigint |
     const abs = micros < 0n ? -micros : micros
     const pad = (n: bigint) => n.toString().padStart(2, "0")
     const fraction = abs % 1_000_000n === 0n ? "" : `.${(abs % 1_000_000n).toString().padStart(6, "0").replace(/0+$/, "")}`
-    parts.push(`${micros < 0n ? "-" : ""}${pad(abs / 3_600_000_000n)}:${pad((abs / 60_000_000n) % 60n)}:${pad((abs / 1_000_000n) % 60n)}${fraction}`)
+    parts.push(
+      `${micros < 0n ? "-" : ""}${pad(abs / 3_600_000_000n)}:${pad((abs / 60_000_000n) % 60n)}:${pad((abs / 1_000_000n) % 60n)}${fraction}`
+    )
   }
   return parts.join(" ")
 }

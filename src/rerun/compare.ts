@@ -27,7 +27,8 @@ export type Resolution =
   | { readonly _tag: "Run"; readonly run: Match; readonly via: "run id" | "cell hash" }
   | { readonly _tag: "Problem"; readonly message: string }
 
-const describe = (m: Match) => `${m.runId.slice(0, 8)}  cell ${m.cellHash.slice(0, 12)}  ${m.status.padEnd(11)} ${m.startedAt.slice(0, 19)}  ${printable(m.label)}`
+const describe = (m: Match) =>
+  `${m.runId.slice(0, 8)}  cell ${m.cellHash.slice(0, 12)}  ${m.status.padEnd(11)} ${m.startedAt.slice(0, 19)}  ${printable(m.label)}`
 
 /** A rerun starts a trainer: a one- or two-character prefix that happens to match is too easy to type by mistake. */
 export const MIN_PREFIX = 4
@@ -39,15 +40,26 @@ export const MIN_PREFIX = 4
 export const resolvePrefix = (prefix: string, matches: ReadonlyArray<Match>): Resolution => {
   const p = prefix.trim().toLowerCase()
   if (p.length < MIN_PREFIX) {
-    return { _tag: "Problem", message: `"${prefix}" is too short: give at least ${MIN_PREFIX} characters of a run id or cell hash (tunegrid runs lists them)` }
+    return {
+      _tag: "Problem",
+      message: `"${prefix}" is too short: give at least ${MIN_PREFIX} characters of a run id or cell hash (tunegrid runs lists them)`
+    }
   }
   const byRun = matches.filter((m) => m.runId.toLowerCase().startsWith(p))
   const cells = [...new Set(matches.filter((m) => m.cellHash.toLowerCase().startsWith(p)).map((m) => m.cellHash))]
-  const list = (ms: ReadonlyArray<Match>) => ms.slice(0, 20).map((m) => `  ${describe(m)}`).join("\n") + (ms.length > 20 ? `\n  … and ${ms.length - 20} more` : "")
-  if (byRun.length + cells.length === 0) return { _tag: "Problem", message: `no run id or cell hash in the ledger starts with "${prefix}" (tunegrid runs lists them)` }
+  const list = (ms: ReadonlyArray<Match>) =>
+    ms
+      .slice(0, 20)
+      .map((m) => `  ${describe(m)}`)
+      .join("\n") + (ms.length > 20 ? `\n  … and ${ms.length - 20} more` : "")
+  if (byRun.length + cells.length === 0)
+    return { _tag: "Problem", message: `no run id or cell hash in the ledger starts with "${prefix}" (tunegrid runs lists them)` }
   if (byRun.length + cells.length > 1) {
     const shown = [...byRun, ...matches.filter((m) => cells.includes(m.cellHash) && !byRun.includes(m))]
-    return { _tag: "Problem", message: `"${prefix}" is ambiguous: it starts ${byRun.length} run id(s) and ${cells.length} cell hash(es); use a longer prefix:\n${list(shown)}` }
+    return {
+      _tag: "Problem",
+      message: `"${prefix}" is ambiguous: it starts ${byRun.length} run id(s) and ${cells.length} cell hash(es); use a longer prefix:\n${list(shown)}`
+    }
   }
   if (byRun.length === 1) {
     const run = byRun[0]!
@@ -57,7 +69,8 @@ export const resolvePrefix = (prefix: string, matches: ReadonlyArray<Match>): Re
   }
   const ofCell = matches.filter((m) => m.cellHash === cells[0])
   const succeeded = ofCell.filter((m) => m.status === "succeeded").sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1))
-  if (succeeded.length === 0) return { _tag: "Problem", message: `cell ${cells[0]!.slice(0, 12)} has no succeeded run to rerun against:\n${list(ofCell)}` }
+  if (succeeded.length === 0)
+    return { _tag: "Problem", message: `cell ${cells[0]!.slice(0, 12)} has no succeeded run to rerun against:\n${list(ofCell)}` }
   return { _tag: "Run", run: succeeded[0]!, via: "cell hash" }
 }
 
@@ -103,7 +116,8 @@ export interface StepLoss {
  * With a window counted in steps both runs must also have the same number of steps.
  */
 export const compareLoss = (
-  before: ReadonlyArray<StepLoss>, after: ReadonlyArray<StepLoss>,
+  before: ReadonlyArray<StepLoss>,
+  after: ReadonlyArray<StepLoss>,
   o: { readonly exact: boolean; readonly tolerance: number; readonly why: string; readonly sameStepCount: boolean }
 ): Check => {
   const name = "loss"
@@ -119,14 +133,21 @@ export const compareLoss = (
     const off = o.exact ? !Object.is(b, s.loss) : rel > o.tolerance
     if (off && firstOff === null) firstOff = { step: s.step, a: s.loss, b }
   }
-  const counts = before.length === after.length ? `${common.length} steps` : `${common.length} common steps (original ${before.length}, rerun ${after.length})`
+  const counts =
+    before.length === after.length
+      ? `${common.length} steps`
+      : `${common.length} common steps (original ${before.length}, rerun ${after.length})`
   const countOff = o.sameStepCount && before.length !== after.length
   const rule = o.exact ? `bit-identical (${o.why})` : `within ±${pct(o.tolerance)} of the original at every step (${o.why})`
   if (firstOff === null && !countOff) {
     return { name, status: "reproduced", detail: `${counts} ${rule}${o.exact ? "" : `; largest difference ${pct(worst)}`}` }
   }
   const at = firstOff ? `; first difference at step ${firstOff.step}: ${firstOff.a} → ${firstOff.b}` : ""
-  return { name, status: "not reproduced", detail: `${counts}, expected ${rule}${countOff ? "; the step counts differ" : ""}${at}; largest difference ${pct(worst)}` }
+  return {
+    name,
+    status: "not reproduced",
+    detail: `${counts}, expected ${rule}${countOff ? "; the step counts differ" : ""}${at}; largest difference ${pct(worst)}`
+  }
 }
 
 export interface Figure {
@@ -159,17 +180,22 @@ export const compareFigure = (name: string, unit: string, before: Figure, after:
     return { name, status: overlap ? "reproduced" : "not reproduced", detail }
   }
   const ok = Math.abs(change) <= tolerance
-  return { name, status: ok ? "reproduced" : "not reproduced", detail: `${shown}, ${ok ? "within" : "outside"} ±${pct(tolerance)} (relative tolerance; no CIs recorded)` }
+  return {
+    name,
+    status: ok ? "reproduced" : "not reproduced",
+    detail: `${shown}, ${ok ? "within" : "outside"} ±${pct(tolerance)} (relative tolerance; no CIs recorded)`
+  }
 }
 
 // ---------------------------------------------------------------- verdict
 
-export const decide = (o: { readonly environmentChanged: boolean; readonly checks: ReadonlyArray<Check> }): { verdict: Verdict; exitCode: number; note: string } => {
+export const decide = (o: {
+  readonly environmentChanged: boolean
+  readonly checks: ReadonlyArray<Check>
+}): { verdict: Verdict; exitCode: number; note: string } => {
   const failed = o.checks.filter((c) => c.status === "not reproduced").map((c) => c.name)
   const judged = o.checks.filter((c) => c.status !== "not judged").map((c) => c.name)
-  const numbers = failed.length === 0
-    ? `${judged.join(", ") || "nothing"} within tolerance`
-    : `${failed.join(", ")} not reproduced`
+  const numbers = failed.length === 0 ? `${judged.join(", ") || "nothing"} within tolerance` : `${failed.join(", ")} not reproduced`
   const verdict: Verdict = o.environmentChanged ? "environment changed" : failed.length > 0 ? "not reproduced" : "reproduced"
   return { verdict, exitCode: rerunExitCodes[verdict], note: numbers }
 }

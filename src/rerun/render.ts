@@ -15,7 +15,8 @@ export const renderEnvironment = (r: Pick<RerunReport, "environment" | "inputs">
   const lines = ["environment (facts hashed into env_hash, then the cell's inputs):"]
   for (const c of r.environment.changed) lines.push(`  changed    ${change(c)}`)
   for (const c of r.inputs) lines.push(`  changed    ${change(c)}`)
-  if (r.environment.same.length > 0) lines.push(`  same       ${r.environment.same.join(", ")}${r.inputs.length === 0 ? ", trainer_source, dataset" : ""}`)
+  if (r.environment.same.length > 0)
+    lines.push(`  same       ${r.environment.same.join(", ")}${r.inputs.length === 0 ? ", trainer_source, dataset" : ""}`)
   for (const c of r.environment.recordedOnly) lines.push(`  (recorded only, not hashed) ${change(c)}`)
   return lines.join("\n")
 }
@@ -25,8 +26,15 @@ const inputNames: Record<string, string> = { trainer_source: "the trainer source
 export const renderVerdict = (r: RerunReport) => {
   const lines: Array<string> = []
   if (r.verdict === "refused") {
-    lines.push(`refused: ${r.inputs.filter((c) => !c.field.startsWith("cell.")).map((c) => `${inputNames[c.field] ?? c.field} changed since the original run`).join("; ")}.`)
-    lines.push("The cell would not be the one that was measured. Run again with --force to rerun it anyway (recorded under a new cell hash).")
+    lines.push(
+      `refused: ${r.inputs
+        .filter((c) => !c.field.startsWith("cell."))
+        .map((c) => `${inputNames[c.field] ?? c.field} changed since the original run`)
+        .join("; ")}.`
+    )
+    lines.push(
+      "The cell would not be the one that was measured. Run again with --force to rerun it anyway (recorded under a new cell hash)."
+    )
   } else {
     if (r.newRunId) lines.push(`new run ${r.newRunId.slice(0, 8)} (rerun_of ${r.source.runId.slice(0, 8)})`)
     if (r.checks.length > 0) lines.push("checks:")

@@ -3,9 +3,20 @@
 import type { Check, FieldChange, Verdict } from "./compare.ts"
 
 export interface RerunReport {
-  readonly source: { readonly runId: string; readonly cellHash: string; readonly label: string; readonly via: string; readonly seed: number; readonly deterministic: boolean }
+  readonly source: {
+    readonly runId: string
+    readonly cellHash: string
+    readonly label: string
+    readonly via: string
+    readonly seed: number
+    readonly deterministic: boolean
+  }
   readonly newRunId: string | null
-  readonly environment: { readonly changed: ReadonlyArray<FieldChange>; readonly same: ReadonlyArray<string>; readonly recordedOnly: ReadonlyArray<FieldChange> }
+  readonly environment: {
+    readonly changed: ReadonlyArray<FieldChange>
+    readonly same: ReadonlyArray<string>
+    readonly recordedOnly: ReadonlyArray<FieldChange>
+  }
   readonly inputs: ReadonlyArray<FieldChange>
   readonly checks: ReadonlyArray<Check>
   readonly verdict: Verdict

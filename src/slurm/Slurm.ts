@@ -3,7 +3,18 @@
 // cluster keeps accounting, else `scontrol show job`, which forgets jobs after MinJobAge).
 import { Context, Effect, Layer, Schema } from "effect"
 import { execa } from "execa"
-import { parseConfig, parseSacct, parseScontrolJobs, parseSqueue, parseSubmitted, sacctFields, squeueFormat, taskKey, type ClusterConfig, type TaskState } from "./parse.ts"
+import {
+  parseConfig,
+  parseSacct,
+  parseScontrolJobs,
+  parseSqueue,
+  parseSubmitted,
+  sacctFields,
+  squeueFormat,
+  taskKey,
+  type ClusterConfig,
+  type TaskState
+} from "./parse.ts"
 
 export class SlurmError extends Schema.TaggedError<SlurmError>()("SlurmError", { message: Schema.String }) {}
 
@@ -30,14 +41,25 @@ const run = (command: string, args: ReadonlyArray<string>) =>
   Effect.promise(() => execa(command, args, { reject: false, timeout: 120_000, stdin: "ignore" })).pipe(
     Effect.flatMap((r) => {
       if (r.code === "ENOENT") {
-        return Effect.fail(new SlurmError({ message: `${command} not found: tunegrid slurm needs Slurm's client commands (sbatch, squeue, scontrol) on PATH, as on a login node` }))
+        return Effect.fail(
+          new SlurmError({
+            message: `${command} not found: tunegrid slurm needs Slurm's client commands (sbatch, squeue, scontrol) on PATH, as on a login node`
+          })
+        )
       }
-      return Effect.succeed({ ok: !r.failed, stdout: String(r.stdout), stderr: String(r.stderr).trim(), line: `${command} ${args.join(" ")}` })
+      return Effect.succeed({
+        ok: !r.failed,
+        stdout: String(r.stdout),
+        stderr: String(r.stderr).trim(),
+        line: `${command} ${args.join(" ")}`
+      })
     })
   )
 
 const need = (command: string, args: ReadonlyArray<string>) =>
-  Effect.flatMap(run(command, args), (r) => (r.ok ? Effect.succeed(r.stdout) : Effect.fail(new SlurmError({ message: `\`${r.line}\` failed: ${r.stderr || "no message"}` }))))
+  Effect.flatMap(run(command, args), (r) =>
+    r.ok ? Effect.succeed(r.stdout) : Effect.fail(new SlurmError({ message: `\`${r.line}\` failed: ${r.stderr || "no message"}` }))
+  )
 
 const byKey = (states: ReadonlyArray<TaskState>) => new Map(states.map((s) => [taskKey(s.arrayJobId, s.taskId), s]))
 
@@ -45,14 +67,19 @@ export const make: SlurmShape = {
   config: Effect.map(need("scontrol", ["show", "config"]), parseConfig),
   check: (args) =>
     Effect.flatMap(run("sbatch", ["--test-only", ...args, "--wrap=true"]), (r) =>
-      r.ok ? Effect.void : Effect.fail(new SlurmError({ message: `the cluster refuses these sbatch options (${args.join(" ")}): ${r.stderr || "no message"}` }))),
+      r.ok
+        ? Effect.void
+        : Effect.fail(
+            new SlurmError({ message: `the cluster refuses these sbatch options (${args.join(" ")}): ${r.stderr || "no message"}` })
+          )
+    ),
   submit: (args) =>
     Effect.flatMap(need("sbatch", ["--parsable", ...args]), (out) => {
       const id = parseSubmitted(out)
       return id ? Effect.succeed(id) : Effect.fail(new SlurmError({ message: `sbatch printed no job id: ${JSON.stringify(out.trim())}` }))
     }),
   tasks: (arrayJobIds, config) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const ours = new Set(arrayJobIds)
       // Every job of this user: `squeue -j` fails outright once one of the ids has left the queue.
       const queue = yield* need("squeue", ["-h", "-r", "--me", "-o", squeueFormat])

@@ -13,20 +13,26 @@ import { judgeFolder, readRunFolders, taskRows } from "./tasks.ts"
 const planEntries = (dir: string) => {
   const { plan } = jobPaths(dir)
   const manifest = JSON.parse(readFileSync(join(plan, "manifest.json"), "utf8")) as Manifest
-  const describe = (c: Manifest["cells"][number]) => c.label ?? (Object.keys(c.axisValues).length > 0 ? JSON.stringify(c.axisValues) : `cell ${c.cellHash.slice(0, 12)}`)
+  const describe = (c: Manifest["cells"][number]) =>
+    c.label ?? (Object.keys(c.axisValues).length > 0 ? JSON.stringify(c.axisValues) : `cell ${c.cellHash.slice(0, 12)}`)
   const cells = new Map(manifest.cells.map((c) => [c.cellHash, describe(c)]))
   const byFile = new Map(manifest.runs.map((r) => [r.file, cells.get(r.cellHash) ?? r.cellHash.slice(0, 12)]))
-  return readdirSync(plan).filter((f) => f.endsWith(".json") && f !== "manifest.json").sort()
+  return readdirSync(plan)
+    .filter((f) => f.endsWith(".json") && f !== "manifest.json")
+    .sort()
     .map((spec) => ({ spec, cell: byFile.get(spec) ?? "?" }))
 }
 
 /** Slurm's view (null when it cannot be asked, with the reason) and the run folders, in that
  * order: a task that had left the queue before the folders were read had finished writing. */
-export const observe = Effect.fnUntraced(function*(dir: string) {
+export const observe = Effect.fnUntraced(function* (dir: string) {
   const job = yield* readJob(dir)
   const slurm = yield* Slurm
-  const asked = yield* Effect.result(Effect.flatMap(slurm.config, (config) =>
-    Effect.map(slurm.tasks([...new Set(job.submissions.map((s) => s.jobId))], config), (report) => ({ config, report }))))
+  const asked = yield* Effect.result(
+    Effect.flatMap(slurm.config, (config) =>
+      Effect.map(slurm.tasks([...new Set(job.submissions.map((s) => s.jobId))], config), (report) => ({ config, report }))
+    )
+  )
   const now = yield* Clock.currentTimeMillis
   const folders = readRunFolders(jobPaths(dir).runs, now)
   const report: TaskReport | null = Result.isSuccess(asked) ? asked.success.report : null
@@ -36,7 +42,7 @@ export const observe = Effect.fnUntraced(function*(dir: string) {
 
 /** Record every complete run folder not yet in the ledger; a folder of a task Slurm ended
  * early is recorded failed with Slurm's state. */
-export const collect = Effect.fnUntraced(function*(dir: string, settleS: number) {
+export const collect = Effect.fnUntraced(function* (dir: string, settleS: number) {
   const seen = yield* observe(dir)
   const byName = new Map(seen.folders.map((f) => [f.name, f]))
   const ingested = yield* ingestDir(jobPaths(dir).runs, (name) => {
@@ -46,10 +52,15 @@ export const collect = Effect.fnUntraced(function*(dir: string, settleS: number)
   // Tasks that ended without leaving any run folder (a bad interpreter path, a node that never ran them).
   const folderKeys = new Set(seen.folders.map((f) => f.key))
   const report = seen.report
-  const lost = report === null ? [] : seen.rows.flatMap((row) =>
-    attemptsOf(seen.job, row.slot).flatMap(({ key }) =>
-      !report.live.has(key) && !folderKeys.has(key)
-        ? [{ key, slot: row.slot, state: report.ended.get(key)?.state ?? "ENDED", log: join(jobPaths(dir).logs, `${key}.out`) }]
-        : []))
+  const lost =
+    report === null
+      ? []
+      : seen.rows.flatMap((row) =>
+          attemptsOf(seen.job, row.slot).flatMap(({ key }) =>
+            !report.live.has(key) && !folderKeys.has(key)
+              ? [{ key, slot: row.slot, state: report.ended.get(key)?.state ?? "ENDED", log: join(jobPaths(dir).logs, `${key}.out`) }]
+              : []
+          )
+        )
   return { ...ingested, lost: lost.map((l) => ({ ...l, log: existsSync(l.log) ? l.log : null })), seen }
 })

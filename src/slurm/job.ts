@@ -69,7 +69,8 @@ export const arrayChunks = (slots: ReadonlyArray<number>, config: Pick<ClusterCo
     blocks.set(offset, [...(blocks.get(offset) ?? []), slot - offset])
   }
   return [...blocks.entries()].flatMap(([offset, ids]) =>
-    Array.from({ length: Math.ceil(ids.length / perArray) }, (_, k) => ({ offset, taskIds: ids.slice(k * perArray, (k + 1) * perArray) })))
+    Array.from({ length: Math.ceil(ids.length / perArray) }, (_, k) => ({ offset, taskIds: ids.slice(k * perArray, (k + 1) * perArray) }))
+  )
 }
 
 const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`

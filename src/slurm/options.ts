@@ -9,9 +9,15 @@ export const SlurmGridOptions = Schema.Struct({
   partition: Schema.optionalKey(Schema.NonEmptyString),
   account: Schema.optionalKey(Schema.NonEmptyString),
   /** Per task, in Slurm's --time forms ("30", "1:30:00", "2-00:00:00"). */
-  time: Schema.optionalKey(Schema.String.pipe(Schema.check(Schema.isPattern(slurmTime, {
-    message: "Expected a Slurm time limit (minutes, MM:SS, HH:MM:SS, D-HH:MM:SS or UNLIMITED), e.g. \"1:30:00\""
-  })))),
+  time: Schema.optionalKey(
+    Schema.String.pipe(
+      Schema.check(
+        Schema.isPattern(slurmTime, {
+          message: 'Expected a Slurm time limit (minutes, MM:SS, HH:MM:SS, D-HH:MM:SS or UNLIMITED), e.g. "1:30:00"'
+        })
+      )
+    )
+  ),
   /** GPUs per task, requested as --gres=gpu:N; 0 asks for none (CPU cells). */
   gpus: Schema.optionalKey(Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))),
   /** A whole --gres value instead of gpus, e.g. "gpu:a100:1". */
@@ -24,7 +30,11 @@ export const SlurmGridOptions = Schema.Struct({
   /** Let Slurm requeue a task that is preempted or whose node fails (--requeue). */
   requeue: Schema.optionalKey(Schema.Boolean),
   /** Further sbatch options, each one argument: ["--qos=high", "--constraint=h100"]. */
-  sbatch: Schema.optionalKey(Schema.Array(Schema.String.pipe(Schema.check(Schema.isPattern(/^--?\w/, { message: "Expected one sbatch option such as \"--qos=high\"" })))))
+  sbatch: Schema.optionalKey(
+    Schema.Array(
+      Schema.String.pipe(Schema.check(Schema.isPattern(/^--?\w/, { message: 'Expected one sbatch option such as "--qos=high"' })))
+    )
+  )
 })
 export type SlurmGridOptions = typeof SlurmGridOptions.Type
 
@@ -45,12 +55,18 @@ export const flagProblems = (flags: SlurmFlags): Array<string> => {
   if (flags.time !== undefined && !slurmTime.test(flags.time)) {
     problems.push(`--time ${JSON.stringify(flags.time)}: expected Slurm's time forms (minutes, MM:SS, HH:MM:SS, D-HH:MM:SS), e.g. 1:30:00`)
   }
-  for (const [name, value, min] of [["gpus", flags.gpus, 0], ["cpus-per-task", flags.cpusPerTask, 1], ["parallel", flags.parallel, 1]] as const) {
-    if (value !== undefined && (!Number.isInteger(value) || value < min)) problems.push(`--${name} ${value}: expected a whole number ≥ ${min}`)
+  for (const [name, value, min] of [
+    ["gpus", flags.gpus, 0],
+    ["cpus-per-task", flags.cpusPerTask, 1],
+    ["parallel", flags.parallel, 1]
+  ] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < min))
+      problems.push(`--${name} ${value}: expected a whole number ≥ ${min}`)
   }
   for (const extra of flags.sbatch ?? []) {
     if (!/^--?\w/.test(extra)) problems.push(`--sbatch ${JSON.stringify(extra)}: expected one sbatch option such as --qos=high`)
-    if (/^--?(array|a|output|o|error|e|parsable)\b/.test(extra)) problems.push(`--sbatch ${extra}: tunegrid sets --array, --output and --parsable itself`)
+    if (/^--?(array|a|output|o|error|e|parsable)\b/.test(extra))
+      problems.push(`--sbatch ${extra}: tunegrid sets --array, --output and --parsable itself`)
   }
   return problems
 }

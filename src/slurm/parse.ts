@@ -39,7 +39,10 @@ export const parseSubmitted = (stdout: string): string | null => {
 /** "0-3,7,9-15:2%4" → [0,1,2,3,7,9,11,13,15] (the "%4" throttle is dropped). */
 export const parseIndexList = (text: string): Array<number> => {
   const out: Array<number> = []
-  for (const part of text.replace(/^\[|\]$/g, "").replace(/%\d+$/, "").split(",")) {
+  for (const part of text
+    .replace(/^\[|\]$/g, "")
+    .replace(/%\d+$/, "")
+    .split(",")) {
     const m = /^(\d+)(?:-(\d+)(?::(\d+))?)?$/.exec(part.trim())
     if (!m) continue
     const first = Number(m[1])
@@ -54,7 +57,7 @@ export const parseIndexList = (text: string): Array<number> => {
 export const formatIndexList = (ids: ReadonlyArray<number>): string => {
   const sorted = [...new Set(ids)].sort((a, b) => a - b)
   const parts: Array<string> = []
-  for (let i = 0; i < sorted.length;) {
+  for (let i = 0; i < sorted.length; ) {
     let j = i
     while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++
     parts.push(j === i ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`)
@@ -84,7 +87,8 @@ export interface TaskState {
 
 export const taskKey = (arrayJobId: string, taskId: number | string) => `${arrayJobId}_${taskId}`
 
-const orNull = (v: string | undefined) => (v === undefined || v === "" || v === "(null)" || v === "None" || v === "None assigned" ? null : v)
+const orNull = (v: string | undefined) =>
+  v === undefined || v === "" || v === "(null)" || v === "None" || v === "None assigned" ? null : v
 
 /** The format tunegrid passes to `squeue -h -r -o`. */
 export const squeueFormat = "%F|%K|%A|%T|%N|%r"
@@ -94,10 +98,20 @@ export const parseSqueue = (text: string): Array<TaskState> =>
   text.split("\n").flatMap((line) => {
     const [arrayJobId, task, jobId, state, node, reason] = line.trim().split("|")
     if (!arrayJobId || !task || !state || !/^\d+$/.test(task)) return []
-    return [{
-      arrayJobId, taskId: Number(task), jobId: state === "PENDING" ? null : orNull(jobId), state, node: orNull(node), reason: orNull(reason),
-      exitCode: null, restarts: null, earlier: [], source: "squeue" as const
-    }]
+    return [
+      {
+        arrayJobId,
+        taskId: Number(task),
+        jobId: state === "PENDING" ? null : orNull(jobId),
+        state,
+        node: orNull(node),
+        reason: orNull(reason),
+        exitCode: null,
+        restarts: null,
+        earlier: [],
+        source: "squeue" as const
+      }
+    ]
   })
 
 /** The fields tunegrid asks `sacct -X -n -P -D -o` for. */
@@ -115,8 +129,16 @@ export const parseSacct = (text: string): Array<TaskState> => {
     const ids = m[2]!.startsWith("[") ? parseIndexList(m[2]!) : [Number(m[2])]
     for (const taskId of ids) {
       const entry: TaskState = {
-        arrayJobId: m[1]!, taskId, jobId: ids.length > 1 ? null : orNull(raw), state, node: orNull(node), reason: null,
-        exitCode: orNull(exitCode), restarts: null, earlier: [], source: "sacct"
+        arrayJobId: m[1]!,
+        taskId,
+        jobId: ids.length > 1 ? null : orNull(raw),
+        state,
+        node: orNull(node),
+        reason: null,
+        exitCode: orNull(exitCode),
+        restarts: null,
+        earlier: [],
+        source: "sacct"
       }
       const key = taskKey(m[1]!, taskId)
       byKey.set(key, [...(byKey.get(key) ?? []), entry])
@@ -138,8 +160,15 @@ export const parseScontrolJobs = (text: string): Array<TaskState> =>
     const ids = parseIndexList(tasks)
     const restarts = field(record, "Restarts")
     return ids.map((taskId) => ({
-      arrayJobId, taskId, jobId: ids.length > 1 ? null : orNull(field(record, "JobId")), state, node: orNull(field(record, "NodeList")),
-      reason: orNull(field(record, "Reason")), exitCode: orNull(field(record, "ExitCode")), restarts: restarts === undefined ? null : Number(restarts),
-      earlier: [], source: "scontrol" as const
+      arrayJobId,
+      taskId,
+      jobId: ids.length > 1 ? null : orNull(field(record, "JobId")),
+      state,
+      node: orNull(field(record, "NodeList")),
+      reason: orNull(field(record, "Reason")),
+      exitCode: orNull(field(record, "ExitCode")),
+      restarts: restarts === undefined ? null : Number(restarts),
+      earlier: [],
+      source: "scontrol" as const
     }))
   })

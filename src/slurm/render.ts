@@ -18,8 +18,15 @@ export const countStates = (rows: ReadonlyArray<TaskRow>) => {
 export const renderStatus = (dir: string, job: SlurmJob, rows: ReadonlyArray<TaskRow>, sources: string) => {
   const arrays = job.submissions.map((s) => `${s.jobId} (${s.reason}, ${s.taskIds.length} tasks, offset ${s.offset})`).join(", ")
   const body = rows.map((r) => [
-    String(r.slot), r.task ?? "—", r.state, r.node ?? "—", r.gpus ?? "—", r.runId?.slice(0, 8) ?? "—", r.progress ?? "—",
-    String(r.attempts), r.cell
+    String(r.slot),
+    r.task ?? "—",
+    r.state,
+    r.node ?? "—",
+    r.gpus ?? "—",
+    r.runId?.slice(0, 8) ?? "—",
+    r.progress ?? "—",
+    String(r.attempts),
+    r.cell
   ])
   return [
     `grid ${job.gridName} · ${job.tasks} planned runs · ${dir}`,

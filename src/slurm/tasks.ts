@@ -93,7 +93,13 @@ const describe = (s: TaskState) => `${s.state}${s.exitCode ? `, exit ${s.exitCod
  * the state Slurm ended it with. A folder without exit.json must also have been quiet for
  * `settleS` seconds, since shared storage may show a node's last writes late.
  */
-export const judgeFolder = (f: RunFolder, report: TaskReport | null, all: ReadonlyArray<RunFolder>, settleS: number, jobDir: string): FolderVerdict => {
+export const judgeFolder = (
+  f: RunFolder,
+  report: TaskReport | null,
+  all: ReadonlyArray<RunFolder>,
+  settleS: number,
+  jobDir: string
+): FolderVerdict => {
   if (f.exit !== null && f.exit.stoppedBy === null) return { record: true }
   if (f.key === null || report === null) return f.exit !== null && f.key === null ? { record: true } : { record: false }
   const requeuedLater = all.some((o) => o.jobId === f.jobId && o.restartCount > f.restartCount)
@@ -104,7 +110,9 @@ export const judgeFolder = (f: RunFolder, report: TaskReport | null, all: Readon
   if (!requeued && report.live.has(f.key)) return { record: false }
   if (f.exit === null && f.quietS < settleS) return { record: false }
   const slurmState = requeued ? (state?.earlier[f.restartCount] ?? "REQUEUED") : (state?.state ?? null)
-  const stop = f.exit?.stoppedBy ? `; the task got ${f.exit.stoppedBy} and stopped the trainer` : "; its run folder has no exit.json (killed before it could write one)"
+  const stop = f.exit?.stoppedBy
+    ? `; the task got ${f.exit.stoppedBy} and stopped the trainer`
+    : "; its run folder has no exit.json (killed before it could write one)"
   const said = requeued
     ? `Slurm requeued array task ${f.key} (execution ${f.restartCount}, job ${f.jobId}) before the run finished: ${slurmState}`
     : state
@@ -150,26 +158,43 @@ export const taskRows = (
     const key = attempts.at(-1)?.key ?? null
     const own = folders.filter((f) => f.index === slot)
     const folder = own.at(-1) ?? null
-    const known = key === null ? null : report?.live.get(key) ?? report?.ended.get(key) ?? null
-    const state = key === null
-      ? "NOT SUBMITTED"
-      : known
-        ? known.state
-        : report === null
-          ? "UNKNOWN (Slurm not reachable)"
-          : folder?.key === key && folder.exit
-            ? "ENDED"
-            : "ENDED (no record left)"
+    const known = key === null ? null : (report?.live.get(key) ?? report?.ended.get(key) ?? null)
+    const state =
+      key === null
+        ? "NOT SUBMITTED"
+        : known
+          ? known.state
+          : report === null
+            ? "UNKNOWN (Slurm not reachable)"
+            : folder?.key === key && folder.exit
+              ? "ENDED"
+              : "ENDED (no record left)"
     return {
-      slot, spec, cell, task: key, state, source: known?.source ?? (folder?.key === key && folder?.exit ? "run folder" : null), attempts: Math.max(attempts.length, own.length),
-      node: known?.node ?? folder?.node ?? null, gpus: folder?.gpus ?? null, gpuUuid: folder?.gpuUuid ?? null,
-      runId: folder?.name ?? null, progress: folder === null ? null : `${folder.progress}${folder.exit?.stoppedBy ? ` (stopped by ${folder.exit.stoppedBy})` : ""}`
+      slot,
+      spec,
+      cell,
+      task: key,
+      state,
+      source: known?.source ?? (folder?.key === key && folder?.exit ? "run folder" : null),
+      attempts: Math.max(attempts.length, own.length),
+      node: known?.node ?? folder?.node ?? null,
+      gpus: folder?.gpus ?? null,
+      gpuUuid: folder?.gpuUuid ?? null,
+      runId: folder?.name ?? null,
+      progress: folder === null ? null : `${folder.progress}${folder.exit?.stoppedBy ? ` (stopped by ${folder.exit.stoppedBy})` : ""}`
     }
   })
 
 /** Planned runs to run again: not succeeded (by the ledger's status of their runs) and with no
  * task of theirs still pending or running. A slot that never ran at all counts. */
-export const slotsToResubmit = (job: SlurmJob, folders: ReadonlyArray<RunFolder>, report: TaskReport, statuses: ReadonlyMap<string, string>) =>
-  Array.from({ length: job.tasks }, (_, slot) => slot).filter((slot) =>
-    !folders.some((f) => f.index === slot && statuses.get(f.name) === "succeeded") &&
-    !attemptsOf(job, slot).some((a) => report.live.has(a.key)))
+export const slotsToResubmit = (
+  job: SlurmJob,
+  folders: ReadonlyArray<RunFolder>,
+  report: TaskReport,
+  statuses: ReadonlyMap<string, string>
+) =>
+  Array.from({ length: job.tasks }, (_, slot) => slot).filter(
+    (slot) =>
+      !folders.some((f) => f.index === slot && statuses.get(f.name) === "succeeded") &&
+      !attemptsOf(job, slot).some((a) => report.live.has(a.key))
+  )

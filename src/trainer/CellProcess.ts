@@ -36,12 +36,24 @@ export interface CellProcessOptions<E, R> extends FollowOptions<E, R> {
 /** A Python module as a child process: stdout streamed, stdin open for commands, stderr written by
  * the child itself into a file descriptor of that file (execa would otherwise buffer it, up to its
  * maxBuffer of 100 MB, and then kill the child). */
-export const spawnPython = (python: string, args: ReadonlyArray<string>, stderrFile: string, env: Readonly<Record<string, string>> = {}) => {
+export const spawnPython = (
+  python: string,
+  args: ReadonlyArray<string>,
+  stderrFile: string,
+  env: Readonly<Record<string, string>> = {}
+) => {
   // execa's types list only descriptors 1-9, but it hands any integer to spawn() as is (lib/stdio/native.js)
   const fd = openSync(stderrFile, "w") as 3
   try {
     // TUNEGRID_SPAWNED_AT: the trainer reports spawn → its first module as `started.timings.spawn`
-    return execa(python, ["-u", ...args], { cwd: trainerDir, env: { ...pythonEnv(), TUNEGRID_SPAWNED_AT: String(Date.now() / 1000), ...env }, reject: false, stdin: "pipe", stderr: fd, buffer: false })
+    return execa(python, ["-u", ...args], {
+      cwd: trainerDir,
+      env: { ...pythonEnv(), TUNEGRID_SPAWNED_AT: String(Date.now() / 1000), ...env },
+      reject: false,
+      stdin: "pipe",
+      stderr: fd,
+      buffer: false
+    })
   } finally {
     closeSync(fd) // the child has its own copy
   }
@@ -49,7 +61,10 @@ export const spawnPython = (python: string, args: ReadonlyArray<string>, stderrF
 export type Child = ReturnType<typeof spawnPython>
 
 const lines = (sub: Child) =>
-  Stream.fromAsyncIterable(sub.iterable({ from: "stdout" }) as AsyncIterable<string>, (cause) => new ProtocolError({ message: String(cause) }))
+  Stream.fromAsyncIterable(
+    sub.iterable({ from: "stdout" }) as AsyncIterable<string>,
+    (cause) => new ProtocolError({ message: String(cause) })
+  )
 
 const terminate = (sub: Child, graceMs: number) =>
   Effect.promise(async () => {
@@ -68,47 +83,66 @@ export const handle = (sub: Child): TrainerHandle => ({
 })
 
 export const runCellProcesses = <E, R>(o: CellProcessOptions<E, R>) =>
-  Effect.scoped(Effect.gen(function*() {
-    const sampler = yield* Effect.acquireRelease(
-      Effect.sync(() =>
-        spawnPython(o.python, ["-m", "tunegrid_trainer.sampler", "--interval-ms", String(o.sampleIntervalMs), "--mode", o.samplerMode,
-          "--idle-ms", String(o.idleMs), ...(o.samplerGpu === undefined ? [] : ["--gpu", String(o.samplerGpu)])], o.samplerStderrPath)),
-      (sub) => terminate(sub, 3000)
-    )
-    o.onSpawn?.("sampler", sampler.pid)
-    // The sampler's header comes after its idle-power measurement: the trainer starts only then.
-    const samplerReady = yield* Deferred.make<void>()
-    // The sampler is only asked to stop once the trainer has exited; ending before that is a death.
-    let trainerDone = false
-    let samplerError: string | null = null
-    void sampler.then((r) => {
-      if (trainerDone) return
-      const how = r.signal ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`
-      const err = tail(tailOfFile(o.samplerStderrPath), 3)
-      samplerError = `the sampler ${how} before the trainer finished; energy and device memory are missing for this run${err ? ` (sampler stderr: ${err.replaceAll("\n", " | ")})` : ""}`
-    })
-    const samplerFiber = yield* Effect.forkChild(followSampler(lines(sampler), o.onSampler, samplerReady))
-    yield* Deferred.await(samplerReady).pipe(Effect.timeoutOption(o.idleMs + 30_000))
-
-    const trainer = o.adopt
-      ? yield* Effect.acquireRelease(Effect.sync(() => ({ pid: o.adopt!.pid, handle: o.adopt!.go() })), (t) => t.handle.terminate(10_000))
-      : yield* Effect.acquireRelease(
-        Effect.sync(() => {
-          const sub = spawnPython(o.python, ["-m", "tunegrid_trainer", "--spec", o.specPath], o.stderrPath, o.trainerEnv)
-          return { pid: sub.pid, handle: handle(sub) }
-        }),
-        (t) => t.handle.terminate(10_000)
+  Effect.scoped(
+    Effect.gen(function* () {
+      const sampler = yield* Effect.acquireRelease(
+        Effect.sync(() =>
+          spawnPython(
+            o.python,
+            [
+              "-m",
+              "tunegrid_trainer.sampler",
+              "--interval-ms",
+              String(o.sampleIntervalMs),
+              "--mode",
+              o.samplerMode,
+              "--idle-ms",
+              String(o.idleMs),
+              ...(o.samplerGpu === undefined ? [] : ["--gpu", String(o.samplerGpu)])
+            ],
+            o.samplerStderrPath
+          )
+        ),
+        (sub) => terminate(sub, 3000)
       )
-    o.onSpawn?.("trainer", trainer.pid)
-    const followed = yield* followTrainer(trainer.handle, o)
-    trainerDone = true
-    sampler.kill("SIGTERM")
-    yield* Effect.promise(() => sampler)
-    yield* Fiber.join(samplerFiber)
-    return {
-      ...followed,
-      stderrTail: tail(tailOfFile(o.stderrPath)),
-      endedAt: (yield* Clock.currentTimeMillis) / 1000,
-      samplerError
-    } satisfies Evidence
-  }))
+      o.onSpawn?.("sampler", sampler.pid)
+      // The sampler's header comes after its idle-power measurement: the trainer starts only then.
+      const samplerReady = yield* Deferred.make<void>()
+      // The sampler is only asked to stop once the trainer has exited; ending before that is a death.
+      let trainerDone = false
+      let samplerError: string | null = null
+      void sampler.then((r) => {
+        if (trainerDone) return
+        const how = r.signal ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`
+        const err = tail(tailOfFile(o.samplerStderrPath), 3)
+        samplerError = `the sampler ${how} before the trainer finished; energy and device memory are missing for this run${err ? ` (sampler stderr: ${err.replaceAll("\n", " | ")})` : ""}`
+      })
+      const samplerFiber = yield* Effect.forkChild(followSampler(lines(sampler), o.onSampler, samplerReady))
+      yield* Deferred.await(samplerReady).pipe(Effect.timeoutOption(o.idleMs + 30_000))
+
+      const trainer = o.adopt
+        ? yield* Effect.acquireRelease(
+            Effect.sync(() => ({ pid: o.adopt!.pid, handle: o.adopt!.go() })),
+            (t) => t.handle.terminate(10_000)
+          )
+        : yield* Effect.acquireRelease(
+            Effect.sync(() => {
+              const sub = spawnPython(o.python, ["-m", "tunegrid_trainer", "--spec", o.specPath], o.stderrPath, o.trainerEnv)
+              return { pid: sub.pid, handle: handle(sub) }
+            }),
+            (t) => t.handle.terminate(10_000)
+          )
+      o.onSpawn?.("trainer", trainer.pid)
+      const followed = yield* followTrainer(trainer.handle, o)
+      trainerDone = true
+      sampler.kill("SIGTERM")
+      yield* Effect.promise(() => sampler)
+      yield* Fiber.join(samplerFiber)
+      return {
+        ...followed,
+        stderrTail: tail(tailOfFile(o.stderrPath)),
+        endedAt: (yield* Clock.currentTimeMillis) / 1000,
+        samplerError
+      } satisfies Evidence
+    })
+  )

@@ -55,10 +55,16 @@ const requestOf = (cell: ExpandedCell, baseDir: string): Request | null => {
 const lossProblem = (cell: ExpandedCell, format: DataFormat): { field: string; expected: string } | null => {
   const c = cell.config
   if (c.assistantOnlyLoss && format !== "conversational" && format !== "conversational_prompt_completion") {
-    return { field: "assistantOnlyLoss", expected: `false: assistant-only loss needs conversational rows (messages); ${c.dataset} holds ${describe[format]} rows` }
+    return {
+      field: "assistantOnlyLoss",
+      expected: `false: assistant-only loss needs conversational rows (messages); ${c.dataset} holds ${describe[format]} rows`
+    }
   }
   if (c.completionOnlyLoss === true && !["prompt_completion", "conversational_prompt_completion", "alpaca"].includes(format)) {
-    return { field: "completionOnlyLoss", expected: `null or false: completion-only loss needs prompt-completion or Alpaca rows; ${c.dataset} holds ${describe[format]} rows` }
+    return {
+      field: "completionOnlyLoss",
+      expected: `null or false: completion-only loss needs prompt-completion or Alpaca rows; ${c.dataset} holds ${describe[format]} rows`
+    }
   }
   return null
 }
@@ -67,7 +73,7 @@ const cellName = (cell: ExpandedCell) => `cell ${cell.index + 1}${cell.label ? `
 
 /** Check the grid's datasets; fails with GridInvalid naming the dataset (or cell) and the row. */
 export const checkDatasets = (python: string, file: string, baseDir: string, cells: ReadonlyArray<ExpandedCell>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const byKey = new Map<string, { request: Request; cells: Array<ExpandedCell> }>()
     for (const cell of cells) {
       const request = requestOf(cell, baseDir)
@@ -79,10 +85,17 @@ export const checkDatasets = (python: string, file: string, baseDir: string, cel
     if (byKey.size === 0) return new Map<string, DataFormat>()
     const r = yield* Effect.promise(() =>
       execa(python, ["-m", "tunegrid_trainer.dataset_check"], {
-        cwd: trainerDir, env: pythonEnv(), reject: false, input: JSON.stringify({ datasets: [...byKey.values()].map((e) => e.request) })
-      }))
+        cwd: trainerDir,
+        env: pythonEnv(),
+        reject: false,
+        input: JSON.stringify({ datasets: [...byKey.values()].map((e) => e.request) })
+      })
+    )
     if (r.failed) {
-      const why = r.code === "ENOENT" ? `${python} not found` : `exit ${r.exitCode ?? r.signal}: ${String(r.stderr).trim().split("\n").slice(-5).join("\n  ")}`
+      const why =
+        r.code === "ENOENT"
+          ? `${python} not found`
+          : `exit ${r.exitCode ?? r.signal}: ${String(r.stderr).trim().split("\n").slice(-5).join("\n  ")}`
       return yield* new ProbeFailed({ message: `the trainer's Python could not check the grid's datasets (${why})` })
     }
     const replies = (JSON.parse(String(r.stdout)) as { results: Array<Reply> }).results

@@ -45,27 +45,32 @@ export type Followed = Pick<Evidence, "terminal" | "protocolError" | "stopCause"
 /** Follow a trainer until it exited. Forks its helpers (stop forwarding, watchdog) as children of
  * the calling fiber, so they end with the caller's scope. */
 export const followTrainer = <E, R>(t: TrainerHandle, o: FollowOptions<E, R>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     let trainerDone = false
     let stopCause: StopCause = null
-    yield* Effect.forkChild(Effect.flatMap(Deferred.await(o.stop), (cause) =>
-      Effect.sync(() => {
-        stopCause = cause
-        t.requestStop()
-      })))
+    yield* Effect.forkChild(
+      Effect.flatMap(Deferred.await(o.stop), (cause) =>
+        Effect.sync(() => {
+          stopCause = cause
+          t.requestStop()
+        })
+      )
+    )
 
     // Stall watchdog: checked every 250 ms against the time of the last line (or the start).
     let lastLineAt = yield* Clock.currentTimeMillis
     let stalledAfterS: number | null = null
-    yield* Effect.forkChild(Effect.gen(function*() {
-      while (stalledAfterS === null && !trainerDone) {
-        yield* Effect.sleep(250)
-        if ((yield* Clock.currentTimeMillis) - lastLineAt >= o.stallTimeoutMs) {
-          stalledAfterS = Math.round(o.stallTimeoutMs / 100) / 10
-          yield* t.terminate(3000) // SIGTERM, then SIGKILL: a stalled process may ignore SIGTERM
+    yield* Effect.forkChild(
+      Effect.gen(function* () {
+        while (stalledAfterS === null && !trainerDone) {
+          yield* Effect.sleep(250)
+          if ((yield* Clock.currentTimeMillis) - lastLineAt >= o.stallTimeoutMs) {
+            stalledAfterS = Math.round(o.stallTimeoutMs / 100) / 10
+            yield* t.terminate(3000) // SIGTERM, then SIGKILL: a stalled process may ignore SIGTERM
+          }
         }
-      }
-    }))
+      })
+    )
 
     let terminal: Evidence["terminal"] = null
     let protocolError: string | null = null
@@ -76,28 +81,45 @@ export const followTrainer = <E, R>(t: TrainerHandle, o: FollowOptions<E, R>) =>
       return Effect.fail(new ProtocolError({ message }))
     }
     yield* t.lines.pipe(
-      Stream.runForEach((line): Effect.Effect<void, E | ProtocolError, R> =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) => {
-          lineNo += 1
-          lastLineAt = now
-          const decoded = decodeTrainerLine(line)
-          if (decoded._tag === "Failure") {
-            // the first problem and where it is ("Expected an integer at ["tokens"]")
-            const why = decoded.failure.split("\n").slice(0, 2).map((s) => s.trim()).join(" ")
-            return reject(`trainer stdout line ${lineNo} is not a protocol event (${why}): ${JSON.stringify(line.slice(0, 200))}`)
-          }
-          const event = decoded.success
-          const outOfOrder = sequence(event)
-          if (outOfOrder !== null) return reject(`trainer stdout line ${lineNo}: ${outOfOrder}: ${JSON.stringify(line.slice(0, 200))}`)
-          if (event.event === "finished") terminal = { event: "finished", reason: event.reason }
-          if (event.event === "failed") {
-            terminal = { event: "failed", kind: event.kind, message: event.message, detail: event.detail, step: event.step, memoryMib: event.memory_mib }
-          }
-          return o.onTrainer(event).pipe(Effect.catch((e: E): Effect.Effect<void, E | ProtocolError> => {
-            const why = o.refused?.(e) ?? null
-            return why === null ? Effect.fail(e) : reject(`trainer stdout line ${lineNo} (${event.event}) could not be recorded: ${why}`)
-          }))
-        })),
+      Stream.runForEach(
+        (line): Effect.Effect<void, E | ProtocolError, R> =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            lineNo += 1
+            lastLineAt = now
+            const decoded = decodeTrainerLine(line)
+            if (decoded._tag === "Failure") {
+              // the first problem and where it is ("Expected an integer at ["tokens"]")
+              const why = decoded.failure
+                .split("\n")
+                .slice(0, 2)
+                .map((s) => s.trim())
+                .join(" ")
+              return reject(`trainer stdout line ${lineNo} is not a protocol event (${why}): ${JSON.stringify(line.slice(0, 200))}`)
+            }
+            const event = decoded.success
+            const outOfOrder = sequence(event)
+            if (outOfOrder !== null) return reject(`trainer stdout line ${lineNo}: ${outOfOrder}: ${JSON.stringify(line.slice(0, 200))}`)
+            if (event.event === "finished") terminal = { event: "finished", reason: event.reason }
+            if (event.event === "failed") {
+              terminal = {
+                event: "failed",
+                kind: event.kind,
+                message: event.message,
+                detail: event.detail,
+                step: event.step,
+                memoryMib: event.memory_mib
+              }
+            }
+            return o.onTrainer(event).pipe(
+              Effect.catch((e: E): Effect.Effect<void, E | ProtocolError> => {
+                const why = o.refused?.(e) ?? null
+                return why === null
+                  ? Effect.fail(e)
+                  : reject(`trainer stdout line ${lineNo} (${event.event}) could not be recorded: ${why}`)
+              })
+            )
+          })
+      ),
       Effect.catch((e) => {
         if (!(e instanceof ProtocolError)) return Effect.fail(e as E)
         return Effect.sync(() => {
@@ -114,7 +136,11 @@ export const followTrainer = <E, R>(t: TrainerHandle, o: FollowOptions<E, R>) =>
 /** Feed the sampler's lines to the caller; `ready` is completed at its first event (its header
  * comes after the idle-power measurement) or when it ends. A broken sampler must not sink the
  * run: undecodable lines are logged and skipped, and its samples simply stop. */
-export const followSampler = <E, R>(lines: Stream.Stream<string, ProtocolError>, onSampler: (event: SamplerEvent) => Effect.Effect<void, E, R>, ready: Deferred.Deferred<void>) =>
+export const followSampler = <E, R>(
+  lines: Stream.Stream<string, ProtocolError>,
+  onSampler: (event: SamplerEvent) => Effect.Effect<void, E, R>,
+  ready: Deferred.Deferred<void>
+) =>
   lines.pipe(
     Stream.runForEach((line) => {
       const decoded = decodeSamplerLine(line)

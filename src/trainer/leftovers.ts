@@ -40,7 +40,7 @@ const stillThere = (c: ChildRecord): boolean => {
 /** SIGKILL the children recorded in these run folders that are still running; waits up to 5 s
  * for them to be gone. Returns what it stopped. */
 export const stopLeftovers = (runDirs: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const found: Array<ChildRecord> = []
     for (const dir of runDirs) {

@@ -10,10 +10,14 @@ export interface Evidence {
   readonly terminal:
     | { readonly event: "finished"; readonly reason: string }
     | {
-      readonly event: "failed"; readonly kind: string; readonly message: string; readonly detail: string | null
-      /** The step it failed at and the memory in use then (MiB), when the trainer knew them. */
-      readonly step?: number | null; readonly memoryMib?: number | null
-    }
+        readonly event: "failed"
+        readonly kind: string
+        readonly message: string
+        readonly detail: string | null
+        /** The step it failed at and the memory in use then (MiB), when the trainer knew them. */
+        readonly step?: number | null
+        readonly memoryMib?: number | null
+      }
     | null
   readonly protocolError: string | null
   readonly exitCode: number | null
@@ -46,8 +50,13 @@ export const decideOutcome = (e: Evidence): RunEnd => {
   }
   if (e.terminal?.event === "failed") {
     return {
-      ...base, status: "failed", errorKind: e.terminal.kind, errorMessage: e.terminal.message, errorDetail: e.terminal.detail,
-      errorStep: e.terminal.step ?? null, errorMemoryMib: e.terminal.memoryMib ?? null
+      ...base,
+      status: "failed",
+      errorKind: e.terminal.kind,
+      errorMessage: e.terminal.message,
+      errorDetail: e.terminal.detail,
+      errorStep: e.terminal.step ?? null,
+      errorMemoryMib: e.terminal.memoryMib ?? null
     }
   }
   if (e.terminal?.event === "finished") {

@@ -16,7 +16,10 @@ export interface PrestartOptions {
 }
 
 /** Pause, resume and discard over a child process (real or, in tests, a recording's stand-in). */
-export const pausable = (signal: (s: "SIGSTOP" | "SIGCONT" | "SIGKILL") => void, go: () => TrainerHandle): Prestarted & { readonly pid: undefined } => {
+export const pausable = (
+  signal: (s: "SIGSTOP" | "SIGCONT" | "SIGKILL") => void,
+  go: () => TrainerHandle
+): Prestarted & { readonly pid: undefined } => {
   let paused = false
   let gone = false
   const resume = () => {
@@ -46,9 +49,12 @@ export const spawnPrestart = (o: PrestartOptions): Prestarted => {
   const sub: Child = spawnPython(o.python, ["-m", "tunegrid_trainer", "--spec", o.specPath, "--prestart"], o.stderrPath, o.trainerEnv)
   // a trainer that failed before its `go` (a bad spec) has closed its stdin: the `go` must not throw
   sub.stdin?.on("error", () => {})
-  const p = pausable((s) => void sub.kill(s), () => {
-    sub.stdin?.write(JSON.stringify({ command: "go" }) + "\n")
-    return handle(sub)
-  })
+  const p = pausable(
+    (s) => void sub.kill(s),
+    () => {
+      sub.stdin?.write(JSON.stringify({ command: "go" }) + "\n")
+      return handle(sub)
+    }
+  )
   return { ...p, pid: sub.pid }
 }

@@ -9,12 +9,18 @@ import { pythonEnv } from "./python.ts"
 export class ProbeFailed extends Schema.TaggedError<ProbeFailed>()("ProbeFailed", { message: Schema.String }) {}
 
 export const probeEnvironment = (python: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const r = yield* Effect.promise(() =>
-      execa(python, ["-m", "tunegrid_trainer.env"], { cwd: trainerDir, env: pythonEnv(), reject: false, timeout: 120_000 }))
+      execa(python, ["-m", "tunegrid_trainer.env"], { cwd: trainerDir, env: pythonEnv(), reject: false, timeout: 120_000 })
+    )
     if (r.failed) {
-      const why = r.code === "ENOENT" ? `${python} not found` : `exit ${r.exitCode ?? r.signal}: ${String(r.stderr).trim().split("\n").slice(-5).join("\n  ")}`
-      return yield* new ProbeFailed({ message: `the trainer's Python could not report its environment (${why}); run \`npx tunegrid doctor\`` })
+      const why =
+        r.code === "ENOENT"
+          ? `${python} not found`
+          : `exit ${r.exitCode ?? r.signal}: ${String(r.stderr).trim().split("\n").slice(-5).join("\n  ")}`
+      return yield* new ProbeFailed({
+        message: `the trainer's Python could not report its environment (${why}); run \`npx tunegrid doctor\``
+      })
     }
     const decoded = Schema.decodeUnknownResult(Schema.fromJsonString(EnvFacts))(String(r.stdout).trim(), { onExcessProperty: "ignore" })
     if (Result.isFailure(decoded)) {

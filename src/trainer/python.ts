@@ -12,13 +12,20 @@ export class PythonNotFound extends Schema.TaggedError<PythonNotFound>()("Python
 export const findPython = (flag: string | null): PythonNotFound | { python: string; from: string } => {
   // A relative path means relative to where the user is, not to trainer/ (the children's cwd).
   const here = (p: string) => (p.includes("/") ? resolve(p) : p)
-  if (flag) return existsSync(flag) || !flag.includes("/") ? { python: here(flag), from: "--python" } : new PythonNotFound({ message: `--python ${flag}: no such file` })
+  if (flag)
+    return existsSync(flag) || !flag.includes("/")
+      ? { python: here(flag), from: "--python" }
+      : new PythonNotFound({ message: `--python ${flag}: no such file` })
   const env = process.env.TUNEGRID_PYTHON
-  if (env) return existsSync(env) || !env.includes("/") ? { python: here(env), from: "TUNEGRID_PYTHON" } : new PythonNotFound({ message: `TUNEGRID_PYTHON=${env}: no such file` })
+  if (env)
+    return existsSync(env) || !env.includes("/")
+      ? { python: here(env), from: "TUNEGRID_PYTHON" }
+      : new PythonNotFound({ message: `TUNEGRID_PYTHON=${env}: no such file` })
   const venv = resolve(trainerDir, ".venv/bin/python")
   if (existsSync(venv)) return { python: venv, from: "trainer/.venv" }
   return new PythonNotFound({
-    message: "no Python environment for the trainer: run `npm run setup:python` (creates trainer/.venv with torch, transformers, peft), or pass --python / set TUNEGRID_PYTHON to an interpreter that has them"
+    message:
+      "no Python environment for the trainer: run `npm run setup:python` (creates trainer/.venv with torch, transformers, peft), or pass --python / set TUNEGRID_PYTHON to an interpreter that has them"
   })
 }
 

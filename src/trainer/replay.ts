@@ -52,7 +52,12 @@ const replayedTrainer = (rec: Recording): TrainerHandle => {
       if (signal !== null) return
       if (stopRequested) {
         yield JSON.stringify({
-          event: "finished", t: counts.t, reason: "stop_requested", steps: counts.steps, warmup_steps: counts.warmup, window_steps: counts.window
+          event: "finished",
+          t: counts.t,
+          reason: "stop_requested",
+          steps: counts.steps,
+          warmup_steps: counts.warmup,
+          window_steps: counts.window
         })
         return exit({ exitCode: 0, signal: null })
       }
@@ -98,23 +103,25 @@ const safeParse = (line: string): Record<string, unknown> | null => {
 
 /** One run replayed: the same Evidence a real cell's processes give. */
 export const replayCell = <E, R>(o: CellProcessOptions<E, R>, replay: Replay) =>
-  Effect.scoped(Effect.gen(function*() {
-    const rec = replay(JSON.parse(readFileSync(o.specPath, "utf8")))
-    writeFileSync(o.stderrPath, rec.stderr ?? "")
-    writeFileSync(o.samplerStderrPath, "")
-    o.onSpawn?.("sampler", undefined)
-    const samplerReady = yield* Deferred.make<void>()
-    yield* followSampler(Stream.fromIterable(rec.sampler ?? []), o.onSampler, samplerReady)
-    const trainer = o.adopt ? o.adopt.go() : replayedTrainer(rec) // a real one is told `go` before onSpawn too
-    o.onSpawn?.("trainer", undefined)
-    const followed = yield* followTrainer(trainer, o)
-    return {
-      ...followed,
-      stderrTail: tail(tailOfFile(o.stderrPath)),
-      endedAt: (yield* Clock.currentTimeMillis) / 1000,
-      samplerError: null
-    } satisfies Evidence
-  }))
+  Effect.scoped(
+    Effect.gen(function* () {
+      const rec = replay(JSON.parse(readFileSync(o.specPath, "utf8")))
+      writeFileSync(o.stderrPath, rec.stderr ?? "")
+      writeFileSync(o.samplerStderrPath, "")
+      o.onSpawn?.("sampler", undefined)
+      const samplerReady = yield* Deferred.make<void>()
+      yield* followSampler(Stream.fromIterable(rec.sampler ?? []), o.onSampler, samplerReady)
+      const trainer = o.adopt ? o.adopt.go() : replayedTrainer(rec) // a real one is told `go` before onSpawn too
+      o.onSpawn?.("trainer", undefined)
+      const followed = yield* followTrainer(trainer, o)
+      return {
+        ...followed,
+        stderrTail: tail(tailOfFile(o.stderrPath)),
+        endedAt: (yield* Clock.currentTimeMillis) / 1000,
+        samplerError: null
+      } satisfies Evidence
+    })
+  )
 
 /** What was done to replayed pre-started trainers, in order: the run id and the signal or `go`. */
 export type PrestartLog = Array<{ readonly runId: string; readonly action: "spawn" | "SIGSTOP" | "SIGCONT" | "SIGKILL" | "go" }>
@@ -126,8 +133,11 @@ export const replayPrestart = (o: PrestartOptions, replay: Replay, log: Prestart
   const rec = replay(spec)
   writeFileSync(o.stderrPath, rec.stderr ?? "")
   log.push({ runId: spec.run_id, action: "spawn" })
-  return pausable((s) => void log.push({ runId: spec.run_id, action: s }), () => {
-    log.push({ runId: spec.run_id, action: "go" })
-    return replayedTrainer(rec)
-  })
+  return pausable(
+    (s) => void log.push({ runId: spec.run_id, action: s }),
+    () => {
+      log.push({ runId: spec.run_id, action: "go" })
+      return replayedTrainer(rec)
+    }
+  )
 }

@@ -60,24 +60,53 @@ export const StatusLine = ({ state, now }: { readonly state: RunState; readonly 
   const elapsed = state.startedAt === null ? null : (now - state.startedAt) / 1000
   const queued = state.rows.filter((r) => r.status === "queued").length
   const parallel = state.plan?.slots?.length ?? 1 // a pool's slots take the queued runs side by side
-  const eta = state.summary ? 0 : etaSeconds(finishedDurations(state.rows), queued / parallel, state.current ? (now - state.current.startedAt) / 1000 : null)
-  const request = state.request === "quit" ? "stopping after this run is recorded (q again forces)…"
-    : state.request === "force" ? "forcing stop…" : state.request === "skip" ? "skipping this cell…" : null
-  return h(Box, { flexDirection: "column" },
-    h(Text, { wrap: "truncate-end" },
-      h(Text, { color: "green" }, `done ${c.done}`), ` · resumed ${c.resumed} · `, h(Text, { color: "magenta" }, `skipped ${c.skipped}`), " · ",
-      h(Text, c.failed > 0 ? { color: "red" } : {}, `failed ${c.failed}`), c.interrupted > 0 ? ` · interrupted ${c.interrupted}` : "",
-      ` · left ${c.left} · elapsed ${duration(elapsed)} · ETA ${eta === null ? "—" : duration(eta)}`),
+  const eta = state.summary
+    ? 0
+    : etaSeconds(finishedDurations(state.rows), queued / parallel, state.current ? (now - state.current.startedAt) / 1000 : null)
+  const request =
+    state.request === "quit"
+      ? "stopping after this run is recorded (q again forces)…"
+      : state.request === "force"
+        ? "forcing stop…"
+        : state.request === "skip"
+          ? "skipping this cell…"
+          : null
+  return h(
+    Box,
+    { flexDirection: "column" },
+    h(
+      Text,
+      { wrap: "truncate-end" },
+      h(Text, { color: "green" }, `done ${c.done}`),
+      ` · resumed ${c.resumed} · `,
+      h(Text, { color: "magenta" }, `skipped ${c.skipped}`),
+      " · ",
+      h(Text, c.failed > 0 ? { color: "red" } : {}, `failed ${c.failed}`),
+      c.interrupted > 0 ? ` · interrupted ${c.interrupted}` : "",
+      ` · left ${c.left} · elapsed ${duration(elapsed)} · ETA ${eta === null ? "—" : duration(eta)}`
+    ),
     request ? h(Text, { color: "yellow" }, request) : null,
-    state.summary ? h(Text, { bold: true }, summaryText(state.summary)) : h(Text, { dimColor: true }, "q stop · s skip cell · ? help"))
+    state.summary ? h(Text, { bold: true }, summaryText(state.summary)) : h(Text, { dimColor: true }, "q stop · s skip cell · ? help")
+  )
 }
 
 export const summaryText = (counts: Record<string, number>): string => {
-  const parts = Object.entries(counts).filter(([, v]) => v > 0).map(([k, v]) => `${v} ${k}`).join(", ")
+  const parts = Object.entries(counts)
+    .filter(([, v]) => v > 0)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(", ")
   return (counts.left ?? 0) > 0 ? `stopped: ${parts}; run the same command again to resume` : `finished: ${parts || "nothing to run"}`
 }
 
-export const App = ({ store, keys, now = Date.now }: { readonly store: RunStore; readonly keys: Keys; readonly now?: () => number }): ReactNode => {
+export const App = ({
+  store,
+  keys,
+  now = Date.now
+}: {
+  readonly store: RunStore
+  readonly keys: Keys
+  readonly now?: () => number
+}): ReactNode => {
   const state = useRunState(store)
   const [time, setTime] = useState(now())
   const [help, setHelp] = useState(false)
@@ -91,7 +120,8 @@ export const App = ({ store, keys, now = Date.now }: { readonly store: RunStore;
 
   const layout: Layout = layoutFor(state.rows, axisNames(state.rows), size.columns)
   const byPosition = new Map(state.rows.map((r) => [r.position, r]))
-  const items: Array<StaticItem> = state.plan === null ? [] : [{ key: "title" }, { key: "heads" }, ...state.finished.map((p) => ({ key: `row ${p}`, position: p }))]
+  const items: Array<StaticItem> =
+    state.plan === null ? [] : [{ key: "title" }, { key: "heads" }, ...state.finished.map((p) => ({ key: `row ${p}`, position: p }))]
   const live = state.rows.filter((r) => !finishedStatuses.has(r.status))
   // as many live rows as fit under the panel, so the frame never outgrows the terminal (a taller
   // frame scrolls and smears); the column heads come back above them once the first ones scroll off
@@ -100,23 +130,34 @@ export const App = ({ store, keys, now = Date.now }: { readonly store: RunStore;
   const fitting = Math.max(1, Math.min(QUEUED_SHOWN + (slots?.length ?? 1), size.rows - fixed - (help ? HELP.length + 2 : 0)))
   const shown = live.slice(0, fitting)
   const headsOffScreen = state.plan !== null && 3 + state.finished.length + shown.length + fixed > size.rows
-  return h(Fragment, null,
+  return h(
+    Fragment,
+    null,
     h(Static<StaticItem>, {
       items,
       children: (item: StaticItem) =>
-        item.key === "title" ? h(Title, { key: item.key, plan: state.plan! })
-          : item.key === "heads" ? h(ColumnHeads, { key: item.key, layout })
-          : h(RowLine, { key: item.key, row: byPosition.get((item as { position: string }).position)!, layout })
+        item.key === "title"
+          ? h(Title, { key: item.key, plan: state.plan! })
+          : item.key === "heads"
+            ? h(ColumnHeads, { key: item.key, layout })
+            : h(RowLine, { key: item.key, row: byPosition.get((item as { position: string }).position)!, layout })
     }),
     state.plan === null ? h(Text, { dimColor: true }, "loading the grid and probing the environment…") : null,
     headsOffScreen && shown.length > 0 ? h(ColumnHeads, { layout }) : null,
     ...shown.map((row) => h(RowLine, { key: row.position, row, layout })),
     live.length > shown.length ? h(Text, { dimColor: true }, `… ${live.length - shown.length} more queued`) : null,
-    slots ? h(Lanes, { slots, running: state.running, rows: byPosition, now: t })
-    : state.current ? h(CurrentPanel, {
-      current: state.current, row: byPosition.get(state.current.position), measure: (state.plan?.measure ?? {}) as MeasureView, now: t
-    }) : null,
+    slots
+      ? h(Lanes, { slots, running: state.running, rows: byPosition, now: t })
+      : state.current
+        ? h(CurrentPanel, {
+            current: state.current,
+            row: byPosition.get(state.current.position),
+            measure: (state.plan?.measure ?? {}) as MeasureView,
+            now: t
+          })
+        : null,
     h(StatusLine, { state, now: t }),
     help ? h(Box, { flexDirection: "column", borderStyle: "single", paddingX: 1 }, ...HELP.map((l, i) => h(Text, { key: i }, l))) : null,
-    isRawModeSupported ? h(KeyHandler, { store, keys, onHelp: () => setHelp((v) => !v) }) : null)
+    isRawModeSupported ? h(KeyHandler, { store, keys, onHelp: () => setHelp((v) => !v) }) : null
+  )
 }

@@ -48,14 +48,18 @@ const ciLine = (c: Current, m: MeasureView): ReactNode => {
   if (half === null) return "— (the trainer reports it once the window holds 2 steps)"
   const pct = `±${num(half * 100)}%`
   if (m.ciTarget === undefined || m.ciTarget === null) return `${pct} (live estimate; no target in this grid)`
-  return [h(Text, { key: "b", color: half <= m.ciTarget ? "green" : "yellow" }, bar(m.ciTarget / half, 20)), ` ${pct} → target ±${num(m.ciTarget * 100)}%`]
+  return [
+    h(Text, { key: "b", color: half <= m.ciTarget ? "green" : "yellow" }, bar(m.ciTarget / half, 20)),
+    ` ${pct} → target ±${num(m.ciTarget * 100)}%`
+  ]
 }
 
 /** A sampler's reason for measuring nothing, in a few words: NVML's exception text says which
  * library call failed, not what it means for the run. */
 export const samplerReason = (reason: string): string => {
   const text = reason.split("\n")[0]!.trim()
-  if (/NVMLError_LibraryNotFound|NVML Shared Library Not Found|libnvidia-ml/i.test(text)) return "NVML library not found (no NVIDIA driver here)"
+  if (/NVMLError_LibraryNotFound|NVML Shared Library Not Found|libnvidia-ml/i.test(text))
+    return "NVML library not found (no NVIDIA driver here)"
   if (/NVMLError_DriverNotLoaded|Driver Not Loaded/i.test(text)) return "NVIDIA driver not loaded"
   if (/NVMLError_NoPermission|Insufficient Permissions/i.test(text)) return "no permission to read the GPU through NVML"
   if (/NVMLError_NotSupported|Not Supported/i.test(text)) return "this GPU does not report power through NVML"
@@ -68,23 +72,35 @@ const powerText = (c: Current): string => {
   if (c.lastReading === null) return "— (no samples yet)"
   const e = energySoFar(c.firstReading, c.lastReading, c.integratedJ)
   const watts = c.lastReading.powerW === null ? "— W" : `${num(c.lastReading.powerW, 0)} W`
-  return e === null ? watts : `${watts} · ${e.joules >= 1000 ? `${num(e.joules / 1000, 2)} kJ` : `${num(e.joules, 0)} J`} so far (${e.method})`
+  return e === null
+    ? watts
+    : `${watts} · ${e.joules >= 1000 ? `${num(e.joules / 1000, 2)} kJ` : `${num(e.joules, 0)} J`} so far (${e.method})`
 }
 
 const vramLine = (c: Current): ReactNode => {
   const capacity = c.sampler?.memTotalMib ?? c.gpuMemoryMib
   const used = c.memUsedMib ?? c.torchReservedMib
   if (capacity === null || capacity === undefined) {
-    const host = [c.hostRssMib === null ? null : `RSS ${num(c.hostRssMib, 0)} MiB`, c.hostCpuPct === null ? null : `CPU ${num(c.hostCpuPct, 0)}%`]
+    const host = [
+      c.hostRssMib === null ? null : `RSS ${num(c.hostRssMib, 0)} MiB`,
+      c.hostCpuPct === null ? null : `CPU ${num(c.hostCpuPct, 0)}%`
+    ]
     return `— (no GPU)${host.some((x) => x !== null) ? ` · host ${host.filter((x) => x !== null).join(", ")}` : ""}`
   }
   if (used === null) return `— of ${num(capacity / 1024)} GiB`
   const fraction = used / capacity
-  return [h(Text, { key: "b", color: fraction > 0.9 ? "red" : fraction > 0.75 ? "yellow" : "green" }, bar(fraction, 20)),
-    ` ${num(used / 1024, 2)} / ${num(capacity / 1024, 1)} GiB${c.memUsedMib === null ? " (torch reserved)" : ""}`]
+  return [
+    h(Text, { key: "b", color: fraction > 0.9 ? "red" : fraction > 0.75 ? "yellow" : "green" }, bar(fraction, 20)),
+    ` ${num(used / 1024, 2)} / ${num(capacity / 1024, 1)} GiB${c.memUsedMib === null ? " (torch reserved)" : ""}`
+  ]
 }
 
-export const CurrentPanel = ({ current: c, row, measure, now }: {
+export const CurrentPanel = ({
+  current: c,
+  row,
+  measure,
+  now
+}: {
   readonly current: Current
   readonly row: Row | undefined
   readonly measure: MeasureView
@@ -93,13 +109,20 @@ export const CurrentPanel = ({ current: c, row, measure, now }: {
 }): ReactNode => {
   const what = row ? [short(row.cellHash), ...Object.entries(row.axisValues).map(([k, v]) => `${k}=${axisText(v)}`)].join(" ") : ""
   const lossText = c.loss === null ? "—" : `${num(c.loss, 3)}${c.firstLoss === null ? "" : ` (first ${num(c.firstLoss, 3)})`}`
-  return h(Box, { flexDirection: "column", borderStyle: "round", paddingX: 1 },
-    h(Text, { bold: true, wrap: "truncate-end" }, `▶ ${c.position} ${what} · ${c.model ?? "…"}${c.device ? ` on ${c.device}` : ""} · ${duration((now - c.startedAt) / 1000)}`),
+  return h(
+    Box,
+    { flexDirection: "column", borderStyle: "round", paddingX: 1 },
+    h(
+      Text,
+      { bold: true, wrap: "truncate-end" },
+      `▶ ${c.position} ${what} · ${c.model ?? "…"}${c.device ? ` on ${c.device}` : ""} · ${duration((now - c.startedAt) / 1000)}`
+    ),
     h(Line, { label: "phase" }, phaseText(c, measure)),
     h(Line, { label: "steps" }, stepsText(c, measure)),
     h(Line, { label: "tok/s" }, rateText(c)),
     h(Line, { label: "CI" }, ciLine(c, measure)),
     h(Line, { label: "power" }, powerText(c)),
     h(Line, { label: "VRAM" }, vramLine(c)),
-    h(Line, { label: "loss" }, lossText))
+    h(Line, { label: "loss" }, lossText)
+  )
 }

@@ -39,7 +39,13 @@ const memoryText = (c: Current): string | null => {
   return c.hostRssMib === null ? null : `RSS ${num(c.hostRssMib, 0)} MiB`
 }
 
-const Lane = ({ name, width, current: c, row, now }: {
+const Lane = ({
+  name,
+  width,
+  current: c,
+  row,
+  now
+}: {
   readonly name: string
   readonly width: number
   readonly current: Current | undefined
@@ -53,11 +59,23 @@ const Lane = ({ name, width, current: c, row, now }: {
   const power = c.lastReading?.powerW === null || c.lastReading === null ? null : `${num(c.lastReading.powerW, 0)} W`
   // the figures first, to stay within 80 columns; the cell last (its row in the table says it in full)
   const rest = [rateText(c), power, memoryText(c), duration((now - c.startedAt) / 1000), cell].filter((x) => x !== null)
-  return h(Text, { wrap: "truncate-end" }, label, `  ${c.position} `, h(Text, { color: phase.color }, phase.text), ` ${c.steps} steps · ${rest.join(" · ")}`)
+  return h(
+    Text,
+    { wrap: "truncate-end" },
+    label,
+    `  ${c.position} `,
+    h(Text, { color: phase.color }, phase.text),
+    ` ${c.steps} steps · ${rest.join(" · ")}`
+  )
 }
 
 /** One lane per slot of the pool, in the slots' order (the busy ones first when not all fit). */
-export const Lanes = ({ slots, running, rows, now }: {
+export const Lanes = ({
+  slots,
+  running,
+  rows,
+  now
+}: {
   readonly slots: ReadonlyArray<string>
   readonly running: ReadonlyArray<Current>
   readonly rows: ReadonlyMap<string, Row>
@@ -70,12 +88,19 @@ export const Lanes = ({ slots, running, rows, now }: {
   const shown = order.slice(0, fits ? MAX_LANES : MAX_LANES - 1)
   const width = Math.max(...shown.map((s) => s.length))
   const hidden = order.slice(shown.length)
-  return h(Box, { flexDirection: "column", borderStyle: "round", paddingX: 1 },
+  return h(
+    Box,
+    { flexDirection: "column", borderStyle: "round", paddingX: 1 },
     ...shown.map((name) => {
       const c = bySlot.get(name)
       return h(Lane, { key: name, name, width, current: c, row: c ? rows.get(c.position) : undefined, now })
     }),
     hidden.length > 0
-      ? h(Text, { dimColor: true, wrap: "truncate-end" }, `… ${hidden.length} more slots (${hidden.filter((s) => bySlot.has(s)).length} running)`)
-      : null)
+      ? h(
+          Text,
+          { dimColor: true, wrap: "truncate-end" },
+          `… ${hidden.length} more slots (${hidden.filter((s) => bySlot.has(s)).length} running)`
+        )
+      : null
+  )
 }

@@ -19,7 +19,11 @@ export interface PowerReading {
 }
 
 /** Joules since the first reading: the energy counter's delta when present, else trapezoid-integrated power. */
-export const energySoFar = (first: PowerReading | null, last: PowerReading | null, integratedJ: number): { joules: number; method: "counter" | "integrated" } | null => {
+export const energySoFar = (
+  first: PowerReading | null,
+  last: PowerReading | null,
+  integratedJ: number
+): { joules: number; method: "counter" | "integrated" } | null => {
   if (first === null || last === null) return null
   if (first.energyMj !== null && last.energyMj !== null) return { joules: (last.energyMj - first.energyMj) / 1000, method: "counter" }
   if (first.powerW === null) return null

@@ -5,8 +5,17 @@ import type { PlanInfo, RunEvent, RunFigures } from "../progress.ts"
 import { trapezoidJ, type PowerReading, type RateStep } from "./live.ts"
 
 export type RowStatus =
-  | "queued" | "resumed" | "starting" | "warming up" | "measuring" | "finishing"
-  | "succeeded" | "unsteady" | "failed" | "skipped" | "interrupted"
+  | "queued"
+  | "resumed"
+  | "starting"
+  | "warming up"
+  | "measuring"
+  | "finishing"
+  | "succeeded"
+  | "unsteady"
+  | "failed"
+  | "skipped"
+  | "interrupted"
 
 export const finishedStatuses: ReadonlySet<RowStatus> = new Set(["resumed", "succeeded", "unsteady", "failed", "skipped", "interrupted"])
 
@@ -76,7 +85,16 @@ export interface RunState {
 export type Request = { readonly type: "request"; readonly what: "skip" | "quit" | "force" }
 export type Action = RunEvent | Request
 
-export const initialState: RunState = { plan: null, startedAt: null, rows: [], finished: [], running: [], current: null, summary: null, request: null }
+export const initialState: RunState = {
+  plan: null,
+  startedAt: null,
+  rows: [],
+  finished: [],
+  running: [],
+  current: null,
+  summary: null,
+  request: null
+}
 
 /** The state with these runs going; `current` follows them. */
 const withRunning = (state: RunState, running: ReadonlyArray<Current>): RunState => ({ ...state, running, current: running.at(-1) ?? null })
@@ -84,11 +102,23 @@ const withRunning = (state: RunState, running: ReadonlyArray<Current>): RunState
 /** The running run at `position` changed by `f` (nothing when it is not running). */
 const updateRunning = (state: RunState, position: string, f: (c: Current) => Current): RunState | null => {
   const c = state.running.find((r) => r.position === position)
-  return c === undefined ? null : withRunning(state, state.running.map((r) => (r === c ? f(r) : r)))
+  return c === undefined
+    ? null
+    : withRunning(
+        state,
+        state.running.map((r) => (r === c ? f(r) : r))
+      )
 }
 
 const newRow = (r: NonNullable<PlanInfo["rows"]>[number]): Row => ({
-  ...r, status: "queued", failureKind: null, message: null, stderrTail: null, figures: null, startedAt: null, endedAt: null
+  ...r,
+  status: "queued",
+  failureKind: null,
+  message: null,
+  stderrTail: null,
+  figures: null,
+  startedAt: null,
+  endedAt: null
 })
 
 const updateRow = (state: RunState, position: string, f: (row: Row) => Row): ReadonlyArray<Row> =>
@@ -156,17 +186,41 @@ export const reduce = (state: RunState, a: Action): RunState => {
     case "start": {
       const slot = a.slot ?? null
       const current: Current = {
-        position: a.position, slot, runId: a.runId, startedAt: a.at, model: null, device: null, gpuMemoryMib: state.plan?.gpuMemoryMib ?? null,
-        steps: 0, warmupSteps: 0, windowStart: null, firstStepT: null, phase: "starting", rates: [], windowSteps: [], ciHalfRel: null, loss: null,
-        firstLoss: null, torchReservedMib: null, sampler: null, memUsedMib: null, hostRssMib: null, hostCpuPct: null, firstReading: null, lastReading: null,
+        position: a.position,
+        slot,
+        runId: a.runId,
+        startedAt: a.at,
+        model: null,
+        device: null,
+        gpuMemoryMib: state.plan?.gpuMemoryMib ?? null,
+        steps: 0,
+        warmupSteps: 0,
+        windowStart: null,
+        firstStepT: null,
+        phase: "starting",
+        rates: [],
+        windowSteps: [],
+        ciHalfRel: null,
+        loss: null,
+        firstLoss: null,
+        torchReservedMib: null,
+        sampler: null,
+        memUsedMib: null,
+        hostRssMib: null,
+        hostCpuPct: null,
+        firstReading: null,
+        lastReading: null,
         integratedJ: 0
       }
       // a new run takes its slot's lane (outside a pool, the one lane)
-      return withRunning({
-        ...state,
-        request: state.request === "skip" ? null : state.request,
-        rows: updateRow(state, a.position, (r) => ({ ...r, status: "starting", startedAt: a.at }))
-      }, [...state.running.filter((c) => c.slot !== slot), current])
+      return withRunning(
+        {
+          ...state,
+          request: state.request === "skip" ? null : state.request,
+          rows: updateRow(state, a.position, (r) => ({ ...r, status: "starting", startedAt: a.at }))
+        },
+        [...state.running.filter((c) => c.slot !== slot), current]
+      )
     }
     case "trainer": {
       const next = updateRunning(state, a.position, (c) => onTrainer(c, a.event))
@@ -181,10 +235,18 @@ export const reduce = (state: RunState, a: Action): RunState => {
       const steady = (figures as Row["figures"])?.steady ?? end.finishReason === "window_complete"
       const status: RowStatus = end.status === "succeeded" ? (steady ? "succeeded" : "unsteady") : end.status
       const next = finish(state, a.position, (r) => ({
-        ...r, status, figures, endedAt: a.at, failureKind: end.errorKind, message: end.errorMessage,
+        ...r,
+        status,
+        figures,
+        endedAt: a.at,
+        failureKind: end.errorKind,
+        message: end.errorMessage,
         stderrTail: end.status === "failed" ? end.stderrTail : null
       }))
-      return withRunning({ ...next, request: state.request === "skip" ? null : state.request }, state.running.filter((c) => c.position !== a.position))
+      return withRunning(
+        { ...next, request: state.request === "skip" ? null : state.request },
+        state.running.filter((c) => c.position !== a.position)
+      )
     }
     case "summary":
       return withRunning({ ...state, summary: a.counts, request: null }, [])
@@ -217,7 +279,9 @@ export const countRows = (rows: ReadonlyArray<Row>): Counts => {
 /** Seconds each run that ran to an outcome took (skipped and interrupted runs say nothing about a cell's length). */
 export const finishedDurations = (rows: ReadonlyArray<Row>): Array<number> =>
   rows
-    .filter((r) => (r.status === "succeeded" || r.status === "unsteady" || r.status === "failed") && r.startedAt !== null && r.endedAt !== null)
+    .filter(
+      (r) => (r.status === "succeeded" || r.status === "unsteady" || r.status === "failed") && r.startedAt !== null && r.endedAt !== null
+    )
     .map((r) => (r.endedAt! - r.startedAt!) / 1000)
 
 /** The axis names that vary across the grid's rows, in first-seen order. */

@@ -9,8 +9,14 @@ import { axisText, num } from "./live.ts"
 import type { Row, RowStatus } from "./state.ts"
 
 const FAILURE_LABELS: Record<string, string> = {
-  oom: "oom", crash: "crash", nan_loss: "nan", missing_dependency: "missing dep", bad_spec: "bad spec", data_error: "data error",
-  protocol: "protocol", stalled: "stalled"
+  oom: "oom",
+  crash: "crash",
+  nan_loss: "nan",
+  missing_dependency: "missing dep",
+  bad_spec: "bad spec",
+  data_error: "data error",
+  protocol: "protocol",
+  stalled: "stalled"
 }
 
 const TAIL_KINDS: ReadonlySet<string> = new Set(["crash", "protocol", "stalled"])
@@ -30,8 +36,12 @@ const STATUS: Record<RowStatus, { readonly icon: string; readonly color: string 
 }
 
 export const statusText = (row: Pick<Row, "status" | "failureKind">): string => {
-  const label = row.status === "failed" ? `failed: ${FAILURE_LABELS[row.failureKind ?? ""] ?? row.failureKind ?? "?"}`
-    : row.status === "resumed" ? "done before" : row.status
+  const label =
+    row.status === "failed"
+      ? `failed: ${FAILURE_LABELS[row.failureKind ?? ""] ?? row.failureKind ?? "?"}`
+      : row.status === "resumed"
+        ? "done before"
+        : row.status
   return `${STATUS[row.status].icon} ${label}`
 }
 
@@ -64,8 +74,16 @@ const VRAM = 9
 const J = 10
 
 const rowWidth = (position: number, axes: ReadonlyArray<{ width: number }>, show: Layout["show"]) =>
-  position + 1 + (show.hash ? HASH + 1 : 0) + STATUS_W + 1 + axes.reduce((s, a) => s + a.width + 1, 0) + TOKS +
-  (show.t10k ? T10K + 1 : 0) + (show.vram ? VRAM + 1 : 0) + (show.j ? J + 1 : 0)
+  position +
+  1 +
+  (show.hash ? HASH + 1 : 0) +
+  STATUS_W +
+  1 +
+  axes.reduce((s, a) => s + a.width + 1, 0) +
+  TOKS +
+  (show.t10k ? T10K + 1 : 0) +
+  (show.vram ? VRAM + 1 : 0) +
+  (show.j ? J + 1 : 0)
 
 export const layoutFor = (rows: ReadonlyArray<Row>, axes: ReadonlyArray<string>, width = 160): Layout => {
   const position = Math.max(1, ...rows.map((r) => r.position.length))
@@ -85,21 +103,31 @@ export const layoutFor = (rows: ReadonlyArray<Row>, axes: ReadonlyArray<string>,
 
 const fitText = (t: string, width: number) => (t.length <= width ? t.padEnd(width) : `${t.slice(0, width - 1)}…`)
 
-const cells = (layout: Layout, values: { pos: string; hash: string; axes: ReadonlyArray<string>; tok: string; t10k: string; vram: string; j: string }) =>
-  [
-    values.pos.padStart(layout.position),
-    ...(layout.show.hash ? [values.hash.padEnd(HASH)] : []),
-    ...values.axes.map((v, i) => fitText(v, layout.axes[i]!.width)),
-    values.tok.padStart(TOKS),
-    ...(layout.show.t10k ? [values.t10k.padStart(T10K)] : []),
-    ...(layout.show.vram ? [values.vram.padStart(VRAM)] : []),
-    ...(layout.show.j ? [values.j.padStart(J)] : [])
-  ]
+const cells = (
+  layout: Layout,
+  values: { pos: string; hash: string; axes: ReadonlyArray<string>; tok: string; t10k: string; vram: string; j: string }
+) => [
+  values.pos.padStart(layout.position),
+  ...(layout.show.hash ? [values.hash.padEnd(HASH)] : []),
+  ...values.axes.map((v, i) => fitText(v, layout.axes[i]!.width)),
+  values.tok.padStart(TOKS),
+  ...(layout.show.t10k ? [values.t10k.padStart(T10K)] : []),
+  ...(layout.show.vram ? [values.vram.padStart(VRAM)] : []),
+  ...(layout.show.j ? [values.j.padStart(J)] : [])
+]
 
 export const Title = ({ plan }: { readonly plan: PlanInfo }): ReactNode =>
-  h(Box, { flexDirection: "column" },
-    h(Text, { wrap: "truncate-end" }, h(Text, { bold: true }, `tunegrid · ${plan.grid}`), `  ${plan.cells} cells, ${plan.runs} runs, ${plan.toRun} to run`),
-    h(Text, { dimColor: true, wrap: "truncate-end" }, `device ${plan.device} · env ${short(plan.envHash)} · ledger ${plan.ledger}`))
+  h(
+    Box,
+    { flexDirection: "column" },
+    h(
+      Text,
+      { wrap: "truncate-end" },
+      h(Text, { bold: true }, `tunegrid · ${plan.grid}`),
+      `  ${plan.cells} cells, ${plan.runs} runs, ${plan.toRun} to run`
+    ),
+    h(Text, { dimColor: true, wrap: "truncate-end" }, `device ${plan.device} · env ${short(plan.envHash)} · ledger ${plan.ledger}`)
+  )
 
 const split = (layout: Layout, all: Array<string>) => {
   const pos = all[0]!
@@ -108,30 +136,58 @@ const split = (layout: Layout, all: Array<string>) => {
 }
 
 export const ColumnHeads = ({ layout }: { readonly layout: Layout }): ReactNode => {
-  const { pos, hash, rest } = split(layout, cells(layout, {
-    pos: "#", hash: "cell", axes: layout.axes.map((a) => a.name), tok: "tok/s ±95% CI", t10k: "T10k s", vram: "VRAM MiB", j: "J/token"
-  }))
-  return h(Text, { bold: true, wrap: "truncate-end" }, [pos, ...(hash === null ? [] : [hash]), "status".padEnd(STATUS_W), ...rest].join(" "))
+  const { pos, hash, rest } = split(
+    layout,
+    cells(layout, {
+      pos: "#",
+      hash: "cell",
+      axes: layout.axes.map((a) => a.name),
+      tok: "tok/s ±95% CI",
+      t10k: "T10k s",
+      vram: "VRAM MiB",
+      j: "J/token"
+    })
+  )
+  return h(
+    Text,
+    { bold: true, wrap: "truncate-end" },
+    [pos, ...(hash === null ? [] : [hash]), "status".padEnd(STATUS_W), ...rest].join(" ")
+  )
 }
 
 export const RowLine = ({ row, layout }: { readonly row: Row; readonly layout: Layout }): ReactNode => {
   const f = row.figures
-  const { pos, hash, rest } = split(layout, cells(layout, {
-    pos: row.position, hash: short(row.cellHash) + (row.repeat > 0 ? `#${row.repeat}` : ""),
-    axes: layout.axes.map((a) => axisText(row.axisValues[a.name] ?? "")),
-    tok: tokSText(f), t10k: num(f?.t10k_s ?? null, 2), vram: vramText(f), j: jText(f)
-  }))
+  const { pos, hash, rest } = split(
+    layout,
+    cells(layout, {
+      pos: row.position,
+      hash: short(row.cellHash) + (row.repeat > 0 ? `#${row.repeat}` : ""),
+      axes: layout.axes.map((a) => axisText(row.axisValues[a.name] ?? "")),
+      tok: tokSText(f),
+      t10k: num(f?.t10k_s ?? null, 2),
+      vram: vramText(f),
+      j: jText(f)
+    })
+  )
   const style = STATUS[row.status]
   const dim = row.status === "queued" || row.status === "resumed"
-  const line = h(Text, { dimColor: dim, wrap: "truncate-end" },
-    `${pos} ${hash === null ? "" : `${hash} `}`, h(Text, { color: style.color }, statusText(row).padEnd(STATUS_W)), ` ${rest.join(" ")}`)
+  const line = h(
+    Text,
+    { dimColor: dim, wrap: "truncate-end" },
+    `${pos} ${hash === null ? "" : `${hash} `}`,
+    h(Text, { color: style.color }, statusText(row).padEnd(STATUS_W)),
+    ` ${rest.join(" ")}`
+  )
   if (row.status !== "failed" && row.status !== "interrupted") return line
   const indent = " ".repeat(layout.position + 1)
   // The trainer's own message says why for the kinds it recognises; its stderr tail (often a
   // Python traceback) is shown only when it did not say why: a crash, a protocol error, a stall.
   const tail = TAIL_KINDS.has(row.failureKind ?? "") ? (row.stderrTail ?? "").split("\n").filter(Boolean).slice(-6) : []
-  return h(Box, { flexDirection: "column" },
+  return h(
+    Box,
+    { flexDirection: "column" },
     line,
     row.message ? h(Text, { color: row.status === "failed" ? "red" : "yellow", wrap: "truncate-end" }, `${indent}${row.message}`) : null,
-    ...tail.map((l, i) => h(Text, { key: i, dimColor: true, wrap: "truncate-end" }, `${indent}│ ${l}`)))
+    ...tail.map((l, i) => h(Text, { key: i, dimColor: true, wrap: "truncate-end" }, `${indent}│ ${l}`))
+  )
 }

@@ -5,10 +5,7 @@ import { Schema } from "effect"
 
 /** A card name ("rtx4060"), a size ("8GiB", "7800MiB", "8GB"), or a size with its own context
  * allowance ({ usable: "8GiB", context: "600MiB" }). */
-export const VramBudgetInput = Schema.Union([
-  Schema.String,
-  Schema.Struct({ usable: Schema.String, context: Schema.String })
-])
+export const VramBudgetInput = Schema.Union([Schema.String, Schema.Struct({ usable: Schema.String, context: Schema.String })])
 export type VramBudgetInput = typeof VramBudgetInput.Type
 
 /** The CUDA context PyTorch creates at its first CUDA operation with lazy module loading (CUDA ≥
@@ -56,7 +53,11 @@ export const parseSizeMib = (text: string): number | null => {
   return m ? Number(m[1]) * units[m[2]!.toLowerCase()]! : null
 }
 
-const cardKey = (text: string) => text.toLowerCase().replace(/[\s_-]+/g, "").replace(/^(geforce|nvidia)+/, "")
+const cardKey = (text: string) =>
+  text
+    .toLowerCase()
+    .replace(/[\s_-]+/g, "")
+    .replace(/^(geforce|nvidia)+/, "")
 
 const cardList = () => cards.map((c) => `${c.key} (${c.name}, ${c.usableMib} MiB)`).join(", ")
 
@@ -91,6 +92,7 @@ const round = (mib: number) => Math.round(mib * 10) / 10
 export const specBudget = (input: VramBudgetInput | null) => {
   if (input === null) return null
   const b = resolveBudget(input)
-  if (typeof b === "string") throw new Error(`vramBudget ${JSON.stringify(input)} should have been rejected when the grid was expanded: ${b}`)
+  if (typeof b === "string")
+    throw new Error(`vramBudget ${JSON.stringify(input)} should have been rejected when the grid was expanded: ${b}`)
   return { name: b.name, usable_mib: b.usableMib, context_mib: b.contextMib, cap_mib: b.capMib }
 }

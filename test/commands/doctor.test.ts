@@ -6,7 +6,10 @@ import { cli, noPython } from "../faults/harness.ts"
 
 describe.skipIf(noPython)("tunegrid doctor", () => {
   it("warns (not ok) without a GPU, and checks datasets, the hub token and the plotting libraries", async () => {
-    const r = await cli(["doctor", "--ledger", "/tmp/tunegrid-doctor-test.duckdb"], { HF_TOKEN: "hf_not_a_real_token", HF_HUB_OFFLINE: "1" })
+    const r = await cli(["doctor", "--ledger", "/tmp/tunegrid-doctor-test.duckdb"], {
+      HF_TOKEN: "hf_not_a_real_token",
+      HF_HUB_OFFLINE: "1"
+    })
     const out = String(r.stdout)
     expect(out).toMatch(/^(ok {2}|warn) gpu: /m)
     if (/^warn gpu/m.test(out)) expect(out).toContain("none visible to torch: cells run on the CPU")

@@ -33,7 +33,15 @@ describe("sql output", () => {
   it("--format json gives numbers as numbers (counts too) and one valid document", async () => {
     const r = await cli(["sql", "--ledger", ledger, "--format", "json", probe])
     const [row] = JSON.parse(String(r.stdout)) as Array<Record<string, unknown>>
-    expect(row).toEqual({ x: 1234567.891, sum: 0.30000000000000004, n: 12345678901, s: 'a,b"c', missing: null, at_time: "2026-01-02 10:00:00.5", list: [1, 2] })
+    expect(row).toEqual({
+      x: 1234567.891,
+      sum: 0.30000000000000004,
+      n: 12345678901,
+      s: 'a,b"c',
+      missing: null,
+      at_time: "2026-01-02 10:00:00.5",
+      list: [1, 2]
+    })
   }, 60_000)
 
   it("SHOW TABLES lists each table and view once, and .schema prints a view's definition", async () => {

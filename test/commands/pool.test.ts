@@ -28,23 +28,31 @@ describe.skipIf(noPython)("run --slots 2", () => {
   })
 
   it("every plain line of a pooled run names its slot after its position", () => {
-    const lines = String(again.stdout).split("\n").filter((l) => /\]\s+(started|succeeded)/.test(l))
+    const lines = String(again.stdout)
+      .split("\n")
+      .filter((l) => /\]\s+(started|succeeded)/.test(l))
     expect(lines.length).toBeGreaterThanOrEqual(6) // started and succeeded for each of the three runs
     for (const l of lines) expect(l).toMatch(/\[\d\/3 cpu[12]\]/)
   })
 
   it("every cell succeeded exactly once, and the orphans were marked interrupted", async () => {
-    const rows = await query(ledger, `SELECT c.seed, count(*) FILTER (WHERE r.status = 'succeeded')::INT AS succeeded,
+    const rows = await query(
+      ledger,
+      `SELECT c.seed, count(*) FILTER (WHERE r.status = 'succeeded')::INT AS succeeded,
       count(*) FILTER (WHERE r.status = 'interrupted')::INT AS interrupted, count(*) FILTER (WHERE r.status = 'running')::INT AS running
-      FROM cells c LEFT JOIN runs r USING (cell_hash) GROUP BY c.seed ORDER BY c.seed`)
+      FROM cells c LEFT JOIN runs r USING (cell_hash) GROUP BY c.seed ORDER BY c.seed`
+    )
     expect(rows.map((r) => r.succeeded)).toEqual([1, 1, 1])
     expect(rows.reduce((a, r) => a + (r.interrupted as number), 0)).toBe(2)
     expect(rows.reduce((a, r) => a + (r.running as number), 0)).toBe(0)
   })
 
   it("two trainers ran at the same time, each run in a recorded slot", async () => {
-    const runs = await query(ledger, `SELECT r.run_id, epoch(r.started_at) AS s, epoch(r.ended_at) AS e, s.slot
-      FROM runs r JOIN run_slots s USING (run_id) WHERE r.status = 'succeeded' ORDER BY r.started_at`)
+    const runs = await query(
+      ledger,
+      `SELECT r.run_id, epoch(r.started_at) AS s, epoch(r.ended_at) AS e, s.slot
+      FROM runs r JOIN run_slots s USING (run_id) WHERE r.status = 'succeeded' ORDER BY r.started_at`
+    )
     expect(runs).toHaveLength(3)
     expect(new Set(runs.map((r) => r.slot))).toEqual(new Set(["cpu 1", "cpu 2"]))
     // the resumed runner's first two runs, one per slot: the second started before the first ended
@@ -57,7 +65,10 @@ describe.skipIf(noPython)("run --slots 2", () => {
     const runsDir = join(dir, ".tunegrid", "runs")
     const pids = readdirSync(runsDir).flatMap((id) => {
       try {
-        return readFileSync(join(runsDir, id, "processes.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { pid: number }).pid)
+        return readFileSync(join(runsDir, id, "processes.jsonl"), "utf8")
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => (JSON.parse(l) as { pid: number }).pid)
       } catch {
         return []
       }

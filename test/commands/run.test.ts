@@ -24,13 +24,18 @@ describe.skipIf(noPython)("run's exit code and rerun's flags", () => {
     expect(first.stdout).toMatch(/\[1\/2\] {3}failed: crash/)
     expect(first.stdout).toMatch(/\[2\/2\] {3}succeeded/)
     expect(first.stdout).toMatch(/failed: seed=1 \(crash\)/) // the report names the failed cell by its axis values
-    expect(String(first.stdout).trim().split("\n").at(-1)).toBe("finished with 1 failed run (1 succeeded, 1 failed) — exit 3 (--allow-failures keeps 0)")
+    expect(String(first.stdout).trim().split("\n").at(-1)).toBe(
+      "finished with 1 failed run (1 succeeded, 1 failed) — exit 3 (--allow-failures keeps 0)"
+    )
   })
 
   it("with --allow-failures exits 0, and announces the run already done before the first run starts", async () => {
     const again = await cli(["run", grid, "--json", "--allow-failures", "--ledger", ledger, "--python", fakePython], env)
     expect(again.exitCode, String(again.stderr)).toBe(0)
-    const events = String(again.stdout).trim().split("\n").map((l) => JSON.parse(l) as { type: string; position?: string })
+    const events = String(again.stdout)
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; position?: string })
     const resumed = events.findIndex((e) => e.type === "resumed" && e.position === "2/2")
     const start = events.findIndex((e) => e.type === "start" && e.position === "1/2")
     expect(resumed).toBeGreaterThan(0)
@@ -49,9 +54,29 @@ describe.skipIf(noPython)("run's exit code and rerun's flags", () => {
 
   it("rerun --json --set streams the events and the verdict as JSON lines; the changed cell is a new cell (exit 4)", async () => {
     const [source] = await query(ledger, `SELECT run_id, cell_hash FROM runs WHERE status = 'succeeded' LIMIT 1`)
-    const r = await cli(["rerun", String(source!.run_id).slice(0, 8), "--json", "--no-tui", "--stall-timeout", "5m", "--set", "learningRate=0.002",
-      "--tolerance", "10", "--ledger", ledger, "--python", fakePython], env)
-    const lines = String(r.stdout).trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>)
+    const r = await cli(
+      [
+        "rerun",
+        String(source!.run_id).slice(0, 8),
+        "--json",
+        "--no-tui",
+        "--stall-timeout",
+        "5m",
+        "--set",
+        "learningRate=0.002",
+        "--tolerance",
+        "10",
+        "--ledger",
+        ledger,
+        "--python",
+        fakePython
+      ],
+      env
+    )
+    const lines = String(r.stdout)
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
     expect(lines[0]!.type).toBe("plan")
     const verdict = lines.at(-1)!
     expect(verdict).toMatchObject({ type: "verdict", verdict: "environment changed", exitCode: 4 })

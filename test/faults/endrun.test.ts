@@ -17,7 +17,10 @@ describe("kill -9 between a run's status and its results", () => {
 
   beforeAll(async () => {
     // right after the first `UPDATE runs SET status = … 'succeeded'` has returned
-    killed = await cli(["run", grid, "--no-tui", "--ledger", ledger, "--python", fakePython], { ...env, ...killRunnerAfter(`UPDATE runs SET status = \\$2.*"succeeded"`) })
+    killed = await cli(["run", grid, "--no-tui", "--ledger", ledger, "--python", fakePython], {
+      ...env,
+      ...killRunnerAfter(`UPDATE runs SET status = \\$2.*"succeeded"`)
+    })
   }, 120_000)
 
   it("the kill landed inside the end of the first run", () => {
@@ -25,7 +28,10 @@ describe("kill -9 between a run's status and its results", () => {
   })
 
   it("leaves no run succeeded without its results row", async () => {
-    const rows = await query(ledger, `SELECT r.status, (SELECT count(*)::INT FROM results x WHERE x.run_id = r.run_id) AS results FROM runs r`)
+    const rows = await query(
+      ledger,
+      `SELECT r.status, (SELECT count(*)::INT FROM results x WHERE x.run_id = r.run_id) AS results FROM runs r`
+    )
     expect(rows).toEqual([{ status: "running", results: 0 }])
   })
 
@@ -33,8 +39,11 @@ describe("kill -9 between a run's status and its results", () => {
     again = await cli(["run", grid, "--no-tui", "--ledger", ledger, "--python", fakePython], env)
     expect(again.exitCode, String(again.stderr)).toBe(0)
     expect(again.stdout).toMatch(/2 runs, 2 to run/)
-    const rows = await query(ledger, `SELECT c.seed, r.status, (SELECT count(*)::INT FROM results x WHERE x.run_id = r.run_id) AS results
-      FROM runs r JOIN cells c USING (cell_hash) ORDER BY r.started_at`)
+    const rows = await query(
+      ledger,
+      `SELECT c.seed, r.status, (SELECT count(*)::INT FROM results x WHERE x.run_id = r.run_id) AS results
+      FROM runs r JOIN cells c USING (cell_hash) ORDER BY r.started_at`
+    )
     expect(rows).toEqual([
       { seed: 1, status: "interrupted", results: 0 },
       { seed: 1, status: "succeeded", results: 1 },

@@ -19,8 +19,10 @@ describe("bad trainer events in a grid run", () => {
 
   beforeAll(async () => {
     const grid = tinyGrid(dir, [1, 2, 3])
-    out = await cli(["run", grid, "--no-tui", "--sampler", "none", "--ledger", ledger, "--python", fakePython],
-      injected(dir, { TUNEGRID_FAKE: "1:dupstep,2:bignum,3:steps" }))
+    out = await cli(
+      ["run", grid, "--no-tui", "--sampler", "none", "--ledger", ledger, "--python", fakePython],
+      injected(dir, { TUNEGRID_FAKE: "1:dupstep,2:bignum,3:steps" })
+    )
   }, 300_000)
 
   it("goes on to the next cell after each and ends the grid normally", () => {
@@ -41,15 +43,16 @@ describe("bad trainer events in a grid run", () => {
     expect(r.error_message).toMatch(/trainer stdout line 1 is not a protocol event \(Expected an integer at \["tokens"\]\)/)
     expect(await query(ledger, `SELECT count(*)::INT AS n FROM steps WHERE run_id = '${r.run_id}'`)).toEqual([{ n: 0 }])
   })
-
 })
 
 describe("a trainer that writes 120 MB to stderr", () => {
   it("keeps it all in its file and only a bounded tail with the run, and the run succeeds", async () => {
     const dir = tempDir("chatty")
     const ledger = join(dir, "l.duckdb")
-    const r = await cli(["run", tinyGrid(dir, [1]), "--no-tui", "--sampler", "none", "--ledger", ledger, "--python", fakePython],
-      injected(dir, { TUNEGRID_FAKE: "1:chatty" }))
+    const r = await cli(
+      ["run", tinyGrid(dir, [1]), "--no-tui", "--sampler", "none", "--ledger", ledger, "--python", fakePython],
+      injected(dir, { TUNEGRID_FAKE: "1:chatty" })
+    )
     expect(r.exitCode, String(r.stderr)).toBe(0)
     const [run] = await query(ledger, `SELECT *, length(stderr_tail) AS tail_chars FROM runs`)
     expect(run).toMatchObject({ status: "succeeded", finish_reason: "window_complete", exit_signal: null })
@@ -70,16 +73,26 @@ describe("an event the ledger refuses", () => {
     try {
       const started = Date.now()
       const seen: Array<TrainerEvent> = []
-      const evidence = await Effect.runPromise(Effect.gen(function*() {
-        return yield* runCellProcesses({
-          python: fakePython, specPath: spec, stderrPath: join(dir, "stderr.log"), samplerStderrPath: join(dir, "sampler.log"),
-          samplerMode: "none", sampleIntervalMs: 100, idleMs: 0, stallTimeoutMs: 60_000, stop: yield* Deferred.make<"skip" | "interrupt">(),
-          onSampler: () => Effect.void,
-          // a ledger that refuses step 1 (as DuckDB refuses a duplicate key), before the repeat is even sent
-          onTrainer: (e) => (e.event === "step" && e.step === 1 ? Effect.fail("duplicate key" as const) : Effect.sync(() => void seen.push(e))),
-          refused: (e) => (e === "duplicate key" ? "Constraint Error: Duplicate key" : null)
+      const evidence = await Effect.runPromise(
+        Effect.gen(function* () {
+          return yield* runCellProcesses({
+            python: fakePython,
+            specPath: spec,
+            stderrPath: join(dir, "stderr.log"),
+            samplerStderrPath: join(dir, "sampler.log"),
+            samplerMode: "none",
+            sampleIntervalMs: 100,
+            idleMs: 0,
+            stallTimeoutMs: 60_000,
+            stop: yield* Deferred.make<"skip" | "interrupt">(),
+            onSampler: () => Effect.void,
+            // a ledger that refuses step 1 (as DuckDB refuses a duplicate key), before the repeat is even sent
+            onTrainer: (e) =>
+              e.event === "step" && e.step === 1 ? Effect.fail("duplicate key" as const) : Effect.sync(() => void seen.push(e)),
+            refused: (e) => (e === "duplicate key" ? "Constraint Error: Duplicate key" : null)
+          })
         })
-      }))
+      )
       expect(evidence.protocolError).toMatch(/^trainer stdout line 2 \(step\) could not be recorded: Constraint Error: Duplicate key/)
       expect(seen.map((e) => e.event === "step" && e.step)).toEqual([0])
       expect(Date.now() - started).toBeLessThan(25_000) // not the fake's 30 s

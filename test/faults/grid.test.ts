@@ -14,10 +14,16 @@ describe("labels with control characters", () => {
     const sub = tempDir("labels")
     const label = "evil\nline\u001b[31mred\u001b[0m\u202eright\u0007"
     const grid = join(sub, "g.ts")
-    writeFileSync(grid, `export default { name: "labels", base: { model: "preset:tiny", device: "cpu", precision: "fp32" },
-  cells: [{ label: ${JSON.stringify(label)}, r: 8 }], seeds: [1] }`)
+    writeFileSync(
+      grid,
+      `export default { name: "labels", base: { model: "preset:tiny", device: "cpu", precision: "fp32" },
+  cells: [{ label: ${JSON.stringify(label)}, r: 8 }], seeds: [1] }`
+    )
     const ledger = join(sub, "l.duckdb")
-    const r = await cli(["run", grid, "--no-tui", "--sampler", "none", "--ledger", ledger, "--python", fakePython], injected(sub, { TUNEGRID_FAKE: "1:steps" }))
+    const r = await cli(
+      ["run", grid, "--no-tui", "--sampler", "none", "--ledger", ledger, "--python", fakePython],
+      injected(sub, { TUNEGRID_FAKE: "1:steps" })
+    )
     expect(r.exitCode, String(r.stderr)).toBe(0)
     const shown = "evil\\nline\\x1b[31mred\\x1b[0m\\u202eright\\x07"
     const report = await cli(["report", "--ledger", ledger])
@@ -27,7 +33,9 @@ describe("labels with control characters", () => {
       expect(out).not.toMatch(/[\u001b\u0007\u202e]/)
     }
     // every Markdown table row is one line: the label's newline did not split its row
-    const rows = String(markdown.stdout).split("\n").filter((l) => l.includes("evil"))
+    const rows = String(markdown.stdout)
+      .split("\n")
+      .filter((l) => l.includes("evil"))
     expect(rows.length).toBeGreaterThan(0)
     for (const row of rows) expect(row).toMatch(/^\|.*\|$/)
     expect(await query(ledger, `SELECT label FROM cells`)).toEqual([{ label }])
@@ -38,28 +46,73 @@ const dir = tempDir("bad-grids")
 const base = `base: { model: "preset:tiny", device: "cpu", precision: "fp32" }`
 const cases: Array<[string, string, RegExp]> = [
   ["syntax error", `export default { name: "s", axes: { r: [1, } }`, /syntax\.ts.*could not be loaded/s],
-  ["wrong type", `export default { name: "w", ${base}, axes: { batchSize: [1, "2"] } }`, /axes\.batchSize\[1\].*Expected.*number.*got "2"/s],
+  [
+    "wrong type",
+    `export default { name: "w", ${base}, axes: { batchSize: [1, "2"] } }`,
+    /axes\.batchSize\[1\].*Expected.*number.*got "2"/s
+  ],
   ["unknown axis", `export default { name: "u", ${base}, axes: { learning_rate: [1e-4] } }`, /axes\.learning_rate.*unknown field/s],
   ["empty axis", `export default { name: "e", ${base}, axes: { r: [] } }`, /axes\.r.*at least 1/s],
-  ["duplicate cells", `export default { name: "d", ${base}, cells: [{ label: "a", r: 8 }, { label: "b", r: 8 }] }`, /cells\[1\].*different from cells\[0\].*identical/s],
-  ["an infinite learning rate", `export default { name: "i", ${base}, axes: { learningRate: [1e-4, Infinity] } }`, /axes\.learningRate\[1\].*Expected a finite number, got Infinity/s],
-  ["a seed beyond the ledger's INTEGER column", `export default { name: "s", ${base}, seeds: [1, 3000000000] }`, /seeds\[1\].*less than or equal to 2147483647, got 3000000000/s],
-  ["QLoRA on CPU", `export default { name: "q", ${base}, axes: { method: ["lora", "qlora"] } }`, /axes combination 1.*qlora needs a CUDA device/s],
-  ["a grid that throws", `const rows = () => { throw new Error("cannot read sweep.csv") }\nexport default { name: "t", axes: { r: rows() } }`, /throws\.ts.*cannot read sweep\.csv/s],
-  ["an Effect that fails", `import { Effect } from "effect"\nexport default Effect.fail(new Error("sweep service down"))`, /fails\.ts.*sweep service down/s],
+  [
+    "duplicate cells",
+    `export default { name: "d", ${base}, cells: [{ label: "a", r: 8 }, { label: "b", r: 8 }] }`,
+    /cells\[1\].*different from cells\[0\].*identical/s
+  ],
+  [
+    "an infinite learning rate",
+    `export default { name: "i", ${base}, axes: { learningRate: [1e-4, Infinity] } }`,
+    /axes\.learningRate\[1\].*Expected a finite number, got Infinity/s
+  ],
+  [
+    "a seed beyond the ledger's INTEGER column",
+    `export default { name: "s", ${base}, seeds: [1, 3000000000] }`,
+    /seeds\[1\].*less than or equal to 2147483647, got 3000000000/s
+  ],
+  [
+    "QLoRA on CPU",
+    `export default { name: "q", ${base}, axes: { method: ["lora", "qlora"] } }`,
+    /axes combination 1.*qlora needs a CUDA device/s
+  ],
+  [
+    "a grid that throws",
+    `const rows = () => { throw new Error("cannot read sweep.csv") }\nexport default { name: "t", axes: { r: rows() } }`,
+    /throws\.ts.*cannot read sweep\.csv/s
+  ],
+  [
+    "an Effect that fails",
+    `import { Effect } from "effect"\nexport default Effect.fail(new Error("sweep service down"))`,
+    /fails\.ts.*sweep service down/s
+  ],
   // what the trainer used to find 8–60 s into every cell, now refused up front in the grid's names
-  ["an unknown preset", `export default { name: "p", base: { model: "preset:qwen-1.5b", device: "cpu", precision: "fp32" } }`,
-    /base\.model: expected a known preset: preset:tiny, .* \(did you mean preset:qwen2\.5-1\.5b\?\); got "preset:qwen-1\.5b"/s],
-  ["tokensPerStep below accumulation × length", `export default { name: "k", ${base}, axes: { tokensPerStep: [2048, 100] } }`,
-    /axes\.tokensPerStep\[1\]: expected at least gradientAccumulationSteps × maxSeqLength = 1 × 512 = 512.*got 100/s],
-  ["a local model folder that is not there", `export default { name: "m", base: { model: "local:models/none", device: "cpu", precision: "fp32" } }`,
-    /base\.model: expected a model folder that exists \(no .*models\/none; local: paths resolve against the grid file's folder\)/s],
-  ["target modules that match nothing", `export default { name: "t", ${base}, cells: [{ targetModules: ["q_proj", "qkv_proj"] }] }`,
-    /cells\[0\]\.targetModules: expected module names of preset:tiny \(qwen2\): .*q_proj.*"qkv_proj" matches none; got "qkv_proj"/s],
-  ["a near-miss field name", `export default { name: "n", base: { model: "preset:tiny", device: "cpu", precision: "fp32", learningrate: 1e-3 }, axes: { lr: [1e-3] } }`,
-    /base\.learningrate: unknown field .*did you mean learningRate\?.*axes\.lr: unknown field .*did you mean learningRate\?/s]
+  [
+    "an unknown preset",
+    `export default { name: "p", base: { model: "preset:qwen-1.5b", device: "cpu", precision: "fp32" } }`,
+    /base\.model: expected a known preset: preset:tiny, .* \(did you mean preset:qwen2\.5-1\.5b\?\); got "preset:qwen-1\.5b"/s
+  ],
+  [
+    "tokensPerStep below accumulation × length",
+    `export default { name: "k", ${base}, axes: { tokensPerStep: [2048, 100] } }`,
+    /axes\.tokensPerStep\[1\]: expected at least gradientAccumulationSteps × maxSeqLength = 1 × 512 = 512.*got 100/s
+  ],
+  [
+    "a local model folder that is not there",
+    `export default { name: "m", base: { model: "local:models/none", device: "cpu", precision: "fp32" } }`,
+    /base\.model: expected a model folder that exists \(no .*models\/none; local: paths resolve against the grid file's folder\)/s
+  ],
+  [
+    "target modules that match nothing",
+    `export default { name: "t", ${base}, cells: [{ targetModules: ["q_proj", "qkv_proj"] }] }`,
+    /cells\[0\]\.targetModules: expected module names of preset:tiny \(qwen2\): .*q_proj.*"qkv_proj" matches none; got "qkv_proj"/s
+  ],
+  [
+    "a near-miss field name",
+    `export default { name: "n", base: { model: "preset:tiny", device: "cpu", precision: "fp32", learningrate: 1e-3 }, axes: { lr: [1e-3] } }`,
+    /base\.learningrate: unknown field .*did you mean learningRate\?.*axes\.lr: unknown field .*did you mean learningRate\?/s
+  ]
 ]
-const file = (label: string) => ({ "syntax error": "syntax", "a grid that throws": "throws", "an Effect that fails": "fails" } as Record<string, string>)[label] ?? label.replace(/\W+/g, "-")
+const file = (label: string) =>
+  (({ "syntax error": "syntax", "a grid that throws": "throws", "an Effect that fails": "fails" }) as Record<string, string>)[label] ??
+  label.replace(/\W+/g, "-")
 
 describe("bad grid files are refused before anything runs", () => {
   for (const [label, source, expected] of cases) {
@@ -97,7 +150,10 @@ describe("bad grid files are refused before anything runs", () => {
       expect(r.stderr).not.toMatch(/\n\s+at /)
       expect(r.stderr).not.toMatch(/got null/)
       expect(existsSync(join(sub, "python-calls.log")) ? readFileSync(join(sub, "python-calls.log"), "utf8") : "").toBe("")
-      if (existsSync(ledger)) expect(await query(ledger, `SELECT (SELECT count(*) FROM grids)::INT AS grids, (SELECT count(*) FROM cells)::INT AS cells`)).toEqual([{ grids: 0, cells: 0 }])
+      if (existsSync(ledger))
+        expect(
+          await query(ledger, `SELECT (SELECT count(*) FROM grids)::INT AS grids, (SELECT count(*) FROM cells)::INT AS cells`)
+        ).toEqual([{ grids: 0, cells: 0 }])
     }
   }, 120_000)
 
@@ -111,16 +167,23 @@ describe("bad grid files are refused before anything runs", () => {
     expect(readFileSync(join(dir, "python-calls.log"), "utf8")).not.toContain("--spec") // only the environment probe ran
   }, 60_000)
 
-  it.skipIf(existsSync("/dev/nvidia0"))("refuses device cuda on a machine without a GPU after the environment probe, before any trainer starts", async () => {
-    const sub = tempDir("no-gpu")
-    const grid = join(sub, "cuda.ts")
-    writeFileSync(grid, `export default { name: "c", base: { model: "preset:tiny", device: "cuda", precision: "bf16" }, axes: { r: [8, 16] } }`)
-    const r = await cli(["run", grid, "--no-tui", "--ledger", join(sub, "l.duckdb"), "--python", fakePython], injected(sub))
-    expect(r.exitCode).toBe(2)
-    expect(r.stderr).toMatch(/base\.device: expected "auto" or "cpu": this machine has no GPU that torch can see/)
-    expect(String(r.stderr).match(/base\.device/g)).toHaveLength(1) // one problem, not one per cell
-    expect(readFileSync(join(sub, "python-calls.log"), "utf8")).not.toContain("--spec")
-  }, 60_000)
+  it.skipIf(existsSync("/dev/nvidia0"))(
+    "refuses device cuda on a machine without a GPU after the environment probe, before any trainer starts",
+    async () => {
+      const sub = tempDir("no-gpu")
+      const grid = join(sub, "cuda.ts")
+      writeFileSync(
+        grid,
+        `export default { name: "c", base: { model: "preset:tiny", device: "cuda", precision: "bf16" }, axes: { r: [8, 16] } }`
+      )
+      const r = await cli(["run", grid, "--no-tui", "--ledger", join(sub, "l.duckdb"), "--python", fakePython], injected(sub))
+      expect(r.exitCode).toBe(2)
+      expect(r.stderr).toMatch(/base\.device: expected "auto" or "cpu": this machine has no GPU that torch can see/)
+      expect(String(r.stderr).match(/base\.device/g)).toHaveLength(1) // one problem, not one per cell
+      expect(readFileSync(join(sub, "python-calls.log"), "utf8")).not.toContain("--spec")
+    },
+    60_000
+  )
 
   it("refuses a hub dataset when the trainer's Python lacks the datasets library, before any trainer starts", async () => {
     const sub = tempDir("no-datasets")

@@ -35,7 +35,11 @@ export const injected = (dir: string, env: Record<string, string> = {}): Record<
 
 export const cli = (args: Array<string>, env: Record<string, string> = {}, options: Options = {}) =>
   execa(process.execPath, [join(root, "src/cli.ts"), ...args], {
-    cwd: root, reject: false, env: { NO_COLOR: "1", ...env }, timeout: 300_000, ...options
+    cwd: root,
+    reject: false,
+    env: { NO_COLOR: "1", ...env },
+    timeout: 300_000,
+    ...options
   })
 
 export const query = async (ledger: string, sql: string) => {
@@ -52,13 +56,16 @@ export const query = async (ledger: string, sql: string) => {
 /** A CPU grid of the tiny preset, one cell per seed (the injection picks cells by seed). */
 export const tinyGrid = (dir: string, seeds: Array<number>, window = 3, name = "faults", fileName = `${name}.ts`) => {
   const file = join(dir, fileName)
-  writeFileSync(file, `export default {
+  writeFileSync(
+    file,
+    `export default {
   name: ${JSON.stringify(name)},
   base: { model: "preset:tiny", device: "cpu", precision: "fp32", maxSeqLength: 64, datasetSamples: 32, gradientCheckpointing: false },
   seeds: ${JSON.stringify(seeds)},
   measure: { warmup: "1 steps", window: "${window} steps", maxDuration: "120s" }
 }
-`)
+`
+  )
   return file
 }
 

@@ -4,7 +4,14 @@ import { describe, expect, it } from "vitest"
 import { decideOutcome, type Evidence } from "../../src/trainer/outcome.ts"
 
 const evidence = (over: Partial<Evidence>): Evidence => ({
-  terminal: null, protocolError: null, exitCode: 0, signal: null, stderrTail: "", stopCause: null, endedAt: 1, ...over
+  terminal: null,
+  protocolError: null,
+  exitCode: 0,
+  signal: null,
+  stderrTail: "",
+  stopCause: null,
+  endedAt: 1,
+  ...over
 })
 
 describe("decideOutcome for faults", () => {
@@ -15,11 +22,15 @@ describe("decideOutcome for faults", () => {
   })
 
   it("a finished trainer wins over a stall noticed while it exited", () => {
-    expect(decideOutcome(evidence({ stalledAfterS: 5, terminal: { event: "finished", reason: "window_complete" } })).status).toBe("succeeded")
+    expect(decideOutcome(evidence({ stalledAfterS: 5, terminal: { event: "finished", reason: "window_complete" } })).status).toBe(
+      "succeeded"
+    )
   })
 
   it("keeps a run whose sampler died and carries the reason", () => {
-    const end = decideOutcome(evidence({ terminal: { event: "finished", reason: "window_complete" }, samplerError: "the sampler was killed by SIGKILL" }))
+    const end = decideOutcome(
+      evidence({ terminal: { event: "finished", reason: "window_complete" }, samplerError: "the sampler was killed by SIGKILL" })
+    )
     expect(end).toMatchObject({ status: "succeeded", samplerError: "the sampler was killed by SIGKILL" })
   })
 
@@ -34,7 +45,9 @@ describe("decideOutcome for faults", () => {
   })
 
   it("carries a failure's step and memory at failure", () => {
-    const end = decideOutcome(evidence({ exitCode: 3, terminal: { event: "failed", kind: "oom", message: "m", detail: null, step: 12, memoryMib: 7012.5 } }))
+    const end = decideOutcome(
+      evidence({ exitCode: 3, terminal: { event: "failed", kind: "oom", message: "m", detail: null, step: 12, memoryMib: 7012.5 } })
+    )
     expect(end).toMatchObject({ status: "failed", errorKind: "oom", errorStep: 12, errorMemoryMib: 7012.5 })
   })
 })

@@ -13,9 +13,17 @@ import { alive, cli, fakePython, injected, noPython, query, root, tempDir, tinyG
 
 /** Start `tunegrid run` in the background; resolves once its trainer has reported step 0. */
 const startSlowRun = async (dir: string, ledger: string, grid: string, env: Record<string, string>, detached = false) => {
-  const sub = execa(process.execPath, [join(root, "src/cli.ts"), "run", grid, "--no-tui", "--ledger", ledger, ...(env.TUNEGRID_FAKE ? ["--python", fakePython] : [])], {
-    cwd: root, reject: false, env: injected(dir, env), detached, all: true
-  })
+  const sub = execa(
+    process.execPath,
+    [join(root, "src/cli.ts"), "run", grid, "--no-tui", "--ledger", ledger, ...(env.TUNEGRID_FAKE ? ["--python", fakePython] : [])],
+    {
+      cwd: root,
+      reject: false,
+      env: injected(dir, env),
+      detached,
+      all: true
+    }
+  )
   let out = ""
   sub.all!.on("data", (chunk: Buffer) => (out += chunk.toString()))
   return { sub, output: () => out }
@@ -23,7 +31,10 @@ const startSlowRun = async (dir: string, ledger: string, grid: string, env: Reco
 
 const children = async (pid: number) => {
   const r = await execa("ps", ["-o", "pid=", "--ppid", String(pid)], { reject: false })
-  return String(r.stdout).split("\n").map((s) => Number(s.trim())).filter((n) => n > 0)
+  return String(r.stdout)
+    .split("\n")
+    .map((s) => Number(s.trim()))
+    .filter((n) => n > 0)
 }
 
 describe.skipIf(noPython)("SIGTERM, a second runner, and resume", () => {
@@ -51,7 +62,9 @@ describe.skipIf(noPython)("SIGTERM, a second runner, and resume", () => {
 
   it("refuses a second runner, naming the ledger, the holder's PID and host, and answers a reader", () => {
     expect(refused.exitCode).toBe(1)
-    expect(refused.stderr).toContain(`ledger ${ledger} is already open in another process (PID ${runnerPid} on host ${hostname()}, writing since`)
+    expect(refused.stderr).toContain(
+      `ledger ${ledger} is already open in another process (PID ${runnerPid} on host ${hostname()}, writing since`
+    )
     expect(refused.stderr).toContain("only one runner writes a ledger at a time")
     // a reader is answered by the runner itself (#14 point 6; test/ledger/live.test.ts)
     expect(reader.exitCode, String(reader.stderr)).toBe(0)
@@ -62,7 +75,10 @@ describe.skipIf(noPython)("SIGTERM, a second runner, and resume", () => {
     expect(firstExit.exitCode).not.toBe(0)
     expect(kids.length).toBe(2) // trainer and sampler
     for (const pid of kids) expect(alive(pid), `child ${pid} still running`).toBe(false)
-    const [r] = await query(ledger, `SELECT run_id, status, error_message, (SELECT count(*)::INT FROM steps s WHERE s.run_id = runs.run_id) AS steps FROM runs`)
+    const [r] = await query(
+      ledger,
+      `SELECT run_id, status, error_message, (SELECT count(*)::INT FROM steps s WHERE s.run_id = runs.run_id) AS steps FROM runs`
+    )
     expect(r).toMatchObject({ status: "interrupted", error_message: expect.stringMatching(/SIGINT\/SIGTERM/) })
     expect(r!.steps).toBeGreaterThan(0)
     expect(existsSync(`${ledger}.writer`)).toBe(false) // the holder note goes with the lock
@@ -73,7 +89,10 @@ describe.skipIf(noPython)("SIGTERM, a second runner, and resume", () => {
     expect(again.exitCode, String(again.stderr)).toBe(0)
     expect(again.stdout).toMatch(/1 runs, 1 to run/)
     const rows = await query(ledger, `SELECT status, count(*)::INT AS n FROM runs GROUP BY status ORDER BY status`)
-    expect(rows).toEqual([{ status: "interrupted", n: 1 }, { status: "succeeded", n: 1 }])
+    expect(rows).toEqual([
+      { status: "interrupted", n: 1 },
+      { status: "succeeded", n: 1 }
+    ])
     expect(await query(ledger, `SELECT count(*)::INT AS n FROM results`)).toEqual([{ n: 1 }])
   }, 120_000)
 })
@@ -86,7 +105,11 @@ describe.skipIf(noPython)("SIGINT to the runner's process group (Ctrl-C in a ter
   it("stops a trainer that ignores SIGTERM, records the run interrupted and does not start the next cell", async () => {
     const { sub } = await startSlowRun(dir, ledger, grid, { TUNEGRID_FAKE: "1:sleep" }, true)
     await waitFor("the fake trainer to start", () => readdirSync(dir).some((f) => f.startsWith("sleeper-")))
-    const sleeper = Number(readdirSync(dir).find((f) => f.startsWith("sleeper-"))!.slice("sleeper-".length))
+    const sleeper = Number(
+      readdirSync(dir)
+        .find((f) => f.startsWith("sleeper-"))!
+        .slice("sleeper-".length)
+    )
     process.kill(-sub.pid!, "SIGINT")
     const r = await sub
     expect(r.exitCode).not.toBe(0)
@@ -122,18 +145,27 @@ describe.skipIf(noPython)("SIGKILL of the runner mid-cell", () => {
   it("on restart marks the orphaned run interrupted, keeps its steps, and resumes the grid", async () => {
     expect(restart.exitCode, String(restart.stderr)).toBe(0)
     expect(restart.stdout).toMatch(/1 orphaned runs marked interrupted/)
-    const runs = await query(ledger, `SELECT status, error_message, (SELECT count(*)::INT FROM steps s WHERE s.run_id = r.run_id) AS steps
-      FROM runs r ORDER BY started_at`)
+    const runs = await query(
+      ledger,
+      `SELECT status, error_message, (SELECT count(*)::INT FROM steps s WHERE s.run_id = r.run_id) AS steps
+      FROM runs r ORDER BY started_at`
+    )
     expect(runs).toHaveLength(2)
-    expect(runs[0]).toMatchObject({ status: "interrupted", error_message: expect.stringMatching(/found running when the ledger was next opened/) })
+    expect(runs[0]).toMatchObject({
+      status: "interrupted",
+      error_message: expect.stringMatching(/found running when the ledger was next opened/)
+    })
     expect(runs[0]!.steps).toBeGreaterThan(0)
     expect(runs[1]).toMatchObject({ status: "succeeded", steps: 11 })
   })
 
   it("no partial row reaches a view: only the finished run has a result, every view reads", async () => {
-    const [c] = await query(ledger, `SELECT (SELECT count(*) FROM results)::INT AS results, (SELECT count(*) FROM table1)::INT AS t1,
+    const [c] = await query(
+      ledger,
+      `SELECT (SELECT count(*) FROM results)::INT AS results, (SELECT count(*) FROM table1)::INT AS t1,
       (SELECT count(*) FROM table2)::INT AS t2, (SELECT count(*) FROM failures)::INT AS failures,
-      (SELECT count(*) FROM run_summary)::INT AS summary, (SELECT count(*) FROM runs WHERE status = 'running')::INT AS running`)
+      (SELECT count(*) FROM run_summary)::INT AS summary, (SELECT count(*) FROM runs WHERE status = 'running')::INT AS running`
+    )
     expect(c).toEqual({ results: 1, t1: 1, t2: 1, failures: 1, summary: 2, running: 0 })
   })
 })
@@ -162,13 +194,20 @@ describe.skipIf(noPython)("children of a runner killed with SIGKILL", () => {
     // the fake trainer has no lifeline (as on an OS without a parent-death signal): it outlives the runner
     const { sub } = await startSlowRun(dir, ledger, grid, { TUNEGRID_FAKE: "1:sleep" })
     await waitFor("the fake trainer to start", () => readdirSync(dir).some((f) => f.startsWith("sleeper-")))
-    const sleeper = Number(readdirSync(dir).find((f) => f.startsWith("sleeper-"))!.slice("sleeper-".length))
+    const sleeper = Number(
+      readdirSync(dir)
+        .find((f) => f.startsWith("sleeper-"))!
+        .slice("sleeper-".length)
+    )
     process.kill(sub.pid!, "SIGKILL")
     await sub
     try {
       await new Promise((r) => setTimeout(r, 1000))
       expect(alive(sleeper)).toBe(true)
-      const again = await cli(["run", grid, "--no-tui", "--ledger", ledger, "--python", fakePython], injected(dir, { TUNEGRID_FAKE: "1:steps" }))
+      const again = await cli(
+        ["run", grid, "--no-tui", "--ledger", ledger, "--python", fakePython],
+        injected(dir, { TUNEGRID_FAKE: "1:steps" })
+      )
       expect(again.exitCode, String(again.stderr)).toBe(0)
       expect(alive(sleeper)).toBe(false)
       const lines = String(again.stdout).split("\n")
@@ -200,8 +239,11 @@ describe.skipIf(noPython)("SIGHUP (an ssh disconnect) and a closed stdout (`run 
   it("goes on with the grid when stdout is closed, recording every run", async () => {
     const dir = tempDir("epipe")
     const ledger = join(dir, "l.duckdb")
-    const sub = execa(process.execPath, [join(root, "src/cli.ts"), "run", tinyGrid(dir, [1, 2, 3], 3, "pipe"), "--no-tui", "--ledger", ledger,
-      "--python", fakePython], { cwd: root, reject: false, env: injected(dir, { TUNEGRID_FAKE: "1:steps,2:steps,3:steps" }) })
+    const sub = execa(
+      process.execPath,
+      [join(root, "src/cli.ts"), "run", tinyGrid(dir, [1, 2, 3], 3, "pipe"), "--no-tui", "--ledger", ledger, "--python", fakePython],
+      { cwd: root, reject: false, env: injected(dir, { TUNEGRID_FAKE: "1:steps,2:steps,3:steps" }) }
+    )
     await new Promise<void>((done) => sub.stdout!.once("data", () => done()))
     sub.stdout!.destroy() // what `| head -1` does once it has its line
     const r = await sub

@@ -10,15 +10,19 @@ import { cli, fakePython, injected, noPython, query, tempDir, tinyGrid } from ".
 const dir = tempDir("trainer-faults")
 const ledger = join(dir, "faults.duckdb")
 let out: Awaited<ReturnType<typeof cli>>
-const run = async (seed: number) => (await query(ledger, `SELECT r.*, c.seed AS cell_seed FROM runs r JOIN cells c USING (cell_hash) WHERE c.seed = ${seed}`))[0]!
+const run = async (seed: number) =>
+  (await query(ledger, `SELECT r.*, c.seed AS cell_seed FROM runs r JOIN cells c USING (cell_hash) WHERE c.seed = ${seed}`))[0]!
 
 describe.skipIf(noPython)("trainer faults in a real grid run", () => {
   beforeAll(async () => {
     const grid = tinyGrid(dir, [1, 2, 3, 4, 5, 6, 7])
-    out = await cli(["run", grid, "--no-tui", "--ledger", ledger, "--python", fakePython], injected(dir, {
-      TUNEGRID_INJECT: "1:oom@2,2:alloc@1,3:nan@2,7:killsampler@1",
-      TUNEGRID_FAKE: "4:exit,5:kill,6:garbage"
-    }))
+    out = await cli(
+      ["run", grid, "--no-tui", "--ledger", ledger, "--python", fakePython],
+      injected(dir, {
+        TUNEGRID_INJECT: "1:oom@2,2:alloc@1,3:nan@2,7:killsampler@1",
+        TUNEGRID_FAKE: "4:exit,5:kill,6:garbage"
+      })
+    )
   }, 300_000)
 
   it("goes on after every failure and ends the grid normally", () => {
@@ -85,10 +89,13 @@ describe.skipIf(noPython)("trainer faults in a real grid run", () => {
   })
 
   it("leaves the views consistent: one result per success, every failure listed with a reason", async () => {
-    const [c] = await query(ledger, `SELECT
+    const [c] = await query(
+      ledger,
+      `SELECT
       (SELECT count(*) FROM results)::INT AS results, (SELECT count(*) FROM table1)::INT AS table1,
       (SELECT count(*) FROM failures)::INT AS failures, (SELECT count(*) FROM failures WHERE error_kind IS NULL OR error_message IS NULL)::INT AS unexplained,
-      (SELECT count(*) FROM runs WHERE status = 'running')::INT AS running`)
+      (SELECT count(*) FROM runs WHERE status = 'running')::INT AS running`
+    )
     expect(c).toEqual({ results: 1, table1: 1, failures: 6, unexplained: 0, running: 0 })
   })
 })

@@ -6,7 +6,17 @@ import { nextProbe, search, snap, type Bounds } from "../../src/fit/bisect.ts"
 
 // torch peak allocated (MiB) of probes of the tiny preset on 64-token samples, recorded by the
 // trainer under the test allocator (test/fixtures/fake-allocator): batchSize → peak
-const tinyPeaks = new Map([[1, 149.14], [2, 260.82], [3, 372.5], [4, 484.17], [5, 595.85], [6, 707.52], [8, 930.88], [12, 1377.58], [16, 1824.29]])
+const tinyPeaks = new Map([
+  [1, 149.14],
+  [2, 260.82],
+  [3, 372.5],
+  [4, 484.17],
+  [5, 595.85],
+  [6, 707.52],
+  [8, 930.88],
+  [12, 1377.58],
+  [16, 1824.29]
+])
 const peak = (b: number) => {
   const mib = tinyPeaks.get(b)
   if (mib === undefined) throw new Error(`no recorded probe at batchSize ${b}`)
@@ -44,9 +54,18 @@ describe("nextProbe / search", () => {
   })
 
   it("keeps the frontier below the smallest failure when a larger value fits, and says so", () => {
-    const outcomes = new Map([[2, true], [4, false], [8, true], [3, true]])
+    const outcomes = new Map([
+      [2, true],
+      [4, false],
+      [8, true],
+      [3, true]
+    ])
     const next = nextProbe(outcomes, batch(2))
-    expect(next).toEqual({ done: true, frontier: 3, reason: "3 fits and 4 does not; not monotone: 8 fit above 4, which did not (the frontier stays below it)" })
+    expect(next).toEqual({
+      done: true,
+      frontier: 3,
+      reason: "3 fits and 4 does not; not monotone: 8 fit above 4, which did not (the frontier stays below it)"
+    })
   })
 
   it("searches tokens per step on a lattice from accumulation × sequence length", () => {

@@ -12,7 +12,9 @@ import { cli, noPython, query, realPython, root, tempDir } from "../faults/harne
 // 3, 484 at 4 (test/fit/bisect.test.ts); the cap is usable − context
 const grid = (dir: string, name: string, usableMib: number, cells: string) => {
   const file = join(dir, `${name}.ts`)
-  writeFileSync(file, `export default {
+  writeFileSync(
+    file,
+    `export default {
   name: ${JSON.stringify(name)},
   base: { model: "preset:tiny", device: "auto", precision: "fp32", maxSeqLength: 64, datasetSamples: 32, gradientCheckpointing: false,
           vramBudget: { usable: "${usableMib}MiB", context: "10MiB" } },
@@ -20,7 +22,8 @@ const grid = (dir: string, name: string, usableMib: number, cells: string) => {
   seeds: [42],
   measure: { warmup: "1 steps", window: "3 steps", ciTarget: null, maxDuration: "120s" }
 }
-`)
+`
+  )
   return file
 }
 
@@ -34,14 +37,31 @@ describe.skipIf(noPython)("VRAM budgets on the CPU (test allocator)", () => {
     const file = grid(dir, "budget", 310, `[{ label: "big", batchSize: 4 }, { label: "small", batchSize: 1 }]`)
     const r = await cli(["run", file, "--no-tui", "--allow-failures", ...args(ledger)], env, { timeout: 600_000 })
     expect(r.exitCode, String(r.stderr)).toBe(0)
-    const runs = await query(ledger, `SELECT label, status, error_kind, error_message, error_step, error_memory_mib FROM runs JOIN cells USING (cell_hash) ORDER BY started_at`)
-    expect(runs.map((x) => [x.label, x.status, x.error_kind])).toEqual([["big", "failed", "oom"], ["small", "succeeded", null]])
-    expect(runs[0]!.error_message).toMatch(/^CUDA out of memory at step 0 under the VRAM budget 310MiB \(context 10MiB\) \(PyTorch's allocator held to 300 MiB = 310 MiB usable − 10 MiB CUDA context allowance\)/)
+    const runs = await query(
+      ledger,
+      `SELECT label, status, error_kind, error_message, error_step, error_memory_mib FROM runs JOIN cells USING (cell_hash) ORDER BY started_at`
+    )
+    expect(runs.map((x) => [x.label, x.status, x.error_kind])).toEqual([
+      ["big", "failed", "oom"],
+      ["small", "succeeded", null]
+    ])
+    expect(runs[0]!.error_message).toMatch(
+      /^CUDA out of memory at step 0 under the VRAM budget 310MiB \(context 10MiB\) \(PyTorch's allocator held to 300 MiB = 310 MiB usable − 10 MiB CUDA context allowance\)/
+    )
     expect(runs[0]!.error_step).toBe(0)
     expect(runs[0]!.error_memory_mib as number).toBeLessThanOrEqual(300)
-    const budgets = await query(ledger, `SELECT cell, status, budget, cap_mib, torch_alloc_mib, fits_card, held FROM budget_runs ORDER BY cell`)
+    const budgets = await query(
+      ledger,
+      `SELECT cell, status, budget, cap_mib, torch_alloc_mib, fits_card, held FROM budget_runs ORDER BY cell`
+    )
     expect(budgets[0]).toMatchObject({ cell: "big", status: "failed" })
-    expect(budgets[1]).toMatchObject({ cell: "small", status: "succeeded", budget: "310MiB (context 10MiB)", cap_mib: 300, fits_card: true })
+    expect(budgets[1]).toMatchObject({
+      cell: "small",
+      status: "succeeded",
+      budget: "310MiB (context 10MiB)",
+      cap_mib: 300,
+      fits_card: true
+    })
     expect(budgets[1]!.torch_alloc_mib as number).toBeGreaterThan(100)
     expect(budgets[1]!.torch_alloc_mib as number).toBeLessThan(300)
     expect(budgets[1]!.held).toMatch(/^held to the cap: PyTorch's allocator/)
@@ -58,19 +78,28 @@ describe.skipIf(noPython)("VRAM budgets on the CPU (test allocator)", () => {
     expect(first.stdout).toMatch(/largest batchSize that fits on 430MiB \(context 10MiB\): 3 \(3 fits and 4 does not; 3 probes\)/)
     expect(first.stdout).toMatch(/Largest that fits on 430MiB \(context 10MiB\): per configuration/)
     const probes = await query(ledger, `SELECT value, outcome, torch_peak_allocated_mib AS peak FROM fit_probes ORDER BY started_at`)
-    expect(probes.map((p) => [p.value, p.outcome])).toEqual([[2, "completed"], [4, "oom"], [3, "completed"]])
+    expect(probes.map((p) => [p.value, p.outcome])).toEqual([
+      [2, "completed"],
+      [4, "oom"],
+      [3, "completed"]
+    ])
     expect(probes[2]!.peak as number).toBeGreaterThan(probes[0]!.peak as number)
     const [frontier] = await query(ledger, `SELECT cell, field, frontier, probes, tok_s, run FROM fit_frontier`)
     expect(frontier).toMatchObject({ cell: "tiny", field: "batchSize", frontier: 3, probes: 3 })
     expect(frontier!.tok_s as number).toBeGreaterThan(0)
-    const measured = await query(ledger, `SELECT c.label, c.config->>'$.batchSize' AS b, r.status FROM runs r JOIN cells c USING (cell_hash)`)
+    const measured = await query(
+      ledger,
+      `SELECT c.label, c.config->>'$.batchSize' AS b, r.status FROM runs r JOIN cells c USING (cell_hash)`
+    )
     expect(measured).toEqual([{ label: "tiny @ batchSize 3 on 430MiB (context 10MiB)", b: "3", status: "succeeded" }])
 
     const again = await cli(["fit", file, ...args(ledger)], env, { timeout: 300_000 })
     expect(again.exitCode, String(again.stderr)).toBe(0)
     expect(again.stdout).toMatch(/already decided on 430MiB \(context 10MiB\): batchSize 3/)
     expect(again.stdout).toMatch(/already measured/)
-    expect(await query(ledger, `SELECT count(*)::INT AS probes, (SELECT count(*)::INT FROM runs) AS runs FROM fit_probes`)).toEqual([{ probes: 3, runs: 1 }])
+    expect(await query(ledger, `SELECT count(*)::INT AS probes, (SELECT count(*)::INT FROM runs) AS runs FROM fit_probes`)).toEqual([
+      { probes: 3, runs: 1 }
+    ])
   }, 1_500_000)
 
   it("fit where the runner is not: the plan's searches run by python -m tunegrid_trainer.fit, ingested, are the searches tunegrid fit resumes", async () => {
@@ -80,20 +109,32 @@ describe.skipIf(noPython)("VRAM budgets on the CPU (test allocator)", () => {
     const plan = await cli(["fit", file, "--plan", join(dir, "plan"), "--no-measure"], env)
     expect(plan.exitCode, String(plan.stderr)).toBe(0)
     expect(plan.stdout).toMatch(/wrote 1 fit searches to .*plan\/fit\.json/)
-    const py = await execa(realPython, ["-m", "tunegrid_trainer.fit", join(dir, "plan"), "--out", join(dir, "runs"), "--sampler-mode", "none", "--no-measure"],
-      { cwd: join(root, "trainer"), env: { ...env, PYTHONPATH: `${env.PYTHONPATH}:${join(root, "trainer")}` }, reject: false, timeout: 900_000 })
+    const py = await execa(
+      realPython,
+      ["-m", "tunegrid_trainer.fit", join(dir, "plan"), "--out", join(dir, "runs"), "--sampler-mode", "none", "--no-measure"],
+      {
+        cwd: join(root, "trainer"),
+        env: { ...env, PYTHONPATH: `${env.PYTHONPATH}:${join(root, "trainer")}` },
+        reject: false,
+        timeout: 900_000
+      }
+    )
     expect(py.exitCode, String(py.stderr)).toBe(0)
     expect(py.stderr).toMatch(/largest batchSize that fits on 430MiB \(context 10MiB\): 3 \(3 fits and 4 does not\)/)
     const ingest = await cli(["ingest", join(dir, "runs"), "--ledger", ledger], env)
     expect(ingest.stdout).toMatch(/ingested a fit: 3 probes, 1 frontiers, 0 measured runs/)
     expect(await query(ledger, `SELECT value, outcome FROM fit_probes ORDER BY started_at`)).toEqual([
-      { value: 2, outcome: "completed" }, { value: 4, outcome: "oom" }, { value: 3, outcome: "completed" }
+      { value: 2, outcome: "completed" },
+      { value: 4, outcome: "oom" },
+      { value: 3, outcome: "completed" }
     ])
     // the live command finds the same search decided (same hashes, same environment) and measures the frontier
     const live = await cli(["fit", file, ...args(ledger)], env, { timeout: 600_000 })
     expect(live.exitCode, String(live.stderr)).toBe(0)
     expect(live.stdout).toMatch(/already decided on 430MiB \(context 10MiB\): batchSize 3/)
     expect(live.stdout).not.toMatch(/probe batchSize/)
-    expect(await query(ledger, `SELECT frontier, probes, tok_s > 0 AS measured FROM fit_frontier`)).toEqual([{ frontier: 3, probes: 3, measured: true }])
+    expect(await query(ledger, `SELECT frontier, probes, tok_s > 0 AS measured FROM fit_frontier`)).toEqual([
+      { frontier: 3, probes: 3, measured: true }
+    ])
   }, 1_500_000)
 })

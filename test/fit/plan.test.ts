@@ -18,9 +18,18 @@ const cells = (def: Omit<GridDef, "name">) => {
 describe("planning a fit", () => {
   it("searches batchSize from the cell's own value, or tokensPerStep on a lattice from accumulation × length when packing", () => {
     const [dynamic] = cells({ base: { device: "cuda", vramBudget: "rtx4060", batchSize: 4 } })
-    expect(planSearch(dynamic!, options)).toMatchObject({ field: "batchSize", bounds: { min: 1, max: 256, unit: 1, start: 4 }, budget: { capMib: 7788 } })
-    const [packed] = cells({ base: { device: "cuda", vramBudget: "rtx4060", padding: "packed", maxSeqLength: 1024, gradientAccumulationSteps: 2 } })
-    expect(planSearch(packed!, { ...options, max: 65536 })).toMatchObject({ field: "tokensPerStep", bounds: { min: 2048, max: 65536, unit: 256, start: 2048 } })
+    expect(planSearch(dynamic!, options)).toMatchObject({
+      field: "batchSize",
+      bounds: { min: 1, max: 256, unit: 1, start: 4 },
+      budget: { capMib: 7788 }
+    })
+    const [packed] = cells({
+      base: { device: "cuda", vramBudget: "rtx4060", padding: "packed", maxSeqLength: 1024, gradientAccumulationSteps: 2 }
+    })
+    expect(planSearch(packed!, { ...options, max: 65536 })).toMatchObject({
+      field: "tokensPerStep",
+      bounds: { min: 2048, max: 65536, unit: 256, start: 2048 }
+    })
   })
 
   it("takes --budget over the cells' own, and makes one search of cells that differ only in the searched field", async () => {
@@ -37,7 +46,9 @@ describe("planning a fit", () => {
     const [cpu] = cells({ cells: [{ label: "cpu", device: "cpu" }] })
     expect(planSearch(cpu!, { ...options, budget: "8GiB" })).toMatch(/^cell cpu: device cpu/)
     const [tokens] = cells({ cells: [{ label: "t", device: "cuda", tokensPerStep: 4096, vramBudget: "8GiB" }] })
-    expect(planSearch(tokens!, { ...options, field: "batchSize" })).toMatch(/batchSize does not size its micro-batches \(tokensPerStep 4096 does\)/)
+    expect(planSearch(tokens!, { ...options, field: "batchSize" })).toMatch(
+      /batchSize does not size its micro-batches \(tokensPerStep 4096 does\)/
+    )
     const failed = await Effect.runPromise(Effect.result(planSearches([none!, cpu!], options, "g.ts")))
     expect(Result.isFailure(failed) && failed.failure.message).toMatch(/^cannot fit g\.ts:\n {2}cell nobudget[\s\S]*\n {2}cell cpu/)
   })

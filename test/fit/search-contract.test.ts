@@ -15,7 +15,9 @@ const tokens: Bounds = { min: 2048, max: 65536, unit: 256, start: 4096 }
 
 // each case: the bounds and the values that fit
 const cases: Array<{ bounds: Bounds; fit: Array<number> }> = [
-  ...[0, 1, 3, 37, 255, 256].flatMap((t) => [1, 8, 256].map((start) => ({ bounds: batch(start), fit: lattice(batch(start)).filter((v) => v <= t) }))),
+  ...[0, 1, 3, 37, 255, 256].flatMap((t) =>
+    [1, 8, 256].map((start) => ({ bounds: batch(start), fit: lattice(batch(start)).filter((v) => v <= t) }))
+  ),
   { bounds: tokens, fit: lattice(tokens).filter((v) => v <= 11_000) },
   { bounds: { ...tokens, start: 65536 }, fit: lattice(tokens).filter((v) => v <= 30_000) },
   { bounds: batch(2), fit: [1, 2, 3, 8, 9] } // not monotone
@@ -40,7 +42,9 @@ print(json.dumps(out))
 describe.skipIf(python instanceof PythonNotFound)("the fit search in TypeScript and in Python", () => {
   it("probes the same values and decides the same frontier, for the same reason", () => {
     const out = execFileSync((python as { python: string }).python, ["-c", py], {
-      cwd: trainerDir, env: { ...process.env, ...pythonEnv() }, input: JSON.stringify(cases)
+      cwd: trainerDir,
+      env: { ...process.env, ...pythonEnv() },
+      input: JSON.stringify(cases)
     })
     const fromPython = JSON.parse(out.toString()) as Array<unknown>
     const fromTs = cases.map((c) => search((v) => c.fit.includes(v), c.bounds))

@@ -35,14 +35,31 @@ describe("fields a trainer backend cannot honour", () => {
   it("accepts what each backend honours: hf packed (padding-free) and compiled, trl packing, tunegrid everything", () => {
     expect(problemsOf({ trainer: "hf", padding: "packed", compile: true })).toEqual([])
     expect(problemsOf({ trainer: "trl", lossKernel: "fused", padding: "packed", tokensPerStep: 8192 })).toEqual([])
-    expect(problemsOf({ trainer: "tunegrid", padding: "packed", lossKernel: "fused", compile: true, gradientCheckpointing: "auto", tokensPerStep: 8192 })).toEqual([])
+    expect(
+      problemsOf({
+        trainer: "tunegrid",
+        padding: "packed",
+        lossKernel: "fused",
+        compile: true,
+        gradientCheckpointing: "auto",
+        tokensPerStep: 8192
+      })
+    ).toEqual([])
   })
 
   it("a script cell needs its script, and only a script cell takes one", () => {
-    expect(problemsOf({ trainer: "script" })[0]).toMatchObject({ path: "axes combination 0: script", expected: expect.stringMatching(/user's training script/) })
-    expect(problemsOf({ script: "train.py" })[0]).toMatchObject({ path: "axes combination 0: script", expected: expect.stringMatching(/only trainer "script"/) })
+    expect(problemsOf({ trainer: "script" })[0]).toMatchObject({
+      path: "axes combination 0: script",
+      expected: expect.stringMatching(/user's training script/)
+    })
+    expect(problemsOf({ script: "train.py" })[0]).toMatchObject({
+      path: "axes combination 0: script",
+      expected: expect.stringMatching(/only trainer "script"/)
+    })
     expect(problemsOf({ scriptArgs: ["--x"] })[0]).toMatchObject({ path: "axes combination 0: scriptArgs" })
-    expect(problemsOf({ trainer: "script", script: "t.py", scriptArgs: ["--lr", "{learningRat}"] })[0]!.expected).toMatch(/\{learningRat\} is neither/)
+    expect(problemsOf({ trainer: "script", script: "t.py", scriptArgs: ["--lr", "{learningRat}"] })[0]!.expected).toMatch(
+      /\{learningRat\} is neither/
+    )
   })
 
   it("splits, subsets and column mappings only where the dataset has them", () => {
@@ -58,14 +75,22 @@ describe("fields a trainer backend cannot honour", () => {
     const exit = await Effect.runPromiseExit(loadGrid(file))
     expect(exit._tag).toBe("Failure")
     expect(String(exit._tag === "Failure" ? exit.cause.reasons[0] : "")).toMatch(
-      /cells\[1\]: lossKernel: expected a value trainer "trl" can honour: TRL 1\.16's SFTTrainer always computes the loss with its own fused LM head \(no full logits\): set "fused"; got "standard"/)
+      /cells\[1\]: lossKernel: expected a value trainer "trl" can honour: TRL 1\.16's SFTTrainer always computes the loss with its own fused LM head \(no full logits\): set "fused"; got "standard"/
+    )
   })
 })
 
 describe("script arguments", () => {
   it("take the cell's values and its seed", () => {
-    const config = { ...defaultCell, trainer: "script", script: "t.py", learningRate: 0.001, batchSize: 4, precision: "bf16",
-      scriptArgs: ["--lr", "{learningRate}", "--bs={batchSize}", "--seed", "{seed}", "{precision}", "plain"] } as const
+    const config = {
+      ...defaultCell,
+      trainer: "script",
+      script: "t.py",
+      learningRate: 0.001,
+      batchSize: 4,
+      precision: "bf16",
+      scriptArgs: ["--lr", "{learningRate}", "--bs={batchSize}", "--seed", "{seed}", "{precision}", "plain"]
+    } as const
     expect(fillScriptArgs(config, 7)).toEqual(["--lr", "0.001", "--bs=4", "--seed", "7", "bf16", "plain"])
   })
 })
@@ -76,14 +101,22 @@ describe("the user's data and trainer fields reach the trainer", () => {
   it.skipIf(python instanceof PythonNotFound)("every backend's spec, hub split/subset and column mapping decode in Python", () => {
     const py = python as { python: string }
     const cells: Array<PartialCell> = [
-      { trainer: "hf", dataset: "hub:org/chat", datasetSplit: "test", datasetSubset: "default", datasetColumns: { messages: "conversations" }, assistantOnlyLoss: true },
+      {
+        trainer: "hf",
+        dataset: "hub:org/chat",
+        datasetSplit: "test",
+        datasetSubset: "default",
+        datasetColumns: { messages: "conversations" },
+        assistantOnlyLoss: true
+      },
       { trainer: "trl", lossKernel: "fused", padding: "packed", tokensPerStep: 4096, dataset: "file:data.csv", completionOnlyLoss: false },
       { trainer: "script", script: "train.py", scriptArgs: ["--lr", "{learningRate}", "--seed", "{seed}"] }
     ]
     const { expansion } = expandGrid({ name: "g", cells, seeds: [5] } as GridDef)
     const dir = mkdtempSync(join(tmpdir(), "tunegrid-backends-"))
     const specs = expansion.cells.map((cell) =>
-      toSpec(hashCell(cell, expansion.measure, "t", "d"), expansion.measure, "run", { baseDir: dir, tokenizerDir: "/tok" }))
+      toSpec(hashCell(cell, expansion.measure, "t", "d"), expansion.measure, "run", { baseDir: dir, tokenizerDir: "/tok" })
+    )
     const decode = `
 import json, sys
 from tunegrid_trainer.spec import decode_spec
@@ -93,8 +126,15 @@ for raw in json.loads(sys.stdin.read()):
                       getattr(s.data, "columns", None) and s.data.columns.messages, s.script and s.script.args,
                       s.completion_only_loss, s.assistant_only_loss]))
 `
-    const out = execFileSync(py.python, ["-c", decode], { cwd: trainerDir, env: { ...process.env, ...pythonEnv() }, input: JSON.stringify(specs) })
-      .toString().trim().split("\n").map((l) => JSON.parse(l) as unknown)
+    const out = execFileSync(py.python, ["-c", decode], {
+      cwd: trainerDir,
+      env: { ...process.env, ...pythonEnv() },
+      input: JSON.stringify(specs)
+    })
+      .toString()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as unknown)
     expect(out).toEqual([
       ["hf", "hub", "test", "default", "conversations", null, null, true],
       ["trl", "file", null, null, null, null, false, false],

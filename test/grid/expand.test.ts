@@ -9,19 +9,29 @@ describe("expandGrid", () => {
     const { expansion, problems } = expandGrid(grid({ axes: { batchSize: [1, 2, 4], precision: ["bf16", "fp16"] } }))
     expect(problems).toEqual([])
     expect(expansion.cells.map((c) => [c.config.batchSize, c.config.precision])).toEqual([
-      [1, "bf16"], [1, "fp16"], [2, "bf16"], [2, "fp16"], [4, "bf16"], [4, "fp16"]
+      [1, "bf16"],
+      [1, "fp16"],
+      [2, "bf16"],
+      [2, "fp16"],
+      [4, "bf16"],
+      [4, "fp16"]
     ])
     expect(expansion.cells[3]!.axisValues).toEqual({ batchSize: 2, precision: "fp16" })
   })
 
   it("resolves every field: base over defaults, cells over base", () => {
     const { expansion } = expandGrid(grid({ base: { r: 8 }, cells: [{ label: "a", optim: "paged_adamw_8bit" }, { label: "b" }] }))
-    expect(expansion.cells.map((c) => [c.label, c.config.r, c.config.optim])).toEqual([["a", 8, "paged_adamw_8bit"], ["b", 8, "adamw_torch"]])
+    expect(expansion.cells.map((c) => [c.label, c.config.r, c.config.optim])).toEqual([
+      ["a", 8, "paged_adamw_8bit"],
+      ["b", 8, "adamw_torch"]
+    ])
     expect(Object.values(expansion.cells[0]!.config).every((v) => v !== undefined)).toBe(true)
   })
 
   it("drops cells matching an exclude rule", () => {
-    const { expansion } = expandGrid(grid({ axes: { batchSize: [1, 2], precision: ["bf16", "fp16"] }, exclude: [{ batchSize: 2, precision: "fp16" }] }))
+    const { expansion } = expandGrid(
+      grid({ axes: { batchSize: [1, 2], precision: ["bf16", "fp16"] }, exclude: [{ batchSize: 2, precision: "fp16" }] })
+    )
     expect(expansion.cells.map((c) => `${c.config.batchSize}/${c.config.precision}`)).toEqual(["1/bf16", "1/fp16", "2/bf16"])
   })
 
@@ -70,28 +80,49 @@ describe("expandGrid", () => {
     const { expansion, problems } = expandGrid(grid({}))
     expect(problems).toEqual([])
     expect(expansion.measure).toEqual({
-      warmup: { detect: { floorSeconds: 10, capSeconds: 300 } }, window: { adaptive: { minSeconds: 60 } }, ciTarget: 0.02,
-      maxSteps: 100_000, maxSeconds: 900
+      warmup: { detect: { floorSeconds: 10, capSeconds: 300 } },
+      window: { adaptive: { minSeconds: 60 } },
+      ciTarget: 0.02,
+      maxSteps: 100_000,
+      maxSeconds: 900
     })
   })
 
   it("re-runs the sentinel cell first, after every k runs and last, numbering its repeats after the grid's own", () => {
-    const { expansion, problems } = expandGrid(grid({
-      cells: [{ label: "x", r: 4 }, { label: "y", r: 8 }, { label: "z", r: 16 }], axes: { batchSize: [1, 2] }, repeats: 1,
-      measure: { sentinel: { every: 4, cell: "y" } }
-    }))
+    const { expansion, problems } = expandGrid(
+      grid({
+        cells: [
+          { label: "x", r: 4 },
+          { label: "y", r: 8 },
+          { label: "z", r: 16 }
+        ],
+        axes: { batchSize: [1, 2] },
+        repeats: 1,
+        measure: { sentinel: { every: 4, cell: "y" } }
+      })
+    )
     expect(problems).toEqual([])
-    const trace = expansion.runs.map((r) => (r.sentinel === undefined ? `${r.cell.label}${r.cell.config.batchSize}` : `S${r.sentinel}:${r.cell.label}#${r.repeat}`))
+    const trace = expansion.runs.map((r) =>
+      r.sentinel === undefined ? `${r.cell.label}${r.cell.config.batchSize}` : `S${r.sentinel}:${r.cell.label}#${r.repeat}`
+    )
     expect(trace).toEqual(["S0:y#1", "x1", "x2", "y1", "y2", "S1:y#2", "z1", "z2", "S2:y#3"])
     const bad = expandGrid(grid({ cells: [{ label: "x" }], measure: { sentinel: { every: 2, cell: "nope" } } }))
     expect(bad.problems).toEqual([{ path: "measure.sentinel.cell", value: "nope", expected: "a cell label (x) or an index below 1" }])
   })
 
   it("reads detect bounds, the CI target and the minimum window, and names what is wrong with them", () => {
-    const ok = expandGrid(grid({ measure: { warmup: { detect: { floor: "5s", cap: "2m" } }, window: "adaptive", minWindow: "90s", ciTarget: 0.01 } }))
+    const ok = expandGrid(
+      grid({ measure: { warmup: { detect: { floor: "5s", cap: "2m" } }, window: "adaptive", minWindow: "90s", ciTarget: 0.01 } })
+    )
     expect(ok.problems).toEqual([])
-    expect(ok.expansion.measure).toMatchObject({ warmup: { detect: { floorSeconds: 5, capSeconds: 120 } }, window: { adaptive: { minSeconds: 90 } }, ciTarget: 0.01 })
-    const bad = expandGrid(grid({ measure: { warmup: { detect: { floor: "2m", cap: "5s" } }, window: "adaptive", minWindow: "a while", ciTarget: null } }))
+    expect(ok.expansion.measure).toMatchObject({
+      warmup: { detect: { floorSeconds: 5, capSeconds: 120 } },
+      window: { adaptive: { minSeconds: 90 } },
+      ciTarget: 0.01
+    })
+    const bad = expandGrid(
+      grid({ measure: { warmup: { detect: { floor: "2m", cap: "5s" } }, window: "adaptive", minWindow: "a while", ciTarget: null } })
+    )
     expect(bad.problems.map((p) => p.path)).toEqual(["measure.warmup.detect.cap", "measure.minWindow", "measure.ciTarget"])
     expect(bad.problems[2]!.expected).toMatch(/adaptive/)
   })

@@ -22,14 +22,20 @@ const failure = async (file: string, overrides: Array<string> = []) => {
 
 describe("loadGrid", () => {
   it("loads a grid that imports defineGrid from tunegrid", async () => {
-    const file = gridFile("ok.ts", `import { defineGrid } from "tunegrid"\nexport default defineGrid({ name: "ok", axes: { batchSize: [1, 2] } })\n`)
+    const file = gridFile(
+      "ok.ts",
+      `import { defineGrid } from "tunegrid"\nexport default defineGrid({ name: "ok", axes: { batchSize: [1, 2] } })\n`
+    )
     const grid = await Effect.runPromise(loadGrid(file))
     expect(grid.expansion.cells).toHaveLength(2)
     expect(grid.sourceText).toContain("defineGrid")
   })
 
   it("runs a default-exported Effect to build the grid", async () => {
-    const file = gridFile("effect.ts", `import { Effect } from "effect"\nexport default Effect.succeed({ name: "fx", axes: { r: [4, 8, 16] } })\n`)
+    const file = gridFile(
+      "effect.ts",
+      `import { Effect } from "effect"\nexport default Effect.succeed({ name: "fx", axes: { r: [4, 8, 16] } })\n`
+    )
     const grid = await Effect.runPromise(loadGrid(file))
     expect(grid.expansion.cells.map((c) => c.config.r)).toEqual([4, 8, 16])
   })
@@ -39,10 +45,12 @@ describe("loadGrid", () => {
     const e = await failure(file)
     expect(e.file).toBe(file)
     expect(e.message).toContain("bad.ts")
-    expect(e.problems).toEqual(expect.arrayContaining([
-      { path: "base.batchSize", message: expect.stringMatching(/Expected.*number.*got "two"/) },
-      { path: "axes.optim[0]", message: expect.stringMatching(/adamw_torch.*got "adam"/) }
-    ]))
+    expect(e.problems).toEqual(
+      expect.arrayContaining([
+        { path: "base.batchSize", message: expect.stringMatching(/Expected.*number.*got "two"/) },
+        { path: "axes.optim[0]", message: expect.stringMatching(/adamw_torch.*got "adam"/) }
+      ])
+    )
   })
 
   it("rejects an unknown axis or field by name", async () => {
@@ -66,7 +74,10 @@ describe("loadGrid", () => {
   it("applies --set overrides and validates them like the file", async () => {
     const file = gridFile("over.ts", `export default { name: "o", base: { model: "preset:tiny" } }\n`)
     const grid = await Effect.runPromise(loadGrid(file, ["base.model=preset:qwen2.5-1.5b", "measure.warmup=20s", "axes.r=[4,8]"]))
-    expect(grid.expansion.cells.map((c) => [c.config.model, c.config.r])).toEqual([["preset:qwen2.5-1.5b", 4], ["preset:qwen2.5-1.5b", 8]])
+    expect(grid.expansion.cells.map((c) => [c.config.model, c.config.r])).toEqual([
+      ["preset:qwen2.5-1.5b", 4],
+      ["preset:qwen2.5-1.5b", 8]
+    ])
     expect(grid.expansion.measure.warmup).toEqual({ seconds: 20 })
     const e = await failure(file, ["base.batchSize=zero"])
     expect(e.problems[0]!.path).toBe("base.batchSize")

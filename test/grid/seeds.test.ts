@@ -24,7 +24,11 @@ const table2 = `Run	VRAM Peak (MB)	J/token (95W)	E10k (95W)	J/token (115W)	E10k 
 const section51 = { 1: { S: 512, steps: 10500 }, 2: { S: 2048, steps: 1750 }, 3: { S: 1024, steps: 1750 } } as const
 const optimizers: Record<string, string> = { "bnb / AdamW (torch)": "adamw_torch", "bnb / PagedAdamW": "paged_adamw_8bit" }
 
-const rows = (table: string) => table.split("\n").slice(1).map((line) => line.split("\t"))
+const rows = (table: string) =>
+  table
+    .split("\n")
+    .slice(1)
+    .map((line) => line.split("\t"))
 const num = (text: string) => Number(text.replaceAll(",", ""))
 
 const load = (file: string, overrides: Array<string>) => Effect.runPromise(loadGrid(resolve(experiments, file), overrides))
@@ -53,7 +57,10 @@ describe("the RTX 4060 study as a grid (experiments/paper-rtx4060.ts)", () => {
         expect([ref.wallS, ref.tokens, ref.tokS, ref.t10kS]).toEqual([num(wall!), num(tokens!), num(tokS!), num(t10k!)])
         expect([ref.steps, ref.warmupS]).toEqual([steps, 60])
         expect(ref.vramPeak).toMatchObject({ value: num(vram!), unit: "MB" })
-        expect(ref.jPerToken?.map((e) => [e.value, e.watts])).toEqual([[num(j95!), 95], [num(j115!), 115]])
+        expect(ref.jPerToken?.map((e) => [e.value, e.watts])).toEqual([
+          [num(j95!), 95],
+          [num(j115!), 115]
+        ])
       }
     }
   })
@@ -71,21 +78,57 @@ describe("the RTX 4060 study as a grid (experiments/paper-rtx4060.ts)", () => {
 describe("the playbook and the guide as grids", () => {
   it("playbook-5060ti: Llama 3.1 8B nf4 + double quant, r64/a128 and r128/a256 on all seven projections, 4 × 2048 × 4", async () => {
     const grid = await load("playbook-5060ti.ts", ["base.model=preset:llama-3.1-8b", "base.template=alpaca", ...offline])
-    expect(grid.expansion.cells.map((c) => [c.label, c.config.r, c.config.loraAlpha])).toEqual([["r64", 64, 128], ["r128", 128, 256]])
+    expect(grid.expansion.cells.map((c) => [c.label, c.config.r, c.config.loraAlpha])).toEqual([
+      ["r64", 64, 128],
+      ["r128", 128, 256]
+    ])
     const c = grid.expansion.cells[0]!.config
     expect(c.targetModules).toEqual(["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
-    expect([c.method, c.bnb4bitQuantType, c.bnb4bitUseDoubleQuant, c.bnb4bitComputeDtype, c.precision]).toEqual(["qlora", "nf4", true, "bf16", "bf16"])
-    expect([c.optim, c.batchSize, c.gradientAccumulationSteps, c.maxSeqLength, c.loraDropout]).toEqual(["paged_adamw_8bit", 4, 4, 2048, 0.05])
-    expect([c.learningRate, c.warmupSteps, c.lrSchedulerType, c.gradientCheckpointing, c.torchDtype]).toEqual([2e-4, 100, "constant", true, "fp32"])
+    expect([c.method, c.bnb4bitQuantType, c.bnb4bitUseDoubleQuant, c.bnb4bitComputeDtype, c.precision]).toEqual([
+      "qlora",
+      "nf4",
+      true,
+      "bf16",
+      "bf16"
+    ])
+    expect([c.optim, c.batchSize, c.gradientAccumulationSteps, c.maxSeqLength, c.loraDropout]).toEqual([
+      "paged_adamw_8bit",
+      4,
+      4,
+      2048,
+      0.05
+    ])
+    expect([c.learningRate, c.warmupSteps, c.lrSchedulerType, c.gradientCheckpointing, c.torchDtype]).toEqual([
+      2e-4,
+      100,
+      "constant",
+      true,
+      "fp32"
+    ])
     expect(grid.expansion.cells[0]!.reference?.vramPeak).toMatchObject({ value: 12, unit: "GB" })
   })
 
   it("peft-guide-24gb: Llama-3-8B r16/a32 on q/k/v/o, 2 × 4, fp16, fp4 as written and nf4 + double quant, on a 24 GB budget", async () => {
     const grid = await load("peft-guide-24gb.ts", ["base.model=preset:llama-3.1-8b", ...offline])
-    expect(grid.expansion.cells.map((c) => [c.config.bnb4bitQuantType, c.config.bnb4bitUseDoubleQuant])).toEqual([["fp4", false], ["nf4", true]])
+    expect(grid.expansion.cells.map((c) => [c.config.bnb4bitQuantType, c.config.bnb4bitUseDoubleQuant])).toEqual([
+      ["fp4", false],
+      ["nf4", true]
+    ])
     const c = grid.expansion.cells[0]!.config
-    expect([c.r, c.loraAlpha, c.targetModules, c.batchSize, c.gradientAccumulationSteps]).toEqual([16, 32, ["q_proj", "k_proj", "v_proj", "o_proj"], 2, 4])
-    expect([c.precision, c.bnb4bitComputeDtype, c.learningRate, c.maxSeqLength, c.vramBudget]).toEqual(["fp16", "bf16", 2e-4, 1024, "rtx4090"])
+    expect([c.r, c.loraAlpha, c.targetModules, c.batchSize, c.gradientAccumulationSteps]).toEqual([
+      16,
+      32,
+      ["q_proj", "k_proj", "v_proj", "o_proj"],
+      2,
+      4
+    ])
+    expect([c.precision, c.bnb4bitComputeDtype, c.learningRate, c.maxSeqLength, c.vramBudget]).toEqual([
+      "fp16",
+      "bf16",
+      2e-4,
+      1024,
+      "rtx4090"
+    ])
   })
 })
 

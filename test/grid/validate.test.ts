@@ -27,7 +27,15 @@ describe("checkCells", () => {
     writeFileSync(join(snap, "config.json"), JSON.stringify({ model_type: "llama" }))
     process.env.HF_HUB_CACHE = cache
     const problems = check({ name: "g", base: { model: "hub:meta-llama/Llama-3.1-8B", targetModules: ["q_proj", "qkv"] } })
-    expect(problems).toEqual([expect.objectContaining({ path: "base.targetModules", value: "qkv", expected: expect.stringMatching(/^module names of hub:meta-llama\/Llama-3\.1-8B \(llama, from its config\.json in the Hugging Face cache\): q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj, .*"qkv" matches none/) })])
+    expect(problems).toEqual([
+      expect.objectContaining({
+        path: "base.targetModules",
+        value: "qkv",
+        expected: expect.stringMatching(
+          /^module names of hub:meta-llama\/Llama-3\.1-8B \(llama, from its config\.json in the Hugging Face cache\): q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj, .*"qkv" matches none/
+        )
+      })
+    ])
   })
 
   it("a hub model not downloaded yet is left to PEFT (nothing known to check against)", () => {
@@ -38,9 +46,12 @@ describe("checkCells", () => {
   it("reads a local model's config.json, relative to the grid file's folder", () => {
     mkdirSync(join(dir, "models", "mine"), { recursive: true })
     writeFileSync(join(dir, "models", "mine", "config.json"), JSON.stringify({ model_type: "qwen2" }))
-    expect(check({ name: "g", base: { model: "local:models/mine", targetModules: ["self_attn.q_proj", "layers.0.mlp.up_proj", "all-linear"] } })).toEqual([])
-    expect(check({ name: "g", base: { model: "local:models/mine" }, axes: { targetModules: [["q_proj"], ["attn"]] } }))
-      .toEqual([expect.objectContaining({ path: "axes.targetModules[1]", value: "attn" })])
+    expect(
+      check({ name: "g", base: { model: "local:models/mine", targetModules: ["self_attn.q_proj", "layers.0.mlp.up_proj", "all-linear"] } })
+    ).toEqual([])
+    expect(check({ name: "g", base: { model: "local:models/mine" }, axes: { targetModules: [["q_proj"], ["attn"]] } })).toEqual([
+      expect.objectContaining({ path: "axes.targetModules[1]", value: "attn" })
+    ])
   })
 
   it("reports a problem shared by every cell once, at the field it comes from", () => {
@@ -60,8 +71,13 @@ describe("checkDevice", () => {
 })
 
 describe("suggestions", () => {
-  it.each([["learningrate", "learningRate"], ["lr", "learningRate"], ["learning_rate", "learningRate"], ["bs", "batchSize"], ["maxSeqLen", "maxSeqLength"]])(
-    "%s → %s", (typo, field) => expect(closest(typo, ["learningRate", "batchSize", "maxSeqLength", "r", "loraAlpha"])).toBe(field))
+  it.each([
+    ["learningrate", "learningRate"],
+    ["lr", "learningRate"],
+    ["learning_rate", "learningRate"],
+    ["bs", "batchSize"],
+    ["maxSeqLen", "maxSeqLength"]
+  ])("%s → %s", (typo, field) => expect(closest(typo, ["learningRate", "batchSize", "maxSeqLength", "r", "loraAlpha"])).toBe(field))
   it("suggests nothing for a name far from every field", () => {
     expect(closest("temperature", ["learningRate", "batchSize", "r"])).toBeNull()
   })

@@ -30,7 +30,11 @@ const normals = (seed: number) => {
   return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform())
 }
 
-interface StepIn { readonly t_start: number; readonly t_end: number; readonly tokens: number }
+interface StepIn {
+  readonly t_start: number
+  readonly t_end: number
+  readonly tokens: number
+}
 
 /** ~0.1 s steps of 900–1100 tokens; the first `transient` steps ramp from 3× slower; AR(1) noise. */
 const makeSteps = (o: { n: number; transient: number; noise: number; phi: number; seed: number }): Array<StepIn> => {
@@ -42,7 +46,7 @@ const makeSteps = (o: { n: number; transient: number; noise: number; phi: number
     e = o.phi * e + z()
     const slow = i < o.transient ? 3 - (2 * i) / o.transient : 1
     const tokens = 900 + ((i * 37) % 201)
-    const d = (0.1 * slow * tokens / 1000) * Math.exp(o.noise * e)
+    const d = ((0.1 * slow * tokens) / 1000) * Math.exp(o.noise * e)
     out.push({ t_start: t, t_end: t + d, tokens })
     t += d + 0.002 // the loop's own time between steps belongs to the window too
   }
@@ -63,56 +67,143 @@ interface Replay {
 const replay = (measure: Measure, steps: ReadonlyArray<StepIn>): Replay => {
   const py = python as { python: string }
   const out = execFileSync(py.python, ["-m", "tunegrid_trainer.stop"], {
-    cwd: trainerDir, env: { ...process.env, ...pythonEnv() }, input: JSON.stringify({ measure: specMeasure(measure), steps })
+    cwd: trainerDir,
+    env: { ...process.env, ...pythonEnv() },
+    input: JSON.stringify({ measure: specMeasure(measure), steps })
   })
   return JSON.parse(out.toString()) as Replay
 }
 
 const modelFacts = {
-  name: "tiny", source: "preset", random_weights: true, architecture: "Qwen2ForCausalLM", layers: 2, hidden: 64, vocab: 1000,
-  params: 1e6, trainable_params: 1e4, n_mm: 1e6, n_lora: 1e4, attn_flops_per_token_per_seq_len: 512, flops_per_token: 1e10,
-  flops_per_token_hfu: 1.3e10, gpu_peak_tflops: 100, gpu_peak_name: "Test GPU"
+  name: "tiny",
+  source: "preset",
+  random_weights: true,
+  architecture: "Qwen2ForCausalLM",
+  layers: 2,
+  hidden: 64,
+  vocab: 1000,
+  params: 1e6,
+  trainable_params: 1e4,
+  n_mm: 1e6,
+  n_lora: 1e4,
+  attn_flops_per_token_per_seq_len: 512,
+  flops_per_token: 1e10,
+  flops_per_token_hfu: 1.3e10,
+  gpu_peak_tflops: 100,
+  gpu_peak_name: "Test GPU"
 }
 
-interface SampleOpts { readonly counter: boolean; readonly power: number; readonly throttleEvery: number; readonly mode?: "nvml" | "smi" }
+interface SampleOpts {
+  readonly counter: boolean
+  readonly power: number
+  readonly throttleEvery: number
+  readonly mode?: "nvml" | "smi"
+}
 
-interface RunPlace { readonly gridHash: string | null; readonly sentinel: number | null; readonly cellHash?: string }
+interface RunPlace {
+  readonly gridHash: string | null
+  readonly sentinel: number | null
+  readonly cellHash?: string
+}
 
 /** Record one run (cell, sampler header with idle power, samples every 0.1 s, steps) and return its results row. */
-const recordRun = (runId: string, measure: Measure, steps: ReadonlyArray<StepIn>, phases: ReadonlyArray<string>, finishReason: string,
-  samples: SampleOpts | null, place: RunPlace = { gridHash: null, sentinel: null }) =>
-  Effect.gen(function*() {
+const recordRun = (
+  runId: string,
+  measure: Measure,
+  steps: ReadonlyArray<StepIn>,
+  phases: ReadonlyArray<string>,
+  finishReason: string,
+  samples: SampleOpts | null,
+  place: RunPlace = { gridHash: null, sentinel: null }
+) =>
+  Effect.gen(function* () {
     const cellHash = place.cellHash ?? `cell-${runId}`
     yield* putCell({ cellHash, label: runId, config: {}, seed: 0, measure, axisValues: {}, trainerDigest: "t", datasetDigest: "d" })
     yield* startRun({
-      runId, cellHash, envHash: "env", gridHash: place.gridHash, seed: 0, repeat: place.sentinel ?? 0, origin: "live", startedAt: steps[0]!.t_start,
-      rerunOf: null, sentinel: place.sentinel
+      runId,
+      cellHash,
+      envHash: "env",
+      gridHash: place.gridHash,
+      seed: 0,
+      repeat: place.sentinel ?? 0,
+      origin: "live",
+      startedAt: steps[0]!.t_start,
+      rerunOf: null,
+      sentinel: place.sentinel
     })
-    yield* recordTrainerEvent(runId, { event: "started", t: t0, run_id: runId, cell_hash: cellHash, spec: {}, model: modelFacts, data: {}, env: {}, warnings: [] } as unknown as TrainerEvent)
+    yield* recordTrainerEvent(runId, {
+      event: "started",
+      t: t0,
+      run_id: runId,
+      cell_hash: cellHash,
+      spec: {},
+      model: modelFacts,
+      data: {},
+      env: {},
+      warnings: []
+    } as unknown as TrainerEvent)
     if (samples !== null) {
       yield* recordSamplerEvent(runId, {
-        event: "sampler", t: t0, mode: samples.mode ?? "nvml", reason: "test", gpu_index: 0, gpu_name: "Test GPU", memory_total_mib: 8192, power_limit_w: 115,
-        energy_counter: samples.counter, interval_ms: 100, idle_power_w: 40, idle_samples: 30
+        event: "sampler",
+        t: t0,
+        mode: samples.mode ?? "nvml",
+        reason: "test",
+        gpu_index: 0,
+        gpu_name: "Test GPU",
+        memory_total_mib: 8192,
+        power_limit_w: 115,
+        energy_counter: samples.counter,
+        interval_ms: 100,
+        idle_power_w: 40,
+        idle_samples: 30
       })
       const end = steps.at(-1)!.t_end + 0.5
       for (let i = 0, t = t0 - 0.5; t <= end; i++, t += 0.1) {
         yield* recordSamplerEvent(runId, {
-          event: "sample", t, energy_mj: samples.counter ? (t - t0) * samples.power * 1000 : null, power_w: samples.power,
-          mem_used_mib: 5000 + (i === 7 ? 1000 : 0), util_pct: 99, sm_clock_mhz: i % samples.throttleEvery === 0 ? 1500 : 2000, temp_c: 60,
-          throttle: i % samples.throttleEvery === 0 ? 4 : 0, host_rss_mib: null, host_cpu_pct: null
+          event: "sample",
+          t,
+          energy_mj: samples.counter ? (t - t0) * samples.power * 1000 : null,
+          power_w: samples.power,
+          mem_used_mib: 5000 + (i === 7 ? 1000 : 0),
+          util_pct: 99,
+          sm_clock_mhz: i % samples.throttleEvery === 0 ? 1500 : 2000,
+          temp_c: 60,
+          throttle: i % samples.throttleEvery === 0 ? 4 : 0,
+          host_rss_mib: null,
+          host_cpu_pct: null
         })
       }
     }
     for (const [i, s] of steps.entries()) {
       yield* recordTrainerEvent(runId, {
-        event: "step", t: s.t_end, step: i, t_start: s.t_start, t_end: s.t_end, tokens: s.tokens, padded_tokens: s.tokens + 24, samples: 4,
-        loss: 2, lr: 1e-4, grad_norm: 1, mem_allocated_mib: 3000, mem_reserved_mib: 3500, mem_peak_allocated_mib: 3200, mem_peak_reserved_mib: 3600,
+        event: "step",
+        t: s.t_end,
+        step: i,
+        t_start: s.t_start,
+        t_end: s.t_end,
+        tokens: s.tokens,
+        padded_tokens: s.tokens + 24,
+        samples: 4,
+        loss: 2,
+        lr: 1e-4,
+        grad_norm: 1,
+        mem_allocated_mib: 3000,
+        mem_reserved_mib: 3500,
+        mem_peak_allocated_mib: 3200,
+        mem_peak_reserved_mib: 3600,
         phase: phases[i] as "warmup" | "window" | "after"
       })
     }
     yield* endRun(runId, {
-      status: "succeeded", endedAt: steps.at(-1)!.t_end + 1, finishReason, errorKind: null, errorMessage: null, errorDetail: null,
-      exitCode: 0, exitSignal: null, stderrTail: null
+      status: "succeeded",
+      endedAt: steps.at(-1)!.t_end + 1,
+      finishReason,
+      errorKind: null,
+      errorMessage: null,
+      errorDetail: null,
+      exitCode: 0,
+      exitSignal: null,
+      stderrTail: null
     })
     return (yield* (yield* Ledger).rows(`SELECT * FROM results WHERE run_id = $1`, [runId]))[0]!
   })
@@ -122,14 +213,20 @@ const run = (runId: string, measure: Measure, all: ReadonlyArray<StepIn>, sample
   const verdict = replay(measure, all)
   const steps = all.slice(0, verdict.steps)
   const ledger = join(mkdtempSync(join(tmpdir(), "tunegrid-results-")), "l.duckdb")
-  const row = Effect.runPromise(Effect.scoped(recordRun(runId, measure, steps, verdict.phases, verdict.stop ?? "stop_requested", samples)
-    .pipe(Effect.provide(Ledger.layer(ledger)))))
+  const row = Effect.runPromise(
+    Effect.scoped(
+      recordRun(runId, measure, steps, verdict.phases, verdict.stop ?? "stop_requested", samples).pipe(Effect.provide(Ledger.layer(ledger)))
+    )
+  )
   return row.then((r) => ({ verdict, row: r, steps }))
 }
 
 const detectAdaptive: Measure = {
-  warmup: { detect: { floorSeconds: 1, capSeconds: 60 } }, window: { adaptive: { minSeconds: 10 } }, ciTarget: 0.02,
-  maxSteps: 100_000, maxSeconds: 600
+  warmup: { detect: { floorSeconds: 1, capSeconds: 60 } },
+  window: { adaptive: { minSeconds: 10 } },
+  ciTarget: 0.02,
+  maxSteps: 100_000,
+  maxSeconds: 600
 }
 
 const expectAgreement = (verdict: Replay, row: Row) => {
@@ -173,7 +270,9 @@ describe.skipIf(python instanceof PythonNotFound)("results.sql", () => {
     expect(verdict.stop).toBe("window_complete")
     expectAgreement(verdict, row)
     expect(row).toMatchObject({ warmup_steps: 5, window_steps: 20, warmup_method: "steps", window_method: "steps", steady: false })
-    expect(row.steady_reason).toMatch(/wider than the ±2\.00% target: the window was too short to be steady; unreliable: wider than the ±25% sanity bound$/)
+    expect(row.steady_reason).toMatch(
+      /wider than the ±2\.00% target: the window was too short to be steady; unreliable: wider than the ±25% sanity bound$/
+    )
   })
 
   it("marks a completed window whose CI is wider than the ±25% sanity bound unreliable (not steady) even without a CI target", async () => {
@@ -190,16 +289,34 @@ describe.skipIf(python instanceof PythonNotFound)("results.sql", () => {
     const steps = makeSteps({ n: 12, transient: 0, noise: 0.01, phi: 0, seed: 5 })
     const phases = steps.map((_, i) => (i < 2 ? "warmup" : "window"))
     const ledger = join(mkdtempSync(join(tmpdir(), "tunegrid-results-")), "l.duckdb")
-    const rows = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-      yield* recordRun("smi", measure, steps, phases, "window_complete", { counter: false, power: 150, throttleEvery: 1000, mode: "smi" })
-      return yield* (yield* Ledger).rows(`SELECT vram_method, vram_peak_mib FROM table1 UNION ALL SELECT vram_method, vram_peak_mib FROM cell_summary`)
-    }).pipe(Effect.provide(Ledger.layer(ledger)))))
-    expect(rows).toEqual([{ vram_method: "smi", vram_peak_mib: 6000 }, { vram_method: "smi", vram_peak_mib: 6000 }])
+    const rows = await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          yield* recordRun("smi", measure, steps, phases, "window_complete", {
+            counter: false,
+            power: 150,
+            throttleEvery: 1000,
+            mode: "smi"
+          })
+          return yield* (yield* Ledger).rows(
+            `SELECT vram_method, vram_peak_mib FROM table1 UNION ALL SELECT vram_method, vram_peak_mib FROM cell_summary`
+          )
+        }).pipe(Effect.provide(Ledger.layer(ledger)))
+      )
+    )
+    expect(rows).toEqual([
+      { vram_method: "smi", vram_peak_mib: 6000 },
+      { vram_method: "smi", vram_peak_mib: 6000 }
+    ])
   })
 
   it("stores counter energy over the window, gross and above idle, with the integrated cross-check and the estimates", async () => {
     const measure: Measure = { warmup: { steps: 10 }, window: { seconds: 5 }, ciTarget: null, maxSteps: 1000, maxSeconds: 600 }
-    const { row } = await run("energy", measure, makeSteps({ n: 200, transient: 0, noise: 0.01, phi: 0, seed: 4 }), { counter: true, power: 100, throttleEvery: 4 })
+    const { row } = await run("energy", measure, makeSteps({ n: 200, transient: 0, noise: 0.01, phi: 0, seed: 4 }), {
+      counter: true,
+      power: 100,
+      throttleEvery: 4
+    })
     const w = row.window_seconds as number
     const tokens = Number(row.tokens_window)
     expect(row.steady).toBe(true)
@@ -219,7 +336,13 @@ describe.skipIf(python instanceof PythonNotFound)("results.sql", () => {
     expect(row.sm_clock_min_mhz).toBe(1500)
     expect(row.sm_clock_mean_mhz as number).toBeCloseTo(2000 - 500 * (row.throttled_fraction as number), 6)
     // memory three ways and the headroom on an 8 GiB card
-    expect(row).toMatchObject({ vram_peak_mib: 6000, torch_peak_allocated_mib: 3200, torch_peak_reserved_mib: 3600, gpu_total_mib: 8192, vram_headroom_mib: 2192 })
+    expect(row).toMatchObject({
+      vram_peak_mib: 6000,
+      torch_peak_allocated_mib: 3200,
+      torch_peak_reserved_mib: 3600,
+      gpu_total_mib: 8192,
+      vram_headroom_mib: 2192
+    })
     // MFU against the 100 TFLOP/s peak; HFU adds the recompute
     expect(row.mfu as number).toBeCloseTo((1e10 * (row.tok_s as number)) / 1e14, 12)
     expect(row.hfu as number).toBeCloseTo((1.3e10 * (row.tok_s as number)) / 1e14, 12)
@@ -256,15 +379,36 @@ describe("sentinel.sql", () => {
 
   it("flags the runs between two sentinel runs whose tok/s moved beyond their CIs, and only those", async () => {
     const ledger = join(mkdtempSync(join(tmpdir(), "tunegrid-sentinel-")), "l.duckdb")
-    const plan: Array<[string, number, number | null]> = [["s0", 1000, 0], ["a", 700, null], ["s1", 1000, 1], ["b", 500, null], ["s2", 800, 2], ["c", 600, null]]
-    const rows = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-      for (const [i, [runId, rate, sentinel]] of plan.entries()) {
-        const place = { gridHash: "grid", sentinel, ...(sentinel !== null ? { cellHash: "cell-sentinel" } : {}) }
-        // the sentinels replay one noise series (same seed), so only their rate differs
-        yield* recordRun(runId, fixed, steadySteps(t0 + 1000 * i, rate, sentinel !== null ? 99 : i + 1), phases, "window_complete", null, place)
-      }
-      return yield* (yield* Ledger).rows(`SELECT run_id, sentinel_drift, tok_s_ci_rel, tok_s, tok_s_ci_half FROM results ORDER BY run_id`)
-    }).pipe(Effect.provide(Ledger.layer(ledger)))))
+    const plan: Array<[string, number, number | null]> = [
+      ["s0", 1000, 0],
+      ["a", 700, null],
+      ["s1", 1000, 1],
+      ["b", 500, null],
+      ["s2", 800, 2],
+      ["c", 600, null]
+    ]
+    const rows = await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          for (const [i, [runId, rate, sentinel]] of plan.entries()) {
+            const place = { gridHash: "grid", sentinel, ...(sentinel !== null ? { cellHash: "cell-sentinel" } : {}) }
+            // the sentinels replay one noise series (same seed), so only their rate differs
+            yield* recordRun(
+              runId,
+              fixed,
+              steadySteps(t0 + 1000 * i, rate, sentinel !== null ? 99 : i + 1),
+              phases,
+              "window_complete",
+              null,
+              place
+            )
+          }
+          return yield* (yield* Ledger).rows(
+            `SELECT run_id, sentinel_drift, tok_s_ci_rel, tok_s, tok_s_ci_half FROM results ORDER BY run_id`
+          )
+        }).pipe(Effect.provide(Ledger.layer(ledger)))
+      )
+    )
     const drift = Object.fromEntries(rows.map((r) => [r.run_id, r.sentinel_drift]))
     expect(drift).toEqual({ a: false, b: true, c: null, s0: null, s1: null, s2: null })
     for (const r of rows) expect(r.tok_s_ci_rel as number).toBeLessThan(0.01) // 1000 vs 800 is far beyond CIs of < 1%

@@ -7,19 +7,38 @@ import { axesOf, barFigure, memoryFigure, paretoFront, type PlotCell } from "../
 import { toPng, toSvg } from "../../src/plot/render.ts"
 
 const cell = (axes: Record<string, unknown>, tokS: number, extra: Partial<PlotCell> = {}): PlotCell => ({
-  label: Object.entries(axes).map(([k, v]) => `${k}=${String(v)}`).join(" "), axes, n: 2, reliable: true,
-  tokS, tokSLow: tokS * 0.95, tokSHigh: tokS * 1.05, t10k: 10_000 / tokS, t10kLow: null, t10kHigh: null,
-  jPerToken: null, jLow: null, jHigh: null, vramMib: null, ...extra
+  label: Object.entries(axes)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(" "),
+  axes,
+  n: 2,
+  reliable: true,
+  tokS,
+  tokSLow: tokS * 0.95,
+  tokSHigh: tokS * 1.05,
+  t10k: 10_000 / tokS,
+  t10kLow: null,
+  t10kHigh: null,
+  jPerToken: null,
+  jLow: null,
+  jHigh: null,
+  vramMib: null,
+  ...extra
 })
 
 const marks = (svg: string, role: string) => (svg.match(new RegExp(`aria-roledescription="${role}"`, "g")) ?? []).length
 const labels = (svg: string) => [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!)
 
 describe("bar figures", () => {
-  const cells = [16, 4, 8].flatMap((r) => ["bf16", "fp16"].map((precision) => cell({ r, precision }, 1000 + r * 10 + (precision === "fp16" ? 5 : 0))))
+  const cells = [16, 4, 8].flatMap((r) =>
+    ["bf16", "fp16"].map((precision) => cell({ r, precision }, 1000 + r * 10 + (precision === "fp16" ? 5 : 0)))
+  )
 
   it("orders numeric axis values as numbers (r=4 before r=16), not as strings", () => {
-    expect(axesOf(cells)).toEqual([{ name: "r", values: ["4", "8", "16"] }, { name: "precision", values: ["bf16", "fp16"] }])
+    expect(axesOf(cells)).toEqual([
+      { name: "r", values: ["4", "8", "16"] },
+      { name: "precision", values: ["bf16", "fp16"] }
+    ])
   })
 
   it("puts the first axis on x, the second side by side in colour, and draws every bar with its error bar", async () => {
@@ -60,7 +79,10 @@ describe("bar figures", () => {
   })
 
   it("draws the run's own interval for a cell of one run, marks it n=1, and fades a noisy cell", async () => {
-    const f = barFigure("g", "throughput", [cell({ r: 4 }, 500, { n: 1 }), cell({ r: 8 }, 400, { reliable: false, tokSLow: 0, tokSHigh: 1400 })])
+    const f = barFigure("g", "throughput", [
+      cell({ r: 4 }, 500, { n: 1 }),
+      cell({ r: 8 }, 400, { reliable: false, tokSLow: 0, tokSHigh: 1400 })
+    ])
     const svg = await toSvg(f.spec!)
     expect(marks(svg, "errorbar")).toBe(2)
     expect(labels(svg)).toContain("n=1")
@@ -83,7 +105,10 @@ describe("bar figures", () => {
 
 describe("memory against throughput", () => {
   const cells = [
-    cell({ b: 1 }, 1000, { vramMib: 4000 }), cell({ b: 2 }, 1500, { vramMib: 5000 }), cell({ b: 3 }, 1200, { vramMib: 6000 }), cell({ b: 4 }, 2000, { vramMib: 7000 })
+    cell({ b: 1 }, 1000, { vramMib: 4000 }),
+    cell({ b: 2 }, 1500, { vramMib: 5000 }),
+    cell({ b: 3 }, 1200, { vramMib: 6000 }),
+    cell({ b: 4 }, 2000, { vramMib: 7000 })
   ]
   it("the Pareto front keeps the cells no other beats on both tok/s and VRAM, smallest first", () => {
     expect(paretoFront(cells).map((c) => c.label)).toEqual(["b=1", "b=2", "b=4"])
@@ -92,6 +117,9 @@ describe("memory against throughput", () => {
     const svg = await toSvg(memoryFigure("g", cells).spec!)
     expect(marks(svg, "errorbar")).toBe(4)
     expect(svg).toContain("Pareto front")
-    expect(memoryFigure("g", [cell({ b: 1 }, 100)])).toMatchObject({ spec: null, skipped: expect.stringContaining("VRAM was not measured") })
+    expect(memoryFigure("g", [cell({ b: 1 }, 100)])).toMatchObject({
+      spec: null,
+      skipped: expect.stringContaining("VRAM was not measured")
+    })
   })
 })

@@ -20,22 +20,52 @@ const t0 = 1_700_000_000
 
 /** A succeeded run of 26 steps of 100 real tokens, ~0.2 s each (±10%), torch peak reserved `peakMib`. */
 const recordRun = (runId: string, cellHash: string, peakMib: number) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     yield* putCell({ cellHash, label: runId, config: {}, seed: 42, measure, axisValues: {}, trainerDigest: "t", datasetDigest: "d" })
-    yield* startRun({ runId, cellHash, envHash: "env", gridHash: "grid", seed: 42, repeat: 0, origin: "live", startedAt: t0, rerunOf: null })
+    yield* startRun({
+      runId,
+      cellHash,
+      envHash: "env",
+      gridHash: "grid",
+      seed: 42,
+      repeat: 0,
+      origin: "live",
+      startedAt: t0,
+      rerunOf: null
+    })
     let t = t0
     for (let i = 0; i < 26; i++) {
       const d = 0.2 * (1 + 0.1 * Math.sin(i * 1.7))
       yield* recordTrainerEvent(runId, {
-        event: "step", t: t + d, step: i, t_start: t, t_end: t + d, tokens: 100, padded_tokens: 120, samples: 1, loss: 2, lr: 1e-4,
-        grad_norm: 1, mem_allocated_mib: 3000, mem_reserved_mib: peakMib, mem_peak_allocated_mib: 3000, mem_peak_reserved_mib: peakMib,
+        event: "step",
+        t: t + d,
+        step: i,
+        t_start: t,
+        t_end: t + d,
+        tokens: 100,
+        padded_tokens: 120,
+        samples: 1,
+        loss: 2,
+        lr: 1e-4,
+        grad_norm: 1,
+        mem_allocated_mib: 3000,
+        mem_reserved_mib: peakMib,
+        mem_peak_allocated_mib: 3000,
+        mem_peak_reserved_mib: peakMib,
         phase: i < 2 ? "warmup" : "window"
       } as TrainerEvent)
       t += d
     }
     yield* endRun(runId, {
-      status: "succeeded", endedAt: t + 1, finishReason: "window_complete", errorKind: null, errorMessage: null, errorDetail: null,
-      exitCode: 0, exitSignal: null, stderrTail: null
+      status: "succeeded",
+      endedAt: t + 1,
+      finishReason: "window_complete",
+      errorKind: null,
+      errorMessage: null,
+      errorDetail: null,
+      exitCode: 0,
+      exitSignal: null,
+      stderrTail: null
     })
     return (yield* (yield* Ledger).rows(`SELECT tok_s, tok_s_ci_half FROM results WHERE run_id = $1`, [runId]))[0]!
   })
@@ -44,7 +74,12 @@ const referenced = (cellHash: string, reference: Reference) => ({ cellHash, refe
 
 // the study's runs 1 and 2 as Table 1 and Table 2 print them
 const run1: Omit<Reference, "tokS"> = {
-  source: "study run 1", tokens: 1717908, wallS: 3494, warmupS: 60, t10kS: 19.99, steps: 10500,
+  source: "study run 1",
+  tokens: 1717908,
+  wallS: 3494,
+  warmupS: 60,
+  t10kS: 19.99,
+  steps: 10500,
   vramPeak: { value: 6234, unit: "MB", method: "nvidia-smi" },
   jPerToken: [{ value: 0.19, watts: 95, method: "assumed 95 W × time" }]
 }
@@ -58,18 +93,20 @@ const cli = (args: Array<string>) =>
 
 describe("reference_check and reference_arithmetic", () => {
   it("puts each published figure beside the measurement: ratio, inside the 95% CI or not, the closest reading, both units of MB", async () => {
-    const { rows, a, b } = await withLedger(Effect.gen(function*() {
-      const a = yield* recordRun("run-aaaa", "cell-a", 5900) // two readings of one published run
-      const b = yield* recordRun("run-bbbb", "cell-b", 7000)
-      const tokS = a.tok_s as number
-      // published at the measured rate × 1.001 (inside a CI of a few %) for a, × 2 (outside) for b
-      yield* putReferences("grid", [
-        referenced("cell-a", { ...run1, tokS: Math.round(tokS * 1.001 * 10) / 10 }),
-        referenced("cell-b", { ...run1, source: "study run 1 (b)", tokS: Math.round(tokS * 2 * 10) / 10 })
-      ])
-      const l = yield* Ledger
-      return { rows: yield* l.rows(`SELECT * FROM reference_check`), a, b }
-    }))
+    const { rows, a, b } = await withLedger(
+      Effect.gen(function* () {
+        const a = yield* recordRun("run-aaaa", "cell-a", 5900) // two readings of one published run
+        const b = yield* recordRun("run-bbbb", "cell-b", 7000)
+        const tokS = a.tok_s as number
+        // published at the measured rate × 1.001 (inside a CI of a few %) for a, × 2 (outside) for b
+        yield* putReferences("grid", [
+          referenced("cell-a", { ...run1, tokS: Math.round(tokS * 1.001 * 10) / 10 }),
+          referenced("cell-b", { ...run1, source: "study run 1 (b)", tokS: Math.round(tokS * 2 * 10) / 10 })
+        ])
+        const l = yield* Ledger
+        return { rows: yield* l.rows(`SELECT * FROM reference_check`), a, b }
+      })
+    )
     const get = (run: string, figure: string): Row => rows.find((r) => r.run === run && r.figure === figure)!
     const tokA = get("run-aaaa", "tok_s")
     expect(tokA.ratio as number).toBeCloseTo((a.tok_s as number) / (tokA.published as number), 4)
@@ -95,20 +132,27 @@ describe("reference_check and reference_arithmetic", () => {
   })
 
   it("marks the reading closest to a shared published VRAM peak", async () => {
-    const rows = await withLedger(Effect.gen(function*() {
-      yield* recordRun("run-near", "cell-near", 6100)
-      yield* recordRun("run-far", "cell-far", 8000)
-      yield* putReferences("grid", [referenced("cell-near", { ...run1, tokS: 500.3 }), referenced("cell-far", { ...run1, tokS: 500.3 })])
-      return yield* (yield* Ledger).rows(`SELECT run, closest FROM reference_check WHERE figure = 'vram_peak' ORDER BY run`)
-    }))
-    expect(rows).toEqual([{ run: "run-far", closest: false }, { run: "run-near", closest: true }])
+    const rows = await withLedger(
+      Effect.gen(function* () {
+        yield* recordRun("run-near", "cell-near", 6100)
+        yield* recordRun("run-far", "cell-far", 8000)
+        yield* putReferences("grid", [referenced("cell-near", { ...run1, tokS: 500.3 }), referenced("cell-far", { ...run1, tokS: 500.3 })])
+        return yield* (yield* Ledger).rows(`SELECT run, closest FROM reference_check WHERE figure = 'vram_peak' ORDER BY run`)
+      })
+    )
+    expect(rows).toEqual([
+      { run: "run-far", closest: false },
+      { run: "run-near", closest: true }
+    ])
   })
 
   it("recomputes a reference's derived figures and flags the ones that do not hold, with the gap", async () => {
-    const rows = await withLedger(Effect.gen(function*() {
-      yield* putReferences("grid", [referenced("cell-1", { ...run1, tokS: 500.3 }), referenced("cell-2", run2)])
-      return yield* (yield* Ledger).rows(`SELECT * FROM reference_arithmetic`)
-    }))
+    const rows = await withLedger(
+      Effect.gen(function* () {
+        yield* putReferences("grid", [referenced("cell-1", { ...run1, tokS: 500.3 }), referenced("cell-2", run2)])
+        return yield* (yield* Ledger).rows(`SELECT * FROM reference_arithmetic`)
+      })
+    )
     const check = (source: string, name: string) => rows.find((r) => r.source === source && r.check === name)!
     // 1,717,908 tokens / 3,494 s = 491.68 tok/s, printed 500.3: off by +1.75%
     const wall = check("study run 1", "tok_s = tokens / wall_s")
@@ -127,15 +171,20 @@ describe("reference_check and reference_arithmetic", () => {
 
   it("tunegrid report shows the measured-vs-published and arithmetic sections (md and json)", async () => {
     const file = join(mkdtempSync(join(tmpdir(), "tunegrid-refs-")), "l.duckdb")
-    await withLedger(Effect.gen(function*() {
-      yield* recordRun("run-rrrr", "cell-r", 6000)
-      yield* putReferences("grid", [referenced("cell-r", { ...run1, tokS: 500.3 })])
-    }), file)
+    await withLedger(
+      Effect.gen(function* () {
+        yield* recordRun("run-rrrr", "cell-r", 6000)
+        yield* putReferences("grid", [referenced("cell-r", { ...run1, tokS: 500.3 })])
+      }),
+      file
+    )
     const md = await cli(["report", "--ledger", file, "--format", "md"])
     expect(md.exitCode).toBe(0)
     expect(md.stdout).toMatch(/## Measured vs published/)
     expect(md.stdout).toMatch(/\| run-rrrr \|[^\n]*\| vram_peak \| 6234 \| MB \| 5945 \| 6234 \|/)
-    expect(md.stdout).toMatch(/## Published arithmetic[\s\S]*\| study run 1 \| tok_s = tokens \/ wall_s \| 500\.3 \| 491\.7 \| 1\.754 \| false \|/)
+    expect(md.stdout).toMatch(
+      /## Published arithmetic[\s\S]*\| study run 1 \| tok_s = tokens \/ wall_s \| 500\.3 \| 491\.7 \| 1\.754 \| false \|/
+    )
     const json = JSON.parse((await cli(["report", "--ledger", file, "--format", "json"])).stdout) as Record<string, { rows: Array<Row> }>
     expect(json.measured_vs_published!.rows.find((r) => r.figure === "vram_peak")).toMatchObject({ published: 6234, unit: "MB" })
     expect(json.published_arithmetic!.rows.filter((r) => r.holds === false).map((r) => r.check)).toEqual(["tok_s = tokens / wall_s"])

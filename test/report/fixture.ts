@@ -29,8 +29,11 @@ INSERT INTO results (run_id, cell_hash, env_hash, steady, steady_reason, steps_t
   ('run-s1', 'c-solo', 'env1', true, 'ok', 50, 5000, 60, 2000, 5, 20, 0.01, 7000, 0.02, 'counter', 0.0475, 0.0575);
 CHECKPOINT;`
 
-
 export const makeFixtureLedger = (path: string) =>
-  Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-    yield* (yield* Ledger).exec(fill)
-  }).pipe(Effect.provide(Ledger.layer(path)))))
+  Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function* () {
+        yield* (yield* Ledger).exec(fill)
+      }).pipe(Effect.provide(Ledger.layer(path)))
+    )
+  )

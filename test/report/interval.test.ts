@@ -19,6 +19,6 @@ describe("intervalText", () => {
 
   it("writes an interval into CSV as its text, unquoted, and nested values still as JSON", () => {
     const row = { t: { months: 0, days: 0, micros: 5_400_000_000n }, list: [1, 2] }
-    expect(csv(["t", "list"], [row])).toBe("t,list\n01:30:00,\"[1,2]\"")
+    expect(csv(["t", "list"], [row])).toBe('t,list\n01:30:00,"[1,2]"')
   })
 })

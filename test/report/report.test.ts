@@ -20,7 +20,8 @@ const t = 12.706 // t(0.975, 1 df)
 
 const query = (sql: string) => readLedger(ledger, sql)
 
-const report = (grid: string | null) => Effect.runPromise(Effect.scoped(buildReport({ grid }).pipe(Effect.provide(Ledger.layerReadOnly(ledger)))))
+const report = (grid: string | null) =>
+  Effect.runPromise(Effect.scoped(buildReport({ grid }).pipe(Effect.provide(Ledger.layerReadOnly(ledger)))))
 
 beforeAll(() => makeFixtureLedger(ledger))
 
@@ -28,7 +29,10 @@ describe("the ledger's views for the report", () => {
   it("names cells by their axis values (lists joined by +), a one-cell grid by its config, never JSON", async () => {
     const rows = await query(`SELECT cell FROM cell_report ORDER BY first_started_at`)
     expect(rows.map((r) => r.cell)).toEqual([
-      "r=4 targetModules=q_proj+v_proj", "r=16 targetModules=q_proj+v_proj", "r=64 targetModules=q_proj+v_proj", "preset:qwen2.5-1.5b qlora bf16 batch 4 × 1024"
+      "r=4 targetModules=q_proj+v_proj",
+      "r=16 targetModules=q_proj+v_proj",
+      "r=64 targetModules=q_proj+v_proj",
+      "preset:qwen2.5-1.5b qlora bf16 batch 4 × 1024"
     ])
     for (const view of ["table1", "table2", "cell_summary", "failures"]) {
       for (const r of await query(`SELECT cell FROM ${view}`)) expect(String(r.cell)).not.toMatch(/^[{[]/)
@@ -37,8 +41,7 @@ describe("the ledger's views for the report", () => {
 
   it("names a labelled cell expanded over axes by its label and its non-null axis values, so the expansions differ", async () => {
     const axes = `'{"method":["qlora","lora"],"torchDtype":[null,"fp32"]}'::JSON`
-    const label = async (values: string) =>
-      (await query(`SELECT cell_label('run1', '${values}'::JSON, NULL, ${axes}) AS c`))[0]!.c
+    const label = async (values: string) => (await query(`SELECT cell_label('run1', '${values}'::JSON, NULL, ${axes}) AS c`))[0]!.c
     expect(await label(`{"batchSize":1,"method":"qlora","torchDtype":null}`)).toBe("run1 method=qlora")
     expect(await label(`{"batchSize":1,"method":"lora","torchDtype":"fp32"}`)).toBe("run1 method=lora torchDtype=fp32")
     // a grid without axes: the label alone
@@ -48,7 +51,7 @@ describe("the ledger's views for the report", () => {
   it("aggregates repeats as n with the t-interval over runs, stopping at 0, and marks a CI beyond the sanity bound unreliable", async () => {
     const [r4, r16] = await query(`SELECT * FROM cell_report WHERE grid = 'sweep' AND n > 0 ORDER BY first_started_at`)
     const mean = (1234.5678901234 + 1250.25) / 2
-    const half = t * (Math.abs(1234.5678901234 - 1250.25) / Math.SQRT2) / Math.SQRT2
+    const half = (t * (Math.abs(1234.5678901234 - 1250.25) / Math.SQRT2)) / Math.SQRT2
     expect(r4).toMatchObject({ n: 2, runs: 2, ci_method: "runs", reliable: true })
     expect(r4!.tok_s_mean as number).toBeCloseTo(mean, 9)
     expect(r4!.tok_s_ci_high as number).toBeCloseTo(mean + half, 9)
@@ -80,7 +83,9 @@ describe("the report", () => {
     expect(text).toContain("(T10k s left out to fit 80 columns: tunegrid report --wide)")
     expect(text).toContain("failed: r=64 targetModules=q_proj+v_proj (oom): CUDA out of memory at step 3")
     expect(text).toMatch(/warning: 1 of 3 measured cells have a tok\/s CI wider than ±25%/)
-    expect(text).toMatch(/sweep: r=4 targetModules=q_proj\+v_proj ran\n {2}2\.26 ± \d+\.\d\d × faster than r=16 targetModules=q_proj\+v_proj \(the interval\s+includes 1/)
+    expect(text).toMatch(
+      /sweep: r=4 targetModules=q_proj\+v_proj ran\n {2}2\.26 ± \d+\.\d\d × faster than r=16 targetModules=q_proj\+v_proj \(the interval\s+includes 1/
+    )
     expect(text).not.toMatch(/[{}]/)
   })
 
@@ -112,7 +117,10 @@ describe("the report", () => {
   })
 
   it("json is one document with native types: numbers as numbers, counts as numbers, intervals as two numbers", async () => {
-    const doc = JSON.parse(renderReport(await report(null), { format: "json", wide: false, width: 80 })) as Record<string, Array<Record<string, unknown>>>
+    const doc = JSON.parse(renderReport(await report(null), { format: "json", wide: false, width: 80 })) as Record<
+      string,
+      Array<Record<string, unknown>>
+    >
     const a1 = doc.table1!.find((r) => r.run === "run-a1")!
     expect(a1.tok_s).toBe(1234.5678901234)
     expect(a1.tokens).toBe(123456789)

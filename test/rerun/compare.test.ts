@@ -3,8 +3,13 @@
 import { describe, expect, it } from "vitest"
 import { compareFigure, compareLoss, decide, diffFields, resolvePrefix, type Match } from "../../src/rerun/compare.ts"
 
-const run = (runId: string, cellHash: string, status = "succeeded", startedAt = "2026-11-24 10:00:00"): Match =>
-  ({ runId, cellHash, status, startedAt, label: "lr=0.01" })
+const run = (runId: string, cellHash: string, status = "succeeded", startedAt = "2026-11-24 10:00:00"): Match => ({
+  runId,
+  cellHash,
+  status,
+  startedAt,
+  label: "lr=0.01"
+})
 
 describe("resolvePrefix", () => {
   const runs = [
@@ -29,7 +34,10 @@ describe("resolvePrefix", () => {
     expect(message).toContain("aaaa22-0")
   })
   it("an unknown prefix says nothing matches", () => {
-    expect(resolvePrefix("ffff", [])).toMatchObject({ _tag: "Problem", message: expect.stringMatching(/no run id or cell hash .* starts with "ffff"/) })
+    expect(resolvePrefix("ffff", [])).toMatchObject({
+      _tag: "Problem",
+      message: expect.stringMatching(/no run id or cell hash .* starts with "ffff"/)
+    })
   })
   it("a failed run is not a source to judge against", () => {
     expect(resolvePrefix("bbbb", matching("bbbb"))).toMatchObject({ _tag: "Problem", message: expect.stringContaining("ended failed") })
@@ -56,12 +64,22 @@ describe("diffFields", () => {
 })
 
 describe("compareLoss", () => {
-  const a = [{ step: 0, loss: 11.9 }, { step: 1, loss: 11.5 }, { step: 2, loss: 11.1 }]
+  const a = [
+    { step: 0, loss: 11.9 },
+    { step: 1, loss: 11.5 },
+    { step: 2, loss: 11.1 }
+  ]
   const nextUp = (x: number) => x + x * Number.EPSILON
   const exact = { exact: true, tolerance: 0.02, why: "deterministic", sameStepCount: true }
 
   it("identical doubles at every step reproduce in exact mode", () => {
-    expect(compareLoss(a, a.map((s) => ({ ...s })), exact)).toMatchObject({ status: "reproduced", detail: expect.stringContaining("3 steps bit-identical") })
+    expect(
+      compareLoss(
+        a,
+        a.map((s) => ({ ...s })),
+        exact
+      )
+    ).toMatchObject({ status: "reproduced", detail: expect.stringContaining("3 steps bit-identical") })
   })
   it("one ULP off at one step fails exact mode and names the step", () => {
     const b = a.map((s) => (s.step === 1 ? { ...s, loss: nextUp(s.loss) } : s))
@@ -78,7 +96,10 @@ describe("compareLoss", () => {
     expect(compareLoss(a, b, { ...exact, exact: false }).status).toBe("not reproduced")
   })
   it("a different step count fails when the window is counted in steps", () => {
-    expect(compareLoss(a, a.slice(0, 2), exact)).toMatchObject({ status: "not reproduced", detail: expect.stringContaining("step counts differ") })
+    expect(compareLoss(a, a.slice(0, 2), exact)).toMatchObject({
+      status: "not reproduced",
+      detail: expect.stringContaining("step counts differ")
+    })
     expect(compareLoss(a, a.slice(0, 2), { ...exact, sameStepCount: false }).status).toBe("reproduced")
   })
 })
@@ -95,8 +116,10 @@ describe("compareFigure", () => {
     expect(compareFigure("throughput", "tok/s", { value: 100 }, { value: 111 }, 0.1, "").status).toBe("not reproduced")
   })
   it("is not judged when either run lacks the figure", () => {
-    expect(compareFigure("energy", "J/token", { value: null }, { value: null }, 0.1, "no counter"))
-      .toMatchObject({ status: "not judged", detail: "not measured in either run (no counter)" })
+    expect(compareFigure("energy", "J/token", { value: null }, { value: null }, 0.1, "no counter")).toMatchObject({
+      status: "not judged",
+      detail: "not measured in either run (no counter)"
+    })
   })
 })
 
@@ -107,7 +130,11 @@ describe("decide", () => {
     expect(decide({ environmentChanged: false, checks: [pass] })).toMatchObject({ verdict: "reproduced", exitCode: 0 })
   })
   it("a failing check in the same environment is not reproduced, exit 3", () => {
-    expect(decide({ environmentChanged: false, checks: [pass, fail] })).toMatchObject({ verdict: "not reproduced", exitCode: 3, note: "throughput not reproduced" })
+    expect(decide({ environmentChanged: false, checks: [pass, fail] })).toMatchObject({
+      verdict: "not reproduced",
+      exitCode: 3,
+      note: "throughput not reproduced"
+    })
   })
   it("a changed environment is its own verdict, exit 4, whatever the numbers", () => {
     expect(decide({ environmentChanged: true, checks: [pass] })).toMatchObject({ verdict: "environment changed", exitCode: 4 })

@@ -24,16 +24,24 @@ describe("local pool", () => {
     const { file } = grid([1, 2, 3, 4, 5])
     const calls: Array<string> = []
     const replay = (spec: { cell_hash: string }) => (calls.push(spec.cell_hash), { trainer: recording({ pauseMs: 20 }) })
-    return Effect.gen(function*() {
+    return Effect.gen(function* () {
       const events: Array<RunEvent> = []
       const counts = yield* runReplayed(file, events, { slots: cpuSlots(2) })
       assert.strictEqual(counts.succeeded, 5)
       assert.strictEqual(new Set(calls).size, 5)
       assert.strictEqual(calls.length, 5)
       assert.strictEqual(mostAtOnce(events), 2)
-      const slots = yield* rows(`SELECT s.slot, count(*)::INTEGER AS n FROM run_slots s JOIN runs r USING (run_id) GROUP BY s.slot ORDER BY s.slot`)
-      assert.deepStrictEqual(slots.map((r) => r.slot), ["cpu 1", "cpu 2"])
-      assert.strictEqual(slots.reduce((a, r) => a + (r.n as number), 0), 5)
+      const slots = yield* rows(
+        `SELECT s.slot, count(*)::INTEGER AS n FROM run_slots s JOIN runs r USING (run_id) GROUP BY s.slot ORDER BY s.slot`
+      )
+      assert.deepStrictEqual(
+        slots.map((r) => r.slot),
+        ["cpu 1", "cpu 2"]
+      )
+      assert.strictEqual(
+        slots.reduce((a, r) => a + (r.n as number), 0),
+        5
+      )
       const starts = events.filter((e) => e.type === "start")
       assert.isTrue(starts.every((e) => e.type === "start" && (e.slot === "cpu 1" || e.slot === "cpu 2")))
       // resume as without a pool
@@ -46,9 +54,13 @@ describe("local pool", () => {
   it.live("a failed run frees its slot and the grid goes on", () => {
     const { file } = grid([1, 2, 3, 4])
     let n = 0
-    const crash: Recording = { trainer: recording({ finish: false, pauseMs: 5 }).slice(0, 2), end: { exitCode: 1, signal: null }, stderr: "Traceback\nboom" }
+    const crash: Recording = {
+      trainer: recording({ finish: false, pauseMs: 5 }).slice(0, 2),
+      end: { exitCode: 1, signal: null },
+      stderr: "Traceback\nboom"
+    }
     const replay = (): Recording => (n++ === 0 ? crash : { trainer: recording({ pauseMs: 20 }) })
-    return Effect.gen(function*() {
+    return Effect.gen(function* () {
       const counts = yield* runReplayed(file, [], { slots: cpuSlots(2) })
       assert.strictEqual(counts.failed, 1)
       assert.strictEqual(counts.succeeded, 3)
@@ -66,7 +78,7 @@ describe("local pool", () => {
     const watch = (e: RunEvent) => {
       if (e.type === "trainer" && e.event.event === "step" && e.event.step === 1 && e.position === "2/5") control.quit()
     }
-    return Effect.gen(function*() {
+    return Effect.gen(function* () {
       const events: Array<RunEvent> = []
       const counts = yield* runReplayed(file, events, { slots: cpuSlots(2), control, watch })
       assert.strictEqual(n, 2, "no trainer started after the quit")
@@ -78,7 +90,11 @@ describe("local pool", () => {
 })
 
 describe("--gpus", () => {
-  const present = [{ index: 0, uuid: "GPU-a" }, { index: 1, uuid: "GPU-b" }, { index: 3, uuid: "GPU-d" }]
+  const present = [
+    { index: 0, uuid: "GPU-a" },
+    { index: 1, uuid: "GPU-b" },
+    { index: 3, uuid: "GPU-d" }
+  ]
   it("picks the GPUs named, or all of them", () => {
     assert.deepStrictEqual(pickGpus("0,3", present), [present[0]!, present[2]!])
     assert.deepStrictEqual(pickGpus("all", present), present)

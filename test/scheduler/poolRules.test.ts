@@ -16,13 +16,16 @@ import { grid, recording, replayed, rows, runReplayed } from "./replays.ts"
 const labelled = (labels: Array<string>) => {
   const file = join(mkdtempSync(join(tmpdir(), "tunegrid-pool-")), "grid.ts")
   const cells = labels.map((label, i) => ({ label, batchSize: i + 1, ...(label === "timing" ? { exclusive: true } : {}) }))
-  writeFileSync(file, `export default {
+  writeFileSync(
+    file,
+    `export default {
   name: "exclusive",
   base: { model: "preset:tiny", device: "cpu", precision: "fp32", maxSeqLength: 64, datasetSamples: 32, gradientCheckpointing: false },
   cells: ${JSON.stringify(cells)},
   measure: { warmup: "1 steps", window: "4 steps", maxDuration: "120s" }
 }
-`)
+`
+  )
   return file
 }
 
@@ -44,13 +47,14 @@ describe("exclusive cells in a pool", () => {
   it.live("an exclusive cell waits for the other slots to empty and no run starts beside it; the others share", () => {
     const file = labelled(["a", "b", "timing", "d", "e"])
     const replay = () => ({ trainer: recording({ pauseMs: 15 }) })
-    return Effect.gen(function*() {
+    return Effect.gen(function* () {
       const events: Array<RunEvent> = []
       const counts = yield* runReplayed(file, events, { slots: cpuSlots(3) })
       assert.strictEqual(counts.succeeded, 5)
       const at = runningAtStart(events)
       assert.deepStrictEqual(at.get("3/5"), [], "the exclusive run started with no other run going")
-      for (const other of ["1/5", "2/5", "4/5", "5/5"]) assert.notInclude(at.get(other)!, "3/5", `${other} started while the exclusive run went`)
+      for (const other of ["1/5", "2/5", "4/5", "5/5"])
+        assert.notInclude(at.get(other)!, "3/5", `${other} started while the exclusive run went`)
       // the shared ones did run side by side (either may start first): a with b, d with e
       const overlapped = (p: string, q: string) => at.get(p)!.includes(q) || at.get(q)!.includes(p)
       assert.isTrue(overlapped("1/5", "2/5") && overlapped("4/5", "5/5"))
@@ -58,7 +62,8 @@ describe("exclusive cells in a pool", () => {
   })
 
   it("exclusive is not part of the cell: the same configuration, the same hash input", () => {
-    const def = (exclusive: boolean) => ({ name: "x", cells: [{ label: "t", batchSize: 2, ...(exclusive ? { exclusive } : {}) }] }) as unknown as GridDef
+    const def = (exclusive: boolean) =>
+      ({ name: "x", cells: [{ label: "t", batchSize: 2, ...(exclusive ? { exclusive } : {}) }] }) as unknown as GridDef
     const [plain] = expandGrid(def(false)).expansion.cells
     const [alone] = expandGrid(def(true)).expansion.cells
     assert.deepStrictEqual(alone!.config, plain!.config)
@@ -81,7 +86,7 @@ describe("the sentinel in a pool", () => {
     const watch = (e: RunEvent) => {
       if (e.type === "start") where.set(e.runId, { slot: e.slot!, position: e.position })
     }
-    return Effect.gen(function*() {
+    return Effect.gen(function* () {
       const events: Array<RunEvent> = []
       const counts = yield* runReplayed(file, events, { slots: cpuSlots(2), watch })
       assert.strictEqual(counts.succeeded, 8, "4 runs and 2 sentinels on each slot")
@@ -95,9 +100,22 @@ describe("the sentinel in a pool", () => {
       }
       const sentinels = runs.filter((r) => r.sentinel !== null)
       assert.deepStrictEqual(sentinels.map((r) => r.sentinel).sort(), [0, 1, 2, 3], "occurrences are numbered across slots")
-      assert.isTrue(sentinels.every((r) => r.repeat === 1 + (r.sentinel as number)), "after the grid's one repeat")
-      assert.deepStrictEqual(runs.filter((r) => r.sentinel === null).map((r) => [r.slot, r.drift]).sort(),
-        [["cpu 1", false], ["cpu 1", false], ["cpu 2", true], ["cpu 2", true]])
+      assert.isTrue(
+        sentinels.every((r) => r.repeat === 1 + (r.sentinel as number)),
+        "after the grid's one repeat"
+      )
+      assert.deepStrictEqual(
+        runs
+          .filter((r) => r.sentinel === null)
+          .map((r) => [r.slot, r.drift])
+          .sort(),
+        [
+          ["cpu 1", false],
+          ["cpu 1", false],
+          ["cpu 2", true],
+          ["cpu 2", true]
+        ]
+      )
       // each sentinel was announced as a row before it started
       for (const s of events.filter((e) => e.type === "start" && e.position.startsWith("sentinel"))) {
         const added = events.findIndex((e) => e.type === "added" && e.row.position === (s as { position: string }).position)
@@ -122,11 +140,14 @@ describe("a GPU slot", () => {
   it.live("records each run's GPU and tags its events with the GPU's index", () => {
     const { file } = grid([1, 2, 3])
     const replay = () => ({ trainer: recording({ pauseMs: 5 }) })
-    return Effect.gen(function*() {
+    return Effect.gen(function* () {
       const events: Array<RunEvent> = []
       yield* runReplayed(file, events, { slots: [gpu(1, "GPU-b"), gpu(3, "GPU-d")] })
       const slots = yield* rows(`SELECT DISTINCT slot, gpu_index, gpu_uuid FROM run_slots ORDER BY slot`)
-      assert.deepStrictEqual(slots, [{ slot: "gpu 1", gpu_index: 1, gpu_uuid: "GPU-b" }, { slot: "gpu 3", gpu_index: 3, gpu_uuid: "GPU-d" }])
+      assert.deepStrictEqual(slots, [
+        { slot: "gpu 1", gpu_index: 1, gpu_uuid: "GPU-b" },
+        { slot: "gpu 3", gpu_index: 3, gpu_uuid: "GPU-d" }
+      ])
       const ends = events.filter((e) => e.type === "end") as Array<{ slot?: string; gpu?: number | null }>
       assert.isTrue(ends.length === 3 && ends.every((e) => `gpu ${e.gpu}` === e.slot))
     }).pipe(Effect.provide(replayed(replay)))
@@ -138,7 +159,7 @@ describe("a pooled run's events", () => {
     const { file } = grid([1, 2, 3])
     const replay = () => ({ trainer: recording({ pauseMs: 5 }) })
     const ofRuns = (events: ReadonlyArray<RunEvent>) => events.filter((e) => e.type === "start" || e.type === "trainer" || e.type === "end")
-    return Effect.gen(function*() {
+    return Effect.gen(function* () {
       const pooled: Array<RunEvent> = []
       yield* runReplayed(file, pooled, { slots: cpuSlots(2) })
       const tagged = ofRuns(pooled) as Array<{ slot?: string; gpu?: number | null; position: string }>

@@ -30,11 +30,26 @@ export const recording = (o: { seconds?: number; window?: number; pauseMs?: numb
   const out: Array<string | number> = [recordedTrainer[0]!]
   for (let step = 0; step <= window; step++) {
     if (o.pauseMs) out.push(o.pauseMs)
-    out.push(JSON.stringify({
-      event: "step", t: t + seconds, step, t_start: t, t_end: t + seconds, tokens: 64, padded_tokens: 64, samples: 1, loss: 11.9, lr: 2e-4,
-      grad_norm: 0.6, mem_allocated_mib: null, mem_reserved_mib: null, mem_peak_allocated_mib: null, mem_peak_reserved_mib: null,
-      phase: step === 0 ? "warmup" : "window"
-    }))
+    out.push(
+      JSON.stringify({
+        event: "step",
+        t: t + seconds,
+        step,
+        t_start: t,
+        t_end: t + seconds,
+        tokens: 64,
+        padded_tokens: 64,
+        samples: 1,
+        loss: 11.9,
+        lr: 2e-4,
+        grad_norm: 0.6,
+        mem_allocated_mib: null,
+        mem_reserved_mib: null,
+        mem_peak_allocated_mib: null,
+        mem_peak_reserved_mib: null,
+        phase: step === 0 ? "warmup" : "window"
+      })
+    )
     t += seconds
   }
   if (o.finish !== false) {
@@ -47,28 +62,47 @@ export const recording = (o: { seconds?: number; window?: number; pauseMs?: numb
 export const grid = (seeds: Array<number>, measure: Record<string, unknown> = {}) => {
   const dir = mkdtempSync(join(tmpdir(), "tunegrid-scheduler-"))
   const file = join(dir, "grid.ts")
-  writeFileSync(file, `export default {
+  writeFileSync(
+    file,
+    `export default {
   name: "scheduler",
   base: { model: "preset:tiny", device: "cpu", precision: "fp32", maxSeqLength: 64, datasetSamples: 32, gradientCheckpointing: false },
   seeds: ${JSON.stringify(seeds)},
   measure: ${JSON.stringify({ warmup: "1 steps", window: "4 steps", maxDuration: "120s", ...measure })}
 }
-`)
+`
+  )
   return { dir, file }
 }
 
 /** Runs `runGrid` on `file` with the replayed trainer; what the watchers saw goes to `events` (and `watch`). */
 export const runReplayed = (
-  file: string, events: Array<RunEvent>,
-  o: { control?: RunControl; stallTimeoutMs?: number; fresh?: boolean; watch?: (e: RunEvent) => void; slots?: ReadonlyArray<Slot>; prestart?: boolean } = {}
+  file: string,
+  events: Array<RunEvent>,
+  o: {
+    control?: RunControl
+    stallTimeoutMs?: number
+    fresh?: boolean
+    watch?: (e: RunEvent) => void
+    slots?: ReadonlyArray<Slot>
+    prestart?: boolean
+  } = {}
 ) =>
   runGrid({
-    gridPath: file, overrides: [], python: "python3-not-used", fresh: o.fresh ?? false, samplerMode: "none",
+    gridPath: file,
+    overrides: [],
+    python: "python3-not-used",
+    fresh: o.fresh ?? false,
+    samplerMode: "none",
     progress: eventProgress((e) => {
       events.push(e)
       o.watch?.(e)
-    }), artifacts: join(file, "..", "runs"),
-    ...(o.control ? { control: o.control } : {}), ...(o.prestart ? { prestart: true } : {}), ...(o.slots ? { slots: o.slots } : {}), ...(o.stallTimeoutMs ? { stallTimeoutMs: o.stallTimeoutMs } : {})
+    }),
+    artifacts: join(file, "..", "runs"),
+    ...(o.control ? { control: o.control } : {}),
+    ...(o.prestart ? { prestart: true } : {}),
+    ...(o.slots ? { slots: o.slots } : {}),
+    ...(o.stallTimeoutMs ? { stallTimeoutMs: o.stallTimeoutMs } : {})
   })
 
 /** The services runGrid needs: a fresh in-memory ledger, real files, and the replayed trainer. */

@@ -12,7 +12,7 @@ describe("scheduler", () => {
   it.live("runs every planned run once and, run again, skips those that already succeeded", () => {
     const { file } = grid([1, 2])
     const { calls, replay } = always({ trainer: recordedTrainer, sampler: recordedSampler })
-    return Effect.gen(function*() {
+    return Effect.gen(function* () {
       const first: Array<RunEvent> = []
       const counts = yield* runReplayed(file, first)
       assert.strictEqual(counts.succeeded, 2)
@@ -43,7 +43,7 @@ describe("scheduler", () => {
   it.live("marks a run a killed runner left running interrupted, and runs its cell again", () => {
     const { file } = grid([1, 2])
     const { calls, replay } = always({ trainer: recordedTrainer, sampler: recordedSampler })
-    return Effect.gen(function*() {
+    return Effect.gen(function* () {
       yield* runReplayed(file, [])
       // what a SIGKILLed runner leaves: the second run `running`, without an end or results
       const [second] = yield* rows(`SELECT run_id, cell_hash FROM runs ORDER BY started_at DESC LIMIT 1`)
@@ -53,7 +53,7 @@ describe("scheduler", () => {
 
       const events: Array<RunEvent> = []
       const counts = yield* runReplayed(file, events)
-      const summaries = events.filter((e) => e.type === "summary").map((e) => e.type === "summary" ? e.counts : {})
+      const summaries = events.filter((e) => e.type === "summary").map((e) => (e.type === "summary" ? e.counts : {}))
       assert.deepStrictEqual(summaries[0], { "orphaned runs marked interrupted": 1 })
       const [orphan] = yield* rows(`SELECT status, error_message FROM runs WHERE run_id = '${id}'`)
       assert.strictEqual(orphan!.status, "interrupted")
@@ -67,8 +67,9 @@ describe("scheduler", () => {
   it.live("kills a trainer that stops emitting after the stall timeout, records it stalled and goes on", () => {
     const { file } = grid([1, 2])
     let n = 0
-    const replay = () => (n++ === 0 ? { trainer: recording({ finish: false }).slice(0, 3), end: "hang" as const } : { trainer: recording() })
-    return Effect.gen(function*() {
+    const replay = () =>
+      n++ === 0 ? { trainer: recording({ finish: false }).slice(0, 3), end: "hang" as const } : { trainer: recording() }
+    return Effect.gen(function* () {
       const startedAt = Date.now()
       const counts = yield* runReplayed(file, [], { stallTimeoutMs: 400 })
       assert.isBelow(Date.now() - startedAt, 5000)
@@ -88,13 +89,27 @@ describe("scheduler", () => {
     // run order: sentinel 0, seed 1, sentinel 1, seed 2, sentinel 2; the last sentinel ran slower
     let n = 0
     const replay = () => ({ trainer: recording({ seconds: n++ === 4 ? 0.2 : 0.1 }) })
-    return Effect.gen(function*() {
+    return Effect.gen(function* () {
       const counts = yield* runReplayed(file, [])
       assert.strictEqual(counts.succeeded, 5)
-      const runs = yield* rows(`SELECT r.repeat, r.sentinel, x.sentinel_drift AS drift FROM runs r JOIN results x USING (run_id) ORDER BY r.started_at`)
-      assert.deepStrictEqual(runs.map((r) => [r.repeat, r.sentinel]), [[1, 0], [0, null], [2, 1], [0, null], [3, 2]])
+      const runs = yield* rows(
+        `SELECT r.repeat, r.sentinel, x.sentinel_drift AS drift FROM runs r JOIN results x USING (run_id) ORDER BY r.started_at`
+      )
+      assert.deepStrictEqual(
+        runs.map((r) => [r.repeat, r.sentinel]),
+        [
+          [1, 0],
+          [0, null],
+          [2, 1],
+          [0, null],
+          [3, 2]
+        ]
+      )
       // seed 1 sits between two sentinels that agree; seed 2 between two that do not
-      assert.deepStrictEqual(runs.filter((r) => r.sentinel === null).map((r) => r.drift), [false, true])
+      assert.deepStrictEqual(
+        runs.filter((r) => r.sentinel === null).map((r) => r.drift),
+        [false, true]
+      )
       const again = yield* runReplayed(file, [])
       assert.strictEqual(again["already done"], 5)
       assert.strictEqual(n, 5)
@@ -105,7 +120,7 @@ describe("scheduler", () => {
     const { file } = grid([1, 2, 3])
     const { calls, replay } = always({ trainer: recording({ pauseMs: 30 }) })
     const control = new RunControl()
-    return Effect.gen(function*() {
+    return Effect.gen(function* () {
       // skip the first run at its first step, quit the third at its first step
       const watch = (e: RunEvent) => {
         if (e.type === "trainer" && e.event.event === "step" && e.event.step === 0) {
@@ -118,9 +133,14 @@ describe("scheduler", () => {
       assert.strictEqual(counts.succeeded, 1)
       assert.strictEqual(counts.interrupted, 1)
       const ended = yield* rows(`SELECT status, finish_reason FROM runs ORDER BY started_at`)
-      assert.deepStrictEqual(ended.map((r) => [r.status, r.finish_reason]), [
-        ["skipped", "stop_requested"], ["succeeded", "window_complete"], ["interrupted", "stop_requested"]
-      ])
+      assert.deepStrictEqual(
+        ended.map((r) => [r.status, r.finish_reason]),
+        [
+          ["skipped", "stop_requested"],
+          ["succeeded", "window_complete"],
+          ["interrupted", "stop_requested"]
+        ]
+      )
       const [kept] = yield* rows(`SELECT count(*)::INTEGER AS n FROM steps s JOIN runs r USING (run_id) WHERE r.status = 'skipped'`)
       assert.isBelow(kept!.n as number, 5, "the skipped trainer stopped before its window ended")
 

@@ -10,22 +10,34 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { cli as runCli, noPython, query, root, tempDir } from "../faults/harness.ts"
 
-const installed = (tool: string) => execaSync("bash", ["-c", `PATH="$PATH:/usr/sbin:/sbin" command -v ${tool}`], { reject: false }).exitCode === 0
+const installed = (tool: string) =>
+  execaSync("bash", ["-c", `PATH="$PATH:/usr/sbin:/sbin" command -v ${tool}`], { reject: false }).exitCode === 0
 const accounting = installed("slurmdbd") && installed("mariadbd")
 
 const dir = tempDir("slurm")
-const cluster = (name: string, env: Record<string, string>) => ({ dir: join(dir, name), env: { SLURM_CONF: join(dir, name, "slurm.conf"), ...env } })
+const cluster = (name: string, env: Record<string, string>) => ({
+  dir: join(dir, name),
+  env: { SLURM_CONF: join(dir, name, "slurm.conf"), ...env }
+})
 type Cluster = ReturnType<typeof cluster>
 const main = cluster("cluster", { TUNEGRID_SLURM_MAX_ARRAY_SIZE: "3" })
 const acct = cluster("cluster-acct", { TUNEGRID_SLURM_ACCOUNTING: accounting ? "1" : "0" })
-const clusterSh = (action: "start" | "stop", c: Cluster) => execa("bash", [join(root, "test/slurm/cluster.sh"), action, c.dir], { reject: false, env: c.env })
+const clusterSh = (action: "start" | "stop", c: Cluster) =>
+  execa("bash", [join(root, "test/slurm/cluster.sh"), action, c.dir], { reject: false, env: c.env })
 const cli = (args: Array<string>, c: Cluster = main) => runCli(args, c.env, { timeout: 600_000 })
 
 const missing = ["slurmctld", "slurmd", "munged", "sbatch"].filter((t) => !installed(t))
-const skip = missing.length > 0 ? `skipped: ${missing.join(", ")} not installed (apt-get install slurm-wlm munge; .ci/run does)`
-  : noPython ? "skipped: no trainer Python (npm run setup:python)" : null
+const skip =
+  missing.length > 0
+    ? `skipped: ${missing.join(", ")} not installed (apt-get install slurm-wlm munge; .ci/run does)`
+    : noPython
+      ? "skipped: no trainer Python (npm run setup:python)"
+      : null
 
-type Status = { tasks: Array<{ slot: number; task: string | null; state: string; progress: string | null; runId: string | null }>; sources: string }
+type Status = {
+  tasks: Array<{ slot: number; task: string | null; state: string; progress: string | null; runId: string | null }>
+  sources: string
+}
 const status = async (job: string, c: Cluster = main): Promise<Status> => {
   const r = await cli(["slurm", "status", job, "--json"], c)
   expect(r.exitCode, String(r.stderr)).toBe(0)
@@ -70,7 +82,9 @@ describe.skipIf(skip !== null)(`tunegrid slurm on a real one-node Slurm${skip ? 
   it("names options the cluster refuses before it writes or submits anything", async () => {
     const r = await cli(["slurm", "submit", "test/slurm/tiny.ts", "--dir", join(dir, "refused"), "--partition", "nope"])
     expect(r.exitCode).toBe(1)
-    expect(String(r.stderr)).toMatch(/the cluster refuses these sbatch options \(.*--partition=nope.*\): sbatch: error: invalid partition specified: nope/)
+    expect(String(r.stderr)).toMatch(
+      /the cluster refuses these sbatch options \(.*--partition=nope.*\): sbatch: error: invalid partition specified: nope/
+    )
     expect(existsSync(join(dir, "refused"))).toBe(false)
   }, 60_000)
 
@@ -80,7 +94,10 @@ describe.skipIf(skip !== null)(`tunegrid slurm on a real one-node Slurm${skip ? 
     expect(String(r.stdout)).toContain("MaxArraySize 3")
     const record = JSON.parse(readFileSync(join(mainJob, "tunegrid-slurm.json"), "utf8"))
     expect(record.tasks).toBe(4)
-    expect(record.submissions.map((s: { offset: number; taskIds: Array<number> }) => [s.offset, s.taskIds])).toEqual([[0, [0, 1, 2]], [3, [0]]])
+    expect(record.submissions.map((s: { offset: number; taskIds: Array<number> }) => [s.offset, s.taskIds])).toEqual([
+      [0, [0, 1, 2]],
+      [3, [0]]
+    ])
     // the grid's slurm block: its time limit and parallelism; a CPU grid asks for no GPU
     expect(record.submissions[0].argv).toEqual(expect.arrayContaining(["--time=10:00", "--array=0-2%2"]))
     expect(record.submissions[0].argv.some((a: string) => a.startsWith("--gres"))).toBe(false)
@@ -109,7 +126,9 @@ describe.skipIf(skip !== null)(`tunegrid slurm on a real one-node Slurm${skip ? 
     await same(`SELECT grid_hash, name, source_hash, definition::VARCHAR AS d FROM grids`)
     await same(`SELECT cell_hash, label, config::VARCHAR AS config, seed, measure::VARCHAR AS measure, axis_values::VARCHAR AS axes,
       trainer_digest, dataset_digest FROM cells ORDER BY cell_hash`)
-    await same(`SELECT cell_hash, repeat, seed, status, finish_reason, error_kind, env_hash, grid_hash, sentinel FROM runs ORDER BY cell_hash, repeat`)
+    await same(
+      `SELECT cell_hash, repeat, seed, status, finish_reason, error_kind, env_hash, grid_hash, sentinel FROM runs ORDER BY cell_hash, repeat`
+    )
     // deterministic cells: the same batches and bit-identical losses, step by step
     await same(`SELECT r.cell_hash, r.repeat, s.step, s.tokens, s.padded_tokens, s.samples, s.loss, s.lr, s.phase
       FROM steps s JOIN runs r USING (run_id) ORDER BY 1, 2, 3`)
@@ -121,7 +140,8 @@ describe.skipIf(skip !== null)(`tunegrid slurm on a real one-node Slurm${skip ? 
     // (t10k_ci_high_s is null whenever the tok/s interval reaches 0, which a 3-step CPU window may or may not do)
     const filled = async (ledger: string) =>
       (await query(ledger, `SELECT * EXCLUDE (run_id, t10k_ci_high_s) FROM results ORDER BY cell_hash, tokens_total`)).map((row) =>
-        Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v === null])))
+        Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v === null]))
+      )
     expect(await filled(mainLedger)).toEqual(await filled(liveLedger))
     expect(await query(mainLedger, `SELECT DISTINCT origin FROM runs`)).toEqual([{ origin: "ingest" }])
   }, 900_000)
@@ -134,8 +154,24 @@ describe.skipIf(skip !== null)(`tunegrid slurm on a real one-node Slurm${skip ? 
     const job = join(dir, "killed")
     const ledger = join(dir, "killed.duckdb")
     // one run whose window is longer than its 25 s limit, so it is mid-run for a while and a rerun ends
-    const r = await cli(["slurm", "submit", "test/slurm/tiny.ts", "--dir", job, "--set", "repeats=1", "--set", "axes.batchSize=[1]",
-      "--set", "measure.window=400 steps", "--set", "measure.maxDuration=25s"], c)
+    const r = await cli(
+      [
+        "slurm",
+        "submit",
+        "test/slurm/tiny.ts",
+        "--dir",
+        job,
+        "--set",
+        "repeats=1",
+        "--set",
+        "axes.batchSize=[1]",
+        "--set",
+        "measure.window=400 steps",
+        "--set",
+        "measure.maxDuration=25s"
+      ],
+      c
+    )
     expect(r.exitCode, String(r.stderr)).toBe(0)
     let task: Status["tasks"][number] | undefined
     for (let i = 0; i < 300 && !task?.progress?.endsWith("(window)"); i++) {
@@ -159,7 +195,9 @@ describe.skipIf(skip !== null)(`tunegrid slurm on a real one-node Slurm${skip ? 
     // plain `tunegrid ingest` of the same folders knows nothing of Slurm: a stopped run is interrupted
     const plain = await cli(["ingest", join(job, "runs"), "--ledger", join(dir, "plain.duckdb")], c)
     expect(plain.exitCode, String(plain.stderr)).toBe(0)
-    expect(await query(join(dir, "plain.duckdb"), `SELECT run_id, status FROM runs`)).toEqual([{ run_id: task!.runId, status: "interrupted" }])
+    expect(await query(join(dir, "plain.duckdb"), `SELECT run_id, status FROM runs`)).toEqual([
+      { run_id: task!.runId, status: "interrupted" }
+    ])
 
     const again = await cli(["slurm", "resubmit", job, "--failed", "--ledger", ledger], c)
     expect(again.exitCode, String(again.stderr)).toBe(0)

@@ -10,7 +10,9 @@ describe("job arrays", () => {
   it("splits a plan longer than MaxArraySize into arrays whose task ids stay below it", () => {
     const chunks = arrayChunks(range(2500), { maxArraySize: 1001, maxArrayTasks: null })
     expect(chunks.map((c) => [c.offset, c.taskIds.length, c.taskIds[0], c.taskIds.at(-1)])).toEqual([
-      [0, 1001, 0, 1000], [1001, 1001, 0, 1000], [2002, 498, 0, 497]
+      [0, 1001, 0, 1000],
+      [1001, 1001, 0, 1000],
+      [2002, 498, 0, 497]
     ])
     // every planned run exactly once
     expect(chunks.flatMap((c) => c.taskIds.map((t) => t + c.offset))).toEqual(range(2500))
@@ -18,13 +20,19 @@ describe("job arrays", () => {
 
   it("also keeps each array within max_array_tasks", () => {
     const chunks = arrayChunks(range(1200), { maxArraySize: 1001, maxArrayTasks: 400 })
-    expect(chunks.map((c) => [c.offset, c.taskIds.length])).toEqual([[0, 400], [0, 400], [0, 201], [1001, 199]])
+    expect(chunks.map((c) => [c.offset, c.taskIds.length])).toEqual([
+      [0, 400],
+      [0, 400],
+      [0, 201],
+      [1001, 199]
+    ])
     expect(chunks.every((c) => c.taskIds.every((t) => t < 1001))).toBe(true)
   })
 
   it("resubmits scattered runs with the offset of their block", () => {
     expect(arrayChunks([1003, 5, 7, 2001], { maxArraySize: 1001, maxArrayTasks: null })).toEqual([
-      { offset: 0, taskIds: [5, 7] }, { offset: 1001, taskIds: [2, 1000] }
+      { offset: 0, taskIds: [5, 7] },
+      { offset: 1001, taskIds: [2, 1000] }
     ])
   })
 })
@@ -33,10 +41,20 @@ describe("sbatch options", () => {
   const job = { name: "g", logs: "/shared/j/logs", cpuOnly: false }
 
   it("takes the grid's options and lets flags override them", () => {
-    const r = resolveOptions({ partition: "a100", time: "1:00:00", parallel: 4, sbatch: ["--qos=low"] }, { time: "2:00:00", sbatch: ["--constraint=h100"] }, job)
+    const r = resolveOptions(
+      { partition: "a100", time: "1:00:00", parallel: 4, sbatch: ["--qos=low"] },
+      { time: "2:00:00", sbatch: ["--constraint=h100"] },
+      job
+    )
     expect(r.sbatch).toEqual([
-      "--job-name=tunegrid-g", "--output=/shared/j/logs/%A_%a.out", "--open-mode=append", "--partition=a100", "--time=2:00:00", "--gres=gpu:1",
-      "--qos=low", "--constraint=h100"
+      "--job-name=tunegrid-g",
+      "--output=/shared/j/logs/%A_%a.out",
+      "--open-mode=append",
+      "--partition=a100",
+      "--time=2:00:00",
+      "--gres=gpu:1",
+      "--qos=low",
+      "--constraint=h100"
     ])
     expect(r.options.parallel).toBe(4)
   })
@@ -62,7 +80,14 @@ describe("sbatch options", () => {
   })
 
   it("writes a script that runs the task's planned run by offset + SLURM_ARRAY_TASK_ID, quoting paths", () => {
-    const script = batchScript({ gridName: "g", repo: "/home/o'neil/tunegrid", python: "/opt/py/bin/python", plan: "/j/plan", runs: "/j/runs", samplerMode: "auto" })
+    const script = batchScript({
+      gridName: "g",
+      repo: "/home/o'neil/tunegrid",
+      python: "/opt/py/bin/python",
+      plan: "/j/plan",
+      runs: "/j/runs",
+      samplerMode: "auto"
+    })
     expect(script).toContain(`cd '/home/o'\\''neil/tunegrid'`)
     expect(script).toContain(`exec '/opt/py/bin/python' -m tunegrid_trainer.batch '/j/plan' --out '/j/runs'`)
     expect(script).toContain(`--index "$((offset + SLURM_ARRAY_TASK_ID))"`)

@@ -1,7 +1,15 @@
 // Reading Slurm's command output: the cluster limits, array index lists, and task states from
 // squeue, sacct (with requeued executions) and `scontrol show job` (with the pending rest of an array).
 import { describe, expect, it } from "vitest"
-import { formatIndexList, parseConfig, parseIndexList, parseSacct, parseScontrolJobs, parseSqueue, parseSubmitted } from "../../src/slurm/parse.ts"
+import {
+  formatIndexList,
+  parseConfig,
+  parseIndexList,
+  parseSacct,
+  parseScontrolJobs,
+  parseSqueue,
+  parseSubmitted
+} from "../../src/slurm/parse.ts"
 
 describe("Slurm output", () => {
   it("reads MaxArraySize, max_array_tasks, accounting and MinJobAge from scontrol show config", () => {
@@ -12,8 +20,17 @@ describe("Slurm output", () => {
       "MinJobAge               = 300 sec",
       "SchedulerParameters     = bf_continue,max_array_tasks=1000,sched_interval=2"
     ].join("\n")
-    expect(parseConfig(text)).toEqual({ maxArraySize: 4001, maxArrayTasks: 1000, accounting: "accounting_storage/slurmdbd", minJobAgeS: 300 })
-    expect(parseConfig("MaxArraySize = 1001\nSchedulerParameters = (null)")).toMatchObject({ maxArraySize: 1001, maxArrayTasks: null, accounting: "accounting_storage/none" })
+    expect(parseConfig(text)).toEqual({
+      maxArraySize: 4001,
+      maxArrayTasks: 1000,
+      accounting: "accounting_storage/slurmdbd",
+      minJobAgeS: 300
+    })
+    expect(parseConfig("MaxArraySize = 1001\nSchedulerParameters = (null)")).toMatchObject({
+      maxArraySize: 1001,
+      maxArrayTasks: null,
+      accounting: "accounting_storage/none"
+    })
   })
 
   it("takes the job id from sbatch --parsable, with or without a cluster name", () => {
@@ -32,8 +49,30 @@ describe("Slurm output", () => {
   it("reads one line per array task from squeue -r, leaving out jobs that are not arrays", () => {
     const text = "7|1|7|PENDING||JobArrayTaskLimit\n7|0|8|RUNNING|vm|None\n12|N/A|12|RUNNING|vm|None\n"
     expect(parseSqueue(text)).toEqual([
-      { arrayJobId: "7", taskId: 1, jobId: null, state: "PENDING", node: null, reason: "JobArrayTaskLimit", exitCode: null, restarts: null, earlier: [], source: "squeue" },
-      { arrayJobId: "7", taskId: 0, jobId: "8", state: "RUNNING", node: "vm", reason: null, exitCode: null, restarts: null, earlier: [], source: "squeue" }
+      {
+        arrayJobId: "7",
+        taskId: 1,
+        jobId: null,
+        state: "PENDING",
+        node: null,
+        reason: "JobArrayTaskLimit",
+        exitCode: null,
+        restarts: null,
+        earlier: [],
+        source: "squeue"
+      },
+      {
+        arrayJobId: "7",
+        taskId: 0,
+        jobId: "8",
+        state: "RUNNING",
+        node: "vm",
+        reason: null,
+        exitCode: null,
+        restarts: null,
+        earlier: [],
+        source: "squeue"
+      }
     ])
   })
 
@@ -61,7 +100,16 @@ describe("Slurm output", () => {
     const states = parseScontrolJobs(text)
     expect(states.map((s) => s.taskId)).toEqual([1, 2, 3, 4, 5, 0])
     expect(states.at(-1)).toEqual({
-      arrayJobId: "7", taskId: 0, jobId: "8", state: "CANCELLED", node: "vm", reason: null, exitCode: "143:0", restarts: 2, earlier: [], source: "scontrol"
+      arrayJobId: "7",
+      taskId: 0,
+      jobId: "8",
+      state: "CANCELLED",
+      node: "vm",
+      reason: null,
+      exitCode: "143:0",
+      restarts: 2,
+      earlier: [],
+      source: "scontrol"
     })
     expect(states[0]).toMatchObject({ jobId: null, state: "PENDING", node: null, reason: "JobArrayTaskLimit" })
   })

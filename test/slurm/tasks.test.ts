@@ -13,12 +13,32 @@ import { judgeFolder, readRunFolders, slotsToResubmit, type RunFolder } from "..
 import { jobPaths, writeJob, type SlurmJob } from "../../src/slurm/job.ts"
 
 const folder = (over: Partial<RunFolder> = {}): RunFolder => ({
-  name: "run-a", index: 0, key: "12_0", jobId: "13", restartCount: 0, node: "gpu01", gpus: "3", gpuUuid: null, tStart: 1,
-  exit: null, quietS: 0, progress: "step 40 (window)", ...over
+  name: "run-a",
+  index: 0,
+  key: "12_0",
+  jobId: "13",
+  restartCount: 0,
+  node: "gpu01",
+  gpus: "3",
+  gpuUuid: null,
+  tStart: 1,
+  exit: null,
+  quietS: 0,
+  progress: "step 40 (window)",
+  ...over
 })
 const state = (over: Partial<TaskState> = {}): TaskState => ({
-  arrayJobId: "12", taskId: 0, jobId: "13", state: "RUNNING", node: "gpu01", reason: null, exitCode: null, restarts: null, earlier: [],
-  source: "squeue", ...over
+  arrayJobId: "12",
+  taskId: 0,
+  jobId: "13",
+  state: "RUNNING",
+  node: "gpu01",
+  reason: null,
+  exitCode: null,
+  restarts: null,
+  earlier: [],
+  source: "squeue",
+  ...over
 })
 const report = (live: Array<TaskState>, ended: Array<TaskState> = []): TaskReport => ({
   live: new Map(live.map((s) => [`${s.arrayJobId}_${s.taskId}`, s])),
@@ -48,7 +68,7 @@ describe("which run folders the collector records", () => {
       "Slurm ended array task 12_0 (job 13) with state CANCELLED, exit 0:15, node gpu01 (sacct) before the run finished; the task got SIGTERM " +
         "and stopped the trainer; `tunegrid slurm resubmit /j --failed` runs the cell again"
     )
-    expect(JSON.parse(verdict.record && verdict.killed?.detail || "{}")).toMatchObject({ task: "12_0", node: "gpu01", gpus: "3" })
+    expect(JSON.parse((verdict.record && verdict.killed?.detail) || "{}")).toMatchObject({ task: "12_0", node: "gpu01", gpus: "3" })
   })
 
   it("waits for a killed task's folder to settle on shared storage before recording it", () => {
@@ -86,13 +106,22 @@ describe("which run folders the collector records", () => {
 
 describe("resubmission", () => {
   const job: SlurmJob = {
-    version: 1, grid: "g.ts", gridName: "g", tasks: 4, python: "python", sbatch: [], parallel: null,
+    version: 1,
+    grid: "g.ts",
+    gridName: "g",
+    tasks: 4,
+    python: "python",
+    sbatch: [],
+    parallel: null,
     submissions: [{ jobId: "12", offset: 0, taskIds: [0, 1, 2], at: "", reason: "submit", argv: [] }]
   }
 
   it("picks the runs that did not succeed and are not pending or running, and runs never submitted", () => {
     const folders = [folder({ name: "ok", index: 0 }), folder({ name: "bad", index: 1 }), folder({ name: "live", index: 2, key: "12_2" })]
-    const statuses = new Map([["ok", "succeeded"], ["bad", "failed"]])
+    const statuses = new Map([
+      ["ok", "succeeded"],
+      ["bad", "failed"]
+    ])
     expect(slotsToResubmit(job, folders, report([state({ taskId: 2 })]), statuses)).toEqual([1, 3])
   })
 })
@@ -101,47 +130,110 @@ describe("status rows", () => {
   const dir = mkdtempSync(join(tmpdir(), "tunegrid-slurm-status-"))
   const paths = jobPaths(dir)
   const job: SlurmJob = {
-    version: 1, grid: "g.ts", gridName: "g", tasks: 2, python: "python", sbatch: [], parallel: null,
+    version: 1,
+    grid: "g.ts",
+    gridName: "g",
+    tasks: 2,
+    python: "python",
+    sbatch: [],
+    parallel: null,
     submissions: [{ jobId: "12", offset: 0, taskIds: [0, 1], at: "", reason: "submit", argv: [] }]
   }
   mkdirSync(paths.plan, { recursive: true })
   mkdirSync(join(paths.runs, "run-a"), { recursive: true })
   writeJob(dir, job)
-  const cells = [{ cellHash: "h0", label: null, axisValues: { batchSize: 1 } }, { cellHash: "h1", label: "big", axisValues: { batchSize: 8 } }]
-  writeFileSync(join(paths.plan, "manifest.json"), JSON.stringify({
-    cells, runs: [{ file: "000-h0-r0.json", cellHash: "h0", runId: "p0", repeat: 0 }, { file: "001-h1-r0.json", cellHash: "h1", runId: "p1", repeat: 0 }]
-  }))
+  const cells = [
+    { cellHash: "h0", label: null, axisValues: { batchSize: 1 } },
+    { cellHash: "h1", label: "big", axisValues: { batchSize: 8 } }
+  ]
+  writeFileSync(
+    join(paths.plan, "manifest.json"),
+    JSON.stringify({
+      cells,
+      runs: [
+        { file: "000-h0-r0.json", cellHash: "h0", runId: "p0", repeat: 0 },
+        { file: "001-h1-r0.json", cellHash: "h1", runId: "p1", repeat: 0 }
+      ]
+    })
+  )
   for (const f of ["000-h0-r0.json", "001-h1-r0.json"]) writeFileSync(join(paths.plan, f), "{}")
-  writeFileSync(join(paths.runs, "run-a", "task.json"), JSON.stringify({
-    index: 0, run_id: "run-a", planned_run_id: "p0", t_start: 5, cuda_visible_devices: "0",
-    slurm: { job_id: "13", array_job_id: "12", array_task_id: "0", restart_count: 0, node: "gpu01", job_gpus: "3" }
-  }))
+  writeFileSync(
+    join(paths.runs, "run-a", "task.json"),
+    JSON.stringify({
+      index: 0,
+      run_id: "run-a",
+      planned_run_id: "p0",
+      t_start: 5,
+      cuda_visible_devices: "0",
+      slurm: { job_id: "13", array_job_id: "12", array_task_id: "0", restart_count: 0, node: "gpu01", job_gpus: "3" }
+    })
+  )
   writeFileSync(join(paths.runs, "run-a", "cell.json"), "{}")
-  writeFileSync(join(paths.runs, "run-a", "trainer.jsonl"),
-    `{"event":"started","env":{"gpu_uuid":"GPU-abc"}}\n{"event":"step","step":7,"phase":"window"}\n{"event":"st`)
+  writeFileSync(
+    join(paths.runs, "run-a", "trainer.jsonl"),
+    `{"event":"started","env":{"gpu_uuid":"GPU-abc"}}\n{"event":"step","step":7,"phase":"window"}\n{"event":"st`
+  )
 
-  const slurm = (tasks: SlurmShapeTasks) => Slurm.layerTest({
-    config: Effect.succeed({ maxArraySize: 1001, maxArrayTasks: null, accounting: "accounting_storage/none", minJobAgeS: 300 }),
-    check: () => Effect.die("not in this test"),
-    submit: () => Effect.die("not in this test"),
-    tasks
-  })
+  const slurm = (tasks: SlurmShapeTasks) =>
+    Slurm.layerTest({
+      config: Effect.succeed({ maxArraySize: 1001, maxArrayTasks: null, accounting: "accounting_storage/none", minJobAgeS: 300 }),
+      check: () => Effect.die("not in this test"),
+      submit: () => Effect.die("not in this test"),
+      tasks
+    })
   type SlurmShapeTasks = Parameters<typeof Slurm.layerTest>[0]["tasks"]
 
   it("shows Slurm's state of each planned run's task beside what its run folder says", async () => {
-    const seen = await Effect.runPromise(observe(dir).pipe(Effect.provide(slurm(() => Effect.succeed(report([state()], [state({ taskId: 1, state: "FAILED", jobId: "14", node: "gpu02", source: "scontrol" })]))))))
+    const seen = await Effect.runPromise(
+      observe(dir).pipe(
+        Effect.provide(
+          slurm(() =>
+            Effect.succeed(report([state()], [state({ taskId: 1, state: "FAILED", jobId: "14", node: "gpu02", source: "scontrol" })]))
+          )
+        )
+      )
+    )
     expect(seen.rows).toEqual([
-      { slot: 0, spec: "000-h0-r0.json", cell: `{"batchSize":1}`, task: "12_0", state: "RUNNING", source: "squeue", attempts: 1, node: "gpu01", gpus: "3",
-        gpuUuid: "GPU-abc", runId: "run-a", progress: "step 7 (window)" },
-      { slot: 1, spec: "001-h1-r0.json", cell: "big", task: "12_1", state: "FAILED", source: "scontrol", attempts: 1, node: "gpu02", gpus: null,
-        gpuUuid: null, runId: null, progress: null }
+      {
+        slot: 0,
+        spec: "000-h0-r0.json",
+        cell: `{"batchSize":1}`,
+        task: "12_0",
+        state: "RUNNING",
+        source: "squeue",
+        attempts: 1,
+        node: "gpu01",
+        gpus: "3",
+        gpuUuid: "GPU-abc",
+        runId: "run-a",
+        progress: "step 7 (window)"
+      },
+      {
+        slot: 1,
+        spec: "001-h1-r0.json",
+        cell: "big",
+        task: "12_1",
+        state: "FAILED",
+        source: "scontrol",
+        attempts: 1,
+        node: "gpu02",
+        gpus: null,
+        gpuUuid: null,
+        runId: null,
+        progress: null
+      }
     ])
   })
 
   it("still shows the run folders when Slurm cannot be asked, and says why", async () => {
-    const seen = await Effect.runPromise(observe(dir).pipe(Effect.provide(slurm(() => Effect.fail(new SlurmError({ message: "squeue not found" }))))))
+    const seen = await Effect.runPromise(
+      observe(dir).pipe(Effect.provide(slurm(() => Effect.fail(new SlurmError({ message: "squeue not found" })))))
+    )
     expect(seen.unreachable).toBe("squeue not found")
-    expect(seen.rows.map((r) => [r.state, r.progress])).toEqual([["UNKNOWN (Slurm not reachable)", "step 7 (window)"], ["UNKNOWN (Slurm not reachable)", null]])
+    expect(seen.rows.map((r) => [r.state, r.progress])).toEqual([
+      ["UNKNOWN (Slurm not reachable)", "step 7 (window)"],
+      ["UNKNOWN (Slurm not reachable)", null]
+    ])
     expect(readRunFolders(paths.runs, Date.now())[0]).toMatchObject({ key: "12_0", exit: null, gpus: "3" })
   })
 })

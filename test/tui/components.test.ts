@@ -22,16 +22,32 @@ afterEach(() => {
 const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms))
 
 const row = (status: RowStatus, extra: Partial<Row> = {}): Row => ({
-  position: "2/12", cellHash: "c1e43bc4172e".padEnd(64, "0"), repeat: 0, label: null, axisValues: { batchSize: 4, optim: "paged_adamw_8bit" },
-  status, failureKind: null, message: null, stderrTail: null, figures: null, startedAt: null, endedAt: null, ...extra
+  position: "2/12",
+  cellHash: "c1e43bc4172e".padEnd(64, "0"),
+  repeat: 0,
+  label: null,
+  axisValues: { batchSize: 4, optim: "paged_adamw_8bit" },
+  status,
+  failureKind: null,
+  message: null,
+  stderrTail: null,
+  figures: null,
+  startedAt: null,
+  endedAt: null,
+  ...extra
 })
 const layout = layoutFor([row("queued")], ["batchSize", "optim"], 100) // ink-testing-library's terminal is 100 columns
 const line = (r: Row) => frame(h(RowLine, { row: r, layout })).lastFrame()!
 
 describe("grid table rows", () => {
   it.each([
-    ["queued", "· queued"], ["resumed", "↺ done before"], ["starting", "◌ starting"], ["warming up", "◔ warming up"],
-    ["measuring", "◉ measuring"], ["skipped", "↷ skipped"], ["interrupted", "■ interrupted"]
+    ["queued", "· queued"],
+    ["resumed", "↺ done before"],
+    ["starting", "◌ starting"],
+    ["warming up", "◔ warming up"],
+    ["measuring", "◉ measuring"],
+    ["skipped", "↷ skipped"],
+    ["interrupted", "■ interrupted"]
   ] as const)("shows %s with the cell's axis values", (status, text) => {
     const out = line(row(status))
     expect(out).toContain(text)
@@ -45,7 +61,9 @@ describe("grid table rows", () => {
   })
 
   it("without CI columns the tok/s stands alone, and missing VRAM/energy show as dashes", () => {
-    const out = line(row("unsteady", { figures: figures(177.5, { vram_peak_mib: null, torch_peak_reserved_mib: null, j_per_token: null }) }))
+    const out = line(
+      row("unsteady", { figures: figures(177.5, { vram_peak_mib: null, torch_peak_reserved_mib: null, j_per_token: null }) })
+    )
     expect(out).toContain("~ unsteady")
     expect(out).toMatch(/177\.5\s+56\.34\s+—\s+—/)
     expect(out).not.toContain("±")
@@ -53,7 +71,10 @@ describe("grid table rows", () => {
 
   const stderrTail = Array.from({ length: 9 }, (_, i) => `stderr line ${i}`).join("\n")
   it.each([
-    ["oom", "failed: oom"], ["nan_loss", "failed: nan"], ["missing_dependency", "failed: missing dep"], ["bad_spec", "failed: bad spec"]
+    ["oom", "failed: oom"],
+    ["nan_loss", "failed: nan"],
+    ["missing_dependency", "failed: missing dep"],
+    ["bad_spec", "failed: bad spec"]
   ])("a %s failure shows its kind and the trainer's message, not its traceback", (kind, text) => {
     const out = line(row("failed", { failureKind: kind, message: "the trainer says why", stderrTail }))
     expect(out).toContain(`✖ ${text}`)
@@ -62,7 +83,9 @@ describe("grid table rows", () => {
   })
 
   it("a crash (the trainer could not say why) shows the runner's message and the last 6 stderr lines", () => {
-    const out = line(row("failed", { failureKind: "crash", message: "the trainer was killed by SIGKILL without reporting why", stderrTail }))
+    const out = line(
+      row("failed", { failureKind: "crash", message: "the trainer was killed by SIGKILL without reporting why", stderrTail })
+    )
     expect(out).toContain("✖ failed: crash")
     expect(out).toContain("killed by SIGKILL")
     expect(out).toContain("│ stderr line 8")
@@ -77,17 +100,26 @@ const startAt = (at: number): Action => ({ type: "start", at, position: "1/3", c
 describe("current-cell panel", () => {
   it("while warming up, says so and how long warm-up lasts", () => {
     const s = state([plan(), startAt(0), started("1/3", 10), step("1/3", 0, "warmup", 100, 100, 1)])
-    const out = frame(h(CurrentPanel, { current: s.current!, row: s.rows[0], measure: { warmup: { steps: 3 }, window: { steps: 12 } }, now: 65_000 })).lastFrame()!
+    const out = frame(
+      h(CurrentPanel, { current: s.current!, row: s.rows[0], measure: { warmup: { steps: 3 }, window: { steps: 12 } }, now: 65_000 })
+    ).lastFrame()!
     expect(out).toContain("warming up: 1 steps so far, excluded until 3 steps")
     expect(out).toContain("1 (1 warm-up + 0 window of 12 steps)")
     expect(out).toContain("tiny on cpu · 1:05")
   })
 
   it("on a GPU while measuring: warm-up boundary, sparkline, CI bar against the target, power, energy, VRAM bar and loss", () => {
-    const steps = Array.from({ length: 12 }, (_, i) => step("1/3", i, i < 2 ? "warmup" : "window", 100 + i, i < 2 ? 500 : 1000 + (i % 2) * 10, 1, 2 - i * 0.1, 5000, i < 3 ? null : 0.004))
+    const steps = Array.from({ length: 12 }, (_, i) =>
+      step("1/3", i, i < 2 ? "warmup" : "window", 100 + i, i < 2 ? 500 : 1000 + (i % 2) * 10, 1, 2 - i * 0.1, 5000, i < 3 ? null : 0.004)
+    )
     const s = state([
-      plan(), startAt(0), started("1/3", 10, { name: "NVIDIA H100", memoryMib: 81559 }), samplerInfo("1/3", "nvml", 81559),
-      sample("1/3", 100, 300, 5_000_000, 40_000), sample("1/3", 112, 310, 8_600_000, 40_960), ...steps
+      plan(),
+      startAt(0),
+      started("1/3", 10, { name: "NVIDIA H100", memoryMib: 81559 }),
+      samplerInfo("1/3", "nvml", 81559),
+      sample("1/3", 100, 300, 5_000_000, 40_000),
+      sample("1/3", 112, 310, 8_600_000, 40_960),
+      ...steps
     ])
     const out = frame(h(CurrentPanel, { current: s.current!, row: s.rows[0], measure: { ciTarget: 0.02 }, now: 20_000 })).lastFrame()!
     expect(out).toContain("measuring: warm-up ended at step 2 (2.0 s)")
@@ -113,7 +145,10 @@ describe("current-cell panel", () => {
   it("shows the trainer's CI as it narrows, and a dash while the trainer reports none (events of older trainers)", () => {
     const wide = state([plan(), startAt(0), ...[0.5, 0.1, 0.03].map((ci, i) => step("1/3", i, "window", 100 + i, 100, 1, 5, null, ci))])
     const ciLine = (s: ReturnType<typeof state>) =>
-      frame(h(CurrentPanel, { current: s.current!, row: s.rows[0], measure: { ciTarget: 0.06 }, now: 0 })).lastFrame()!.split("\n").find((l) => l.includes("CI"))!
+      frame(h(CurrentPanel, { current: s.current!, row: s.rows[0], measure: { ciTarget: 0.06 }, now: 0 }))
+        .lastFrame()!
+        .split("\n")
+        .find((l) => l.includes("CI"))!
     expect(ciLine(wide)).toMatch(/█{20} ±3\.0% → target ±6\.0%/)
     const narrowing = state([plan(), startAt(0), ...[0.5, 0.12].map((ci, i) => step("1/3", i, "window", 100 + i, 100, 1, 5, null, ci))])
     expect(ciLine(narrowing)).toMatch(/█{10}░{10} ±12\.0% → target ±6\.0%/) // half way to the target
@@ -123,7 +158,9 @@ describe("current-cell panel", () => {
 
   it("a reason longer than the terminal is cut at the edge, keeping the labels aligned", () => {
     const s = state([plan(), startAt(0), samplerInfo("1/3", "none", null, `no NVIDIA GPU: ${"NVML init failed ".repeat(12)}`)])
-    const lines = frame(h(CurrentPanel, { current: s.current!, row: s.rows[0], measure: {}, now: 0 })).lastFrame()!.split("\n")
+    const lines = frame(h(CurrentPanel, { current: s.current!, row: s.rows[0], measure: {}, now: 0 }))
+      .lastFrame()!
+      .split("\n")
     const power = lines.find((l) => l.includes("power"))!
     expect(power).toMatch(/│ power {4}— \(no GPU sampler: no NVIDIA GPU: NVML init failed .*…\s*│$/)
     expect(lines.filter((l) => l.includes("NVML"))).toHaveLength(1)
@@ -136,7 +173,8 @@ describe("the whole screen", () => {
     const calls: Array<string> = []
     const keys = { skip: () => (calls.push("skip"), true), quit: () => void calls.push("quit"), force: () => void calls.push("force") }
     const app = frame(h(App, { store, keys, now: () => 30_000 }))
-    for (const a of [plan(), startAt(0), end("1/3", 10_000, {}, figures(500)), { ...startAt(10_000), position: "2/3" }] as Array<Action>) store.dispatch(a)
+    for (const a of [plan(), startAt(0), end("1/3", 10_000, {}, figures(500)), { ...startAt(10_000), position: "2/3" }] as Array<Action>)
+      store.dispatch(a)
     await tick()
     const out = app.lastFrame()!
     expect(out).toContain("tunegrid · demo")
@@ -157,7 +195,12 @@ describe("the whole screen", () => {
 
   it("Ctrl-C first asks for a graceful stop, like q", async () => {
     const calls: Array<string> = []
-    const app = frame(h(App, { store: makeRunStore(), keys: { skip: () => false, quit: () => void calls.push("quit"), force: () => void calls.push("force") } }))
+    const app = frame(
+      h(App, {
+        store: makeRunStore(),
+        keys: { skip: () => false, quit: () => void calls.push("quit"), force: () => void calls.push("force") }
+      })
+    )
     await tick()
     app.stdin.write("\u0003")
     await tick()

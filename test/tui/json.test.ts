@@ -14,12 +14,31 @@ const python = findPython(null)
 describe.skipIf(python instanceof PythonNotFound)("tunegrid run --json (real trainer, CPU)", () => {
   it("streams every event as one JSON line and prints nothing else on stdout", async () => {
     const ledger = join(mkdtempSync(join(tmpdir(), "tunegrid-json-")), "j.duckdb")
-    const r = await execa(process.execPath, [
-      "src/cli.ts", "run", "experiments/demo.ts", "--json", "--ledger", ledger,
-      "--set", "axes.batchSize=[1]", "--set", "axes.learningRate=[0.003]", "--set", "measure.warmup=2 steps", "--set", "measure.window=4 steps"
-    ], { cwd: root, reject: false, timeout: 180_000 })
+    const r = await execa(
+      process.execPath,
+      [
+        "src/cli.ts",
+        "run",
+        "experiments/demo.ts",
+        "--json",
+        "--ledger",
+        ledger,
+        "--set",
+        "axes.batchSize=[1]",
+        "--set",
+        "axes.learningRate=[0.003]",
+        "--set",
+        "measure.warmup=2 steps",
+        "--set",
+        "measure.window=4 steps"
+      ],
+      { cwd: root, reject: false, timeout: 180_000 }
+    )
     expect(r.exitCode, String(r.stderr)).toBe(0)
-    const events = String(r.stdout).trim().split("\n").map((line) => JSON.parse(line) as RunEvent)
+    const events = String(r.stdout)
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as RunEvent)
     const kinds = events.map((e) => (e.type === "trainer" ? `trainer:${e.event.event}` : e.type))
     expect(kinds[0]).toBe("plan")
     expect(kinds[1]).toBe("start")

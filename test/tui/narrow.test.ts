@@ -44,24 +44,44 @@ const tick = (ms = 40) => new Promise((r) => setTimeout(r, ms))
 const at = (columns: number, rows: number) => {
   const screen = new Screen(columns, rows)
   const store = makeRunStore(() => 0)
-  const app = render(h(App, { store, keys: { skip: () => false, quit: () => {}, force: () => {} }, now: () => 5_000 }),
-    { stdout: screen as never, stdin: new Keys() as never, stderr: new Screen(columns, rows) as never, debug: true, exitOnCtrlC: false, patchConsole: false })
+  const app = render(h(App, { store, keys: { skip: () => false, quit: () => {}, force: () => {} }, now: () => 5_000 }), {
+    stdout: screen as never,
+    stdin: new Keys() as never,
+    stderr: new Screen(columns, rows) as never,
+    debug: true,
+    exitOnCtrlC: false,
+    patchConsole: false
+  })
   mounted.push(app)
   return { screen, store }
 }
 
 // twelve runs of a grid with two wordy axes, the first one running
 const bigPlan = plan(0, {
-  cells: 12, runs: 12, toRun: 12, measure: { warmup: { steps: 3 }, window: { steps: 12 }, ciTarget: null, maxSteps: 1000, maxSeconds: 60 },
+  cells: 12,
+  runs: 12,
+  toRun: 12,
+  measure: { warmup: { steps: 3 }, window: { steps: 12 }, ciTarget: null, maxSteps: 1000, maxSeconds: 60 },
   rows: Array.from({ length: 12 }, (_, i) => ({
-    position: `${i + 1}/12`, cellHash: String(i % 10).repeat(64), repeat: 0, label: null,
-    axisValues: { optim: ["paged_adamw_8bit", "adamw_torch"][i % 2], targetModules: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj"], gradientAccumulationSteps: i }
+    position: `${i + 1}/12`,
+    cellHash: String(i % 10).repeat(64),
+    repeat: 0,
+    label: null,
+    axisValues: {
+      optim: ["paged_adamw_8bit", "adamw_torch"][i % 2],
+      targetModules: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj"],
+      gradientAccumulationSteps: i
+    }
   }))
 })
 const running: Array<Action> = [
-  bigPlan, { type: "start", at: 0, position: "1/12", cellHash: "0".repeat(64), runId: "r1" }, started("1/12", 10),
+  bigPlan,
+  { type: "start", at: 0, position: "1/12", cellHash: "0".repeat(64), runId: "r1" },
+  started("1/12", 10),
   samplerInfo("1/12", "none", null, "NVMLError_LibraryNotFound: NVML Shared Library Not Found"),
-  ...Array.from({ length: 8 }, (_, i) => step("1/12", i, i < 3 ? "warmup" : "window", 100 + i, 90 + 7 * (i % 3), 1, 5, null, i < 4 ? null : 0.08))
+  ...Array.from({ length: 8 }, (_, i) =>
+    step("1/12", i, i < 3 ? "warmup" : "window", 100 + i, 90 + 7 * (i % 3), 1, 5, null, i < 4 ? null : 0.08)
+  )
 ]
 
 describe("the TUI at 80 × 24", () => {

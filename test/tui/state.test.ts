@@ -28,7 +28,10 @@ describe("TUI state from run events", () => {
     const c = s.current!
     expect(c).toMatchObject({ steps: 4, warmupSteps: 2, windowStart: { step: 2, seconds: 2.5 }, model: "tiny", loss: 4.7, firstLoss: 5 })
     expect(c.rates).toEqual([100, 100, 200, 150])
-    expect(c.windowSteps).toEqual([{ tokens: 200, seconds: 1 }, { tokens: 300, seconds: 2 }])
+    expect(c.windowSteps).toEqual([
+      { tokens: 200, seconds: 1 },
+      { tokens: 300, seconds: 2 }
+    ])
   })
 
   it("ignores events from a run that is not the current one", () => {
@@ -39,30 +42,56 @@ describe("TUI state from run events", () => {
 
   it("takes energy from the card's counter when it has one, else integrates power", () => {
     const base = [plan(), { type: "start", at: 0, position: "1/3", cellHash: "a", runId: "r" } as const]
-    const counter = run([...base, samplerInfo("1/3", "nvml", 8188), sample("1/3", 100, 90, 1_000_000, 3000), sample("1/3", 102, 110, 1_250_000, 4000)])
-    expect(energySoFar(counter.current!.firstReading, counter.current!.lastReading, counter.current!.integratedJ)).toEqual({ joules: 250, method: "counter" })
+    const counter = run([
+      ...base,
+      samplerInfo("1/3", "nvml", 8188),
+      sample("1/3", 100, 90, 1_000_000, 3000),
+      sample("1/3", 102, 110, 1_250_000, 4000)
+    ])
+    expect(energySoFar(counter.current!.firstReading, counter.current!.lastReading, counter.current!.integratedJ)).toEqual({
+      joules: 250,
+      method: "counter"
+    })
     expect(counter.current!).toMatchObject({ memUsedMib: 4000, sampler: { memTotalMib: 8188 } })
-    const power = run([...base, sample("1/3", 100, 100, null, null), sample("1/3", 101, 200, null, null), sample("1/3", 103, 200, null, null)])
+    const power = run([
+      ...base,
+      sample("1/3", 100, 100, null, null),
+      sample("1/3", 101, 200, null, null),
+      sample("1/3", 103, 200, null, null)
+    ])
     // (100+200)/2 W × 1 s + 200 W × 2 s = 550 J
-    expect(energySoFar(power.current!.firstReading, power.current!.lastReading, power.current!.integratedJ)).toEqual({ joules: 550, method: "integrated" })
+    expect(energySoFar(power.current!.firstReading, power.current!.lastReading, power.current!.integratedJ)).toEqual({
+      joules: 550,
+      method: "integrated"
+    })
   })
 
   it("records how each run ended: steady, unsteady, failed with its stderr tail, skipped", () => {
     const s = run([
       plan(),
-      { type: "start", at: 0, position: "1/3", cellHash: "a", runId: "r" }, end("1/3", 10_000, {}, figures(1000)),
+      { type: "start", at: 0, position: "1/3", cellHash: "a", runId: "r" },
+      end("1/3", 10_000, {}, figures(1000)),
       { type: "start", at: 10_000, position: "2/3", cellHash: "b", runId: "r" },
       end("2/3", 30_000, { status: "failed", errorKind: "oom", errorMessage: "CUDA out of memory at step 3", stderrTail: "a\nb" }),
-      { type: "start", at: 30_000, position: "3/3", cellHash: "c", runId: "r" }, end("3/3", 31_000, { status: "skipped", finishReason: "stop_requested" })
+      { type: "start", at: 30_000, position: "3/3", cellHash: "c", runId: "r" },
+      end("3/3", 31_000, { status: "skipped", finishReason: "stop_requested" })
     ])
     expect(s.rows.map((r) => r.status)).toEqual(["succeeded", "failed", "skipped"])
     expect(s.rows[1]).toMatchObject({ failureKind: "oom", message: "CUDA out of memory at step 3", stderrTail: "a\nb" })
     expect(s.finished).toEqual(["1/3", "2/3", "3/3"])
     expect(s.current).toBeNull()
     expect(finishedDurations(s.rows)).toEqual([10, 20]) // the skipped run does not teach the ETA
-    const unsteady = run([plan(), { type: "start", at: 0, position: "1/3", cellHash: "a", runId: "r" }, end("1/3", 1, { finishReason: "max_seconds" }, null)])
+    const unsteady = run([
+      plan(),
+      { type: "start", at: 0, position: "1/3", cellHash: "a", runId: "r" },
+      end("1/3", 1, { finishReason: "max_seconds" }, null)
+    ])
     expect(unsteady.rows[0]!.status).toBe("unsteady")
-    const flagged = run([plan(), { type: "start", at: 0, position: "1/3", cellHash: "a", runId: "r" }, end("1/3", 1, {}, figures(900, { steady: false }))])
+    const flagged = run([
+      plan(),
+      { type: "start", at: 0, position: "1/3", cellHash: "a", runId: "r" },
+      end("1/3", 1, {}, figures(900, { steady: false }))
+    ])
     expect(flagged.rows[0]!.status).toBe("unsteady")
   })
 
@@ -115,14 +144,20 @@ describe("event watchers", () => {
 
   it("the TUI's events carry the time they happened", () => {
     const got: Array<RunEvent> = []
-    eventProgress((e) => got.push(e), () => 42).summary({})
+    eventProgress(
+      (e) => got.push(e),
+      () => 42
+    ).summary({})
     expect(got).toEqual([{ type: "summary", at: 42, counts: {} }])
   })
 })
 
 describe("RunControl (keys → the scheduler's stop Deferred)", () => {
   const fresh = () => Effect.runSync(Deferred.make<"skip" | "interrupt">())
-  const peek = (d: Deferred.Deferred<"skip" | "interrupt">) => Effect.runSync(Deferred.poll(d).pipe(Effect.flatMap((o) => Option.isSome(o) ? Effect.map(o.value, Option.some) : Effect.succeed(Option.none()))))
+  const peek = (d: Deferred.Deferred<"skip" | "interrupt">) =>
+    Effect.runSync(
+      Deferred.poll(d).pipe(Effect.flatMap((o) => (Option.isSome(o) ? Effect.map(o.value, Option.some) : Effect.succeed(Option.none()))))
+    )
 
   it("s completes the attached run's stop with skip; nothing happens between runs", () => {
     const c = new RunControl()

@@ -19,10 +19,31 @@ const tmux = (...args: Array<string>) => execa("tmux", ["-u", "-L", socket, ...a
 
 /** The CLI in a detached 160×50 terminal; CI variables removed so the TUI is used. */
 const launch = async (session: string) => {
-  const cli = [process.execPath, "src/cli.ts", "run", "experiments/demo.ts", "--ledger", ledger,
-    "--set", "'measure.warmup=2 steps'", "--set", "'measure.window=4 steps'"].join(" ")
-  const r = await tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "50", "-c", root,
-    `env -u CI -u CONTINUOUS_INTEGRATION ${cli}; echo "EXIT=$?"; sleep 600`)
+  const cli = [
+    process.execPath,
+    "src/cli.ts",
+    "run",
+    "experiments/demo.ts",
+    "--ledger",
+    ledger,
+    "--set",
+    "'measure.warmup=2 steps'",
+    "--set",
+    "'measure.window=4 steps'"
+  ].join(" ")
+  const r = await tmux(
+    "new-session",
+    "-d",
+    "-s",
+    session,
+    "-x",
+    "160",
+    "-y",
+    "50",
+    "-c",
+    root,
+    `env -u CI -u CONTINUOUS_INTEGRATION ${cli}; echo "EXIT=$?"; sleep 600`
+  )
   expect(r.exitCode, String(r.stderr)).toBe(0)
 }
 const screen = async (session: string) => String((await tmux("capture-pane", "-p", "-J", "-S", "-200", "-t", session)).stdout)

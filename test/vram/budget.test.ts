@@ -40,7 +40,9 @@ describe("VRAM budgets", () => {
 
   it("refuses a budget on a trainer whose loop does not report memory, naming the field", () => {
     const hf = expandGrid({ name: "g", base: { device: "cuda", trainer: "hf", vramBudget: "rtx4060" } }).problems
-    expect(hf.map((p) => [p.path, p.expected])).toEqual([["axes combination 0: vramBudget", expect.stringMatching(/^a value trainer "hf" can honour: the budget's memory report/)]])
+    expect(hf.map((p) => [p.path, p.expected])).toEqual([
+      ["axes combination 0: vramBudget", expect.stringMatching(/^a value trainer "hf" can honour: the budget's memory report/)]
+    ])
   })
 
   it("puts the resolved numbers in the trainer's spec, and nothing without a budget", () => {

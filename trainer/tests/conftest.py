@@ -103,7 +103,12 @@ def run_trainer(spec: dict, tmp_path: Path, stdin: str = "", timeout: float = 12
     spec_file.write_text(json.dumps(spec))
     proc = subprocess.run(
         [sys.executable, "-u", "-m", "tunegrid_trainer", "--spec", str(spec_file)],
-        input=stdin, capture_output=True, text=True, timeout=timeout, env=child_env(), cwd=TRAINER_ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=child_env(),
+        cwd=TRAINER_ROOT,
     )
     return proc.returncode, parse_events(proc.stdout), proc.stderr
 

@@ -23,7 +23,7 @@ def test_the_cell_order_sampler_gives_tunegrids_micro_batches_across_epochs():
     samples = [[i] * (1 + i % 7) for i in range(1, 12)]  # 11 samples: batches of 3 straddle epoch ends
     sampler = CellOrderSampler(len(samples), seed=42, length=3 * 20)
     indices = list(sampler)
-    hf_batches = [[samples[i] for i in indices[k:k + 3]] for k in range(0, len(indices), 3)]
+    hf_batches = [[samples[i] for i in indices[k : k + 3]] for k in range(0, len(indices), 3)]
     ours = micro_batches(samples, padding="dynamic", batch_size=3, token_budget=None, seed=42, pad_id=0)
     for batch in hf_batches:
         b = next(ours)
@@ -38,14 +38,20 @@ def spec_with(**changes):
     return raw
 
 
-@pytest.mark.parametrize("changes, fragment", [
-    ({"trainer": "hf", "tokens_per_step": 4096}, "spec.tokens_per_step: got 4096; expected another value: trainer hf fills"),
-    ({"trainer": "hf", "loss_kernel": "fused"}, "spec.loss_kernel"),
-    ({"trainer": "trl"}, 'spec.loss_kernel: got "standard"; expected another value: trainer trl always computes the loss with its own fused'),
-    ({"trainer": "trl", "loss_kernel": "fused", "gradient_checkpointing": "auto"}, "memory probe"),
-    ({"trainer": "script"}, 'spec.script: got null; expected an object {path, args, cwd} because trainer is "script"'),
-    ({"script": {"path": "/t.py", "args": [], "cwd": "/"}}, 'only trainer "script" runs a script'),
-])
+@pytest.mark.parametrize(
+    "changes, fragment",
+    [
+        ({"trainer": "hf", "tokens_per_step": 4096}, "spec.tokens_per_step: got 4096; expected another value: trainer hf fills"),
+        ({"trainer": "hf", "loss_kernel": "fused"}, "spec.loss_kernel"),
+        (
+            {"trainer": "trl"},
+            'spec.loss_kernel: got "standard"; expected another value: trainer trl always computes the loss with its own fused',
+        ),
+        ({"trainer": "trl", "loss_kernel": "fused", "gradient_checkpointing": "auto"}, "memory probe"),
+        ({"trainer": "script"}, 'spec.script: got null; expected an object {path, args, cwd} because trainer is "script"'),
+        ({"script": {"path": "/t.py", "args": [], "cwd": "/"}}, 'only trainer "script" runs a script'),
+    ],
+)
 def test_what_a_backend_cannot_honour_is_refused_with_the_spec(changes, fragment):
     with pytest.raises(SpecError) as err:
         decode_spec(spec_with(**changes))
@@ -58,13 +64,25 @@ def test_trl_gets_the_cells_padding_packing_and_schedule_as_sft_config_arguments
     peer = SimpleNamespace(device="cpu", tokens=SimpleNamespace(format="prompt_completion"))
     base = dict(trainer="trl", loss_kernel="fused")
     dynamic = sft_config_arguments(decode_spec(spec_with(**base)), peer, "/out")
-    assert (dynamic["padding_free"], dynamic["packing"], dynamic["max_length"], dynamic["per_device_train_batch_size"]) == (False, False, 64, 2)
+    assert (dynamic["padding_free"], dynamic["packing"], dynamic["max_length"], dynamic["per_device_train_batch_size"]) == (
+        False,
+        False,
+        64,
+        2,
+    )
     assert dynamic["completion_only_loss"] is True and dynamic["lr_scheduler_type"] == "constant_with_warmup"
     assert dynamic["shuffle_dataset"] is False and dynamic["optim"] == "adamw_torch" and dynamic["bf16"] is False
     free = sft_config_arguments(decode_spec(spec_with(**base, padding="packed")), peer, "/out")
     assert (free["padding_free"], free["packing"], free["max_length"]) == (True, False, None)
-    packed = sft_config_arguments(decode_spec(spec_with(**base, padding="packed", tokens_per_step=512, gradient_accumulation_steps=2)), peer, "/out")
-    assert (packed["packing"], packed["max_length"], packed["per_device_train_batch_size"], packed["gradient_accumulation_steps"]) == (True, 256, 1, 2)
+    packed = sft_config_arguments(
+        decode_spec(spec_with(**base, padding="packed", tokens_per_step=512, gradient_accumulation_steps=2)), peer, "/out"
+    )
+    assert (packed["packing"], packed["max_length"], packed["per_device_train_batch_size"], packed["gradient_accumulation_steps"]) == (
+        True,
+        256,
+        1,
+        2,
+    )
 
 
 def test_outside_a_cell_the_callback_does_nothing(monkeypatch, capsys):
@@ -83,16 +101,33 @@ def run_script_cell(tmp_path, source: str):
     spec["tokenizer"]["path"] = "/unused"
     spec.update(trainer="script", script={"path": str(script), "args": ["--flag", "7"], "cwd": str(tmp_path)})
     (tmp_path / "cell.json").write_text(json.dumps(spec))
-    proc = subprocess.run([sys.executable, "-u", "-m", "tunegrid_trainer", "--spec", str(tmp_path / "cell.json")],
-                          capture_output=True, text=True, timeout=300, env=child_env(), cwd=TRAINER_ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-u", "-m", "tunegrid_trainer", "--spec", str(tmp_path / "cell.json")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=child_env(),
+        cwd=TRAINER_ROOT,
+    )
     return proc.returncode, parse_events(proc.stdout), proc.stderr
 
 
-@pytest.mark.parametrize("source, code, fragment", [
-    ("import sys\nassert sys.argv[1:] == ['--flag', '7']\nraise RuntimeError('tokenizer blew up')\n", 3, "RuntimeError: tokenizer blew up"),
-    ("import sys\nsys.exit(3)\n", 3, "exited with code 3 before a Trainer began training"),
-    ("import os\nprint('cell at', os.environ['TUNEGRID_SPEC'])\n", 3, "ended without training a Trainer with TunegridCallback (no step was reported)"),
-])
+@pytest.mark.parametrize(
+    "source, code, fragment",
+    [
+        (
+            "import sys\nassert sys.argv[1:] == ['--flag', '7']\nraise RuntimeError('tokenizer blew up')\n",
+            3,
+            "RuntimeError: tokenizer blew up",
+        ),
+        ("import sys\nsys.exit(3)\n", 3, "exited with code 3 before a Trainer began training"),
+        (
+            "import os\nprint('cell at', os.environ['TUNEGRID_SPEC'])\n",
+            3,
+            "ended without training a Trainer with TunegridCallback (no step was reported)",
+        ),
+    ],
+)
 def test_a_script_that_crashes_exits_or_never_trains_is_a_failed_trainer(tmp_path, source, code, fragment):
     exit_code, events, stderr = run_script_cell(tmp_path, source)
     assert exit_code == code, stderr
@@ -106,15 +141,16 @@ def test_a_hub_dataset_is_read_with_its_split_and_subset(tmp_path):
     (repo / "data" / "a_train.jsonl").write_text(json.dumps({"text": "from a, train"}) + "\n")
     (repo / "data" / "b_train.jsonl").write_text(json.dumps({"text": "from b, train"}) + "\n")
     (repo / "data" / "b_test.jsonl").write_text("".join(json.dumps({"text": f"from b, test {i}"}) + "\n" for i in range(3)))
-    (repo / "README.md").write_text("---\nconfigs:\n- config_name: a\n  data_files:\n  - split: train\n    path: data/a_train.jsonl\n"
-                                    "- config_name: b\n  data_files:\n  - split: train\n    path: data/b_train.jsonl\n"
-                                    "  - split: test\n    path: data/b_test.jsonl\n---\n")
+    (repo / "README.md").write_text(
+        "---\nconfigs:\n- config_name: a\n  data_files:\n  - split: train\n    path: data/a_train.jsonl\n"
+        "- config_name: b\n  data_files:\n  - split: train\n    path: data/b_train.jsonl\n"
+        "  - split: test\n    path: data/b_test.jsonl\n---\n"
+    )
     rows = readers.read_hub(str(repo), "test", "b")
     assert [r["text"] for _, r in rows] == ["from b, test 0", "from b, test 1", "from b, test 2"]
     assert rows[2][0].endswith("subset 'b' split 'test': row 3")
     with pytest.raises(Exception, match=r"cannot load hub:.* subset 'a' split 'test'"):
         readers.read_hub(str(repo), "test", "a")
-
 
 
 def test_hf_and_trl_collators_give_tunegrids_loss_on_the_same_samples(tokenizer):
@@ -130,9 +166,21 @@ def test_hf_and_trl_collators_give_tunegrids_loss_on_the_same_samples(tokenizer)
     from tunegrid_trainer.models import build_model
 
     torch.manual_seed(0)
-    model = build_model(source="preset", where="tiny", method="lora", lora_r=4, lora_alpha=8, lora_dropout=0.0,
-                        target_modules=["q_proj", "v_proj"], quant_type=None, double_quant=None, compute_dtype=None,
-                        precision="fp32", gradient_checkpointing=False, device="cpu").model
+    model = build_model(
+        source="preset",
+        where="tiny",
+        method="lora",
+        lora_r=4,
+        lora_alpha=8,
+        lora_dropout=0.0,
+        target_modules=["q_proj", "v_proj"],
+        quant_type=None,
+        double_quant=None,
+        compute_dtype=None,
+        precision="fp32",
+        gradient_checkpointing=False,
+        device="cpu",
+    ).model
     samples = [tokenizer(text=t)["input_ids"] for t in ("a short one", "a rather longer sample of text here", "mid length text")]
     features = [{"input_ids": s, "labels": s} for s in samples]
     with torch.no_grad():

@@ -19,8 +19,13 @@ def test_bare_loop_trains_the_cell_without_the_protocol(spec, tmp_path):
     path = tmp_path / "cell.json"
     path.write_text(json.dumps(spec))
     out = tmp_path / "bare.json"
-    proc = subprocess.run([sys.executable, str(BENCH / "bare_loop.py"), str(path), "--warmup", "1", "--steps", "3",
-                           "--out", str(out)], capture_output=True, text=True, timeout=300, env=child_env())
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "bare_loop.py"), str(path), "--warmup", "1", "--steps", "3", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=child_env(),
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "event" not in proc.stdout  # no protocol lines: one JSON result
     result = json.loads(out.read_text())
@@ -32,8 +37,9 @@ def test_bare_loop_trains_the_cell_without_the_protocol(spec, tmp_path):
 def test_cuda_span_runs_from_the_end_of_the_last_warmup_step_to_the_end_of_the_window(tmp_path):
     # steps 0-1 warm-up, 2-4 window; host clock and GPU clock disagree on purpose
     steps = [{"step": i, "t_start": 100.0 + i, "t_end": 100.9 + i, "tokens": 1000} for i in range(5)]
-    (tmp_path / "run.json").write_text(json.dumps({"run_id": "run", "steps": [0, 1, 2, 3, 4],
-                                                   "end_ms": [0.0, 1000.0, 2000.0, 3000.0, 6000.0]}))
+    (tmp_path / "run.json").write_text(
+        json.dumps({"run_id": "run", "steps": [0, 1, 2, 3, 4], "end_ms": [0.0, 1000.0, 2000.0, 3000.0, 6000.0]})
+    )
     out = measure_check.second_clocks("run", steps, 2, 3, tmp_path, None)
     assert out["cuda_span_s"] == 5.0  # end of step 1 (1,000 ms) to end of step 4 (6,000 ms)
     assert out["tok_s_cuda"] == 3000 / 5.0
@@ -45,9 +51,13 @@ def test_host_bound_times_enqueue_and_wall_and_names_the_busiest_host_ops(spec, 
     path = tmp_path / "cell.json"
     path.write_text(json.dumps(spec))
     out = tmp_path / "host.json"
-    proc = subprocess.run([sys.executable, str(BENCH / "host_bound.py"), str(path), "--warmup", "1", "--steps", "3",
-                           "--profile", "1", "--out", str(out)], capture_output=True, text=True, timeout=300,
-                          env=child_env())
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "host_bound.py"), str(path), "--warmup", "1", "--steps", "3", "--profile", "1", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=child_env(),
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(out.read_text())
     assert result["run_id"] == spec["run_id"] and result["steps"] == 3 and result["tokens_per_step"] > 0

@@ -21,7 +21,9 @@ ROWS = [
 def test_json_array_and_jsonl_files_load_the_same_rows(tmp_path):
     (tmp_path / "a.json").write_text(json.dumps(ROWS))
     (tmp_path / "a.jsonl").write_text("\n".join(json.dumps(r) for r in ROWS) + "\n\n")
-    assert [r for _, r in readers.read_file(str(tmp_path / "a.json"))] == [r for _, r in readers.read_file(str(tmp_path / "a.jsonl"))] == ROWS
+    assert (
+        [r for _, r in readers.read_file(str(tmp_path / "a.json"))] == [r for _, r in readers.read_file(str(tmp_path / "a.jsonl"))] == ROWS
+    )
 
 
 def test_a_malformed_jsonl_line_names_file_and_line(tmp_path):
@@ -34,7 +36,10 @@ def test_a_malformed_jsonl_line_names_file_and_line(tmp_path):
 def test_a_row_missing_a_field_names_row_and_what_was_expected(tmp_path):
     path = tmp_path / "rows.json"
     path.write_text(json.dumps([ROWS[0], {"instruction": "x", "input": ""}]))
-    with pytest.raises(DataError, match=r"rows\.json: row 2: expected the fields of Alpaca \(instruction, input, output\), the format of the first row \(row 1\), got fields \['input', 'instruction'\]"):
+    with pytest.raises(
+        DataError,
+        match=r"rows\.json: row 2: expected the fields of Alpaca \(instruction, input, output\), the format of the first row \(row 1\), got fields \['input', 'instruction'\]",
+    ):
         load_rows("file", str(path), None, None, None, None, None, None)
 
 
@@ -45,8 +50,15 @@ def test_an_empty_dataset_is_a_data_error(tmp_path):
 
 
 def alpaca(rows, tokenizer, max_seq_len=64, vocab=151936, template="alpaca"):
-    return tokenize(Rows("test", formats.ALPACA, rows), tokenizer, template=template, completion_only_loss=None,
-                    assistant_only_loss=False, max_seq_len=max_seq_len, model_vocab=vocab)
+    return tokenize(
+        Rows("test", formats.ALPACA, rows),
+        tokenizer,
+        template=template,
+        completion_only_loss=None,
+        assistant_only_loss=False,
+        max_seq_len=max_seq_len,
+        model_vocab=vocab,
+    )
 
 
 def test_templates_and_truncation_accounting(tokenizer):

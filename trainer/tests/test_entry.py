@@ -110,8 +110,12 @@ def test_stop_request_finishes_after_the_current_step(spec, tmp_path, how):
     spec_file.write_text(json.dumps(spec))
     proc = subprocess.Popen(
         [sys.executable, "-u", "-m", "tunegrid_trainer", "--spec", str(spec_file)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        cwd=TRAINER_ROOT, env=child_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=TRAINER_ROOT,
+        env=child_env(),
     )
     seen = []
     for line in proc.stdout:  # wait for a couple of steps
@@ -132,8 +136,13 @@ def test_stop_request_finishes_after_the_current_step(spec, tmp_path, how):
 
 def test_detected_warmup_and_adaptive_window_end_the_cell_when_the_ci_target_is_met(spec, tmp_path):
     spec.update(learning_rate=0.005, gradient_checkpointing=True, data={"source": "synthetic", "samples": 64, "seed": 0})
-    spec["measure"] = {"warmup": {"detect": {"floor_seconds": 0.0, "cap_seconds": 5.0}},
-                       "window": {"adaptive": {"min_seconds": 1.0}}, "ci_target": 0.5, "max_steps": 500, "max_seconds": 60}
+    spec["measure"] = {
+        "warmup": {"detect": {"floor_seconds": 0.0, "cap_seconds": 5.0}},
+        "window": {"adaptive": {"min_seconds": 1.0}},
+        "ci_target": 0.5,
+        "max_steps": 500,
+        "max_seconds": 60,
+    }
     code, events, err = run_trainer(spec, tmp_path)
     assert code == 0, err
     started, steps, finished = events[0], [e for e in events if e["event"] == "step"], events[-1]

@@ -16,6 +16,7 @@ from tunegrid_trainer.readers import read_file
 def read_file_rows(path):
     return load_rows("file", path, None, None, None, None, None, None)
 
+
 ROW = {"instruction": "Name a colour.", "input": "", "output": "Blue."}
 
 
@@ -41,7 +42,10 @@ def test_a_field_of_the_wrong_type_names_the_line_and_field(tmp_path):
 def test_a_jsonl_line_that_is_not_an_object_names_the_line(tmp_path):
     path = tmp_path / "list.jsonl"
     path.write_text(json.dumps(ROW) + "\n\n" + json.dumps(["a", "b"]) + "\n")
-    with pytest.raises(DataError, match=r"list\.jsonl: line 3: expected an object with the fields of Alpaca \(instruction, input, output\), got a list of 2"):
+    with pytest.raises(
+        DataError,
+        match=r"list\.jsonl: line 3: expected an object with the fields of Alpaca \(instruction, input, output\), got a list of 2",
+    ):
         read_file_rows(str(path))
 
 
@@ -55,8 +59,15 @@ def test_an_empty_file_is_a_data_error_naming_it(tmp_path, text):
 
 def test_over_length_samples_are_truncated_and_counted_and_no_step_has_zero_tokens(tokenizer):
     rows = [ROW, {**ROW, "output": "word " * 400}, {"instruction": "", "input": "", "output": ""}]
-    data = tokenize(Rows("test", formats.ALPACA, rows), tokenizer, template="alpaca", completion_only_loss=None,
-                    assistant_only_loss=False, max_seq_len=32, model_vocab=151_936)
+    data = tokenize(
+        Rows("test", formats.ALPACA, rows),
+        tokenizer,
+        template="alpaca",
+        completion_only_loss=None,
+        assistant_only_loss=False,
+        max_seq_len=32,
+        model_vocab=151_936,
+    )
     assert data.truncated == 1
     assert max(len(s) for s in data.samples) == 32
     stream = micro_batches(data.samples, padding="dynamic", batch_size=2, token_budget=None, seed=0, pad_id=data.pad_id)

@@ -20,8 +20,15 @@ def rows_of(name: str, columns=None):
 
 
 def encode(rows, tokenizer, completion_only_loss=None, assistant_only_loss=False, template="alpaca", max_seq_len=512):
-    return tokenize(rows, tokenizer, template=template, completion_only_loss=completion_only_loss,
-                    assistant_only_loss=assistant_only_loss, max_seq_len=max_seq_len, model_vocab=151_936)
+    return tokenize(
+        rows,
+        tokenizer,
+        template=template,
+        completion_only_loss=completion_only_loss,
+        assistant_only_loss=assistant_only_loss,
+        max_seq_len=max_seq_len,
+        model_vocab=151_936,
+    )
 
 
 def loss_ids(data, i):
@@ -101,8 +108,7 @@ def test_conversations_go_through_the_chat_template(tokenizer, name):
 def test_assistant_only_loss_trains_on_the_assistant_turns_through_trls_training_template(tokenizer):
     import trl
 
-    qwen = tokenizer.__class__(tokenizer_object=tokenizer.backend_tokenizer, eos_token=tokenizer.eos_token,
-                               pad_token=tokenizer.pad_token)
+    qwen = tokenizer.__class__(tokenizer_object=tokenizer.backend_tokenizer, eos_token=tokenizer.eos_token, pad_token=tokenizer.pad_token)
     qwen.chat_template = (Path(trl.__file__).parent / "chat_templates" / "qwen2_5.jinja").read_text()  # no generation markers
     rows = rows_of("messages.jsonl")
     data = encode(rows, qwen, assistant_only_loss=True)
@@ -126,7 +132,7 @@ def test_conversational_prompt_completion_carries_loss_after_the_rendered_prompt
         prompt = list(tokenizer.apply_chat_template(r["prompt"], tokenize=True, return_dict=True, add_generation_prompt=True)["input_ids"])
         full = list(tokenizer.apply_chat_template(r["prompt"] + r["completion"], tokenize=True, return_dict=True)["input_ids"])
         assert data.samples[i] == full and full[: len(prompt)] == prompt
-        assert loss_ids(data, i) == full[len(prompt):]
+        assert loss_ids(data, i) == full[len(prompt) :]
         assert r["completion"][0]["content"] in tokenizer.decode(loss_ids(data, i))
 
 
@@ -146,19 +152,37 @@ def test_samples_without_a_loss_token_after_truncation_are_dropped_and_counted(t
 
 
 BAD = [
-    ("mixed.jsonl", r'mixed\.jsonl: line 3: expected language modelling \(text\) like the first row \(line 1\): a dataset holds one '
-                    r"format, got a prompt-completion \(prompt, completion\) row"),
-    ("no_format.json", r"no_format\.json: row 2: expected the fields of Alpaca \(instruction, input, output\), the format of the "
-                       r"first row \(row 1\), got fields \['question', 'reply'\]"),
-    ("first_row.json", r'first_row\.json: row 1: expected one of the fields "messages" \(conversational\), "prompt" \+ "completion" '
-                       r".*got fields \['body', 'title'\]"),
-    ("role.jsonl", r'role\.jsonl: line 2: field "messages\[1\]\.role": expected one of "system", "user", "assistant", "tool", got str "bot"'),
-    ("empty_messages.jsonl", r'empty_messages\.jsonl: line 2: field "messages": expected a non-empty list of \{role, content\} messages, '
-                             r"got an empty list"),
+    (
+        "mixed.jsonl",
+        r"mixed\.jsonl: line 3: expected language modelling \(text\) like the first row \(line 1\): a dataset holds one "
+        r"format, got a prompt-completion \(prompt, completion\) row",
+    ),
+    (
+        "no_format.json",
+        r"no_format\.json: row 2: expected the fields of Alpaca \(instruction, input, output\), the format of the "
+        r"first row \(row 1\), got fields \['question', 'reply'\]",
+    ),
+    (
+        "first_row.json",
+        r'first_row\.json: row 1: expected one of the fields "messages" \(conversational\), "prompt" \+ "completion" '
+        r".*got fields \['body', 'title'\]",
+    ),
+    (
+        "role.jsonl",
+        r'role\.jsonl: line 2: field "messages\[1\]\.role": expected one of "system", "user", "assistant", "tool", got str "bot"',
+    ),
+    (
+        "empty_messages.jsonl",
+        r'empty_messages\.jsonl: line 2: field "messages": expected a non-empty list of \{role, content\} messages, '
+        r"got an empty list",
+    ),
     ("completion_type.jsonl", r'completion_type\.jsonl: line 3: field "completion": expected a string, got int 42'),
     ("output_type.json", r'output_type\.json: row 2: field "output": expected a string, got int 2'),
-    ("messages.csv", r'messages\.csv: row 1 \(line 2\): field "messages": expected a non-empty list of \{role, content\} messages '
-                     r"\(CSV cells are text: keep conversations in JSON, JSONL or Parquet\), got str"),
+    (
+        "messages.csv",
+        r'messages\.csv: row 1 \(line 2\): field "messages": expected a non-empty list of \{role, content\} messages '
+        r"\(CSV cells are text: keep conversations in JSON, JSONL or Parquet\), got str",
+    ),
     ("prompt_only.csv", r'prompt_only\.csv: row 1 \(line 2\): expected one of the fields "messages".*got fields \[\'prompt\'\]'),
     ("content.parquet", r'content\.parquet: row 2: field "messages\[1\]\.content": expected a string, got null'),
 ]

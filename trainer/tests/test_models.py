@@ -33,9 +33,21 @@ def test_lora_on_the_7b_preset_counts_adapter_weights():
 
 
 def test_tiny_builds_on_cpu_and_counts_matmuls_including_the_tied_head():
-    built = build_model(source="preset", where="tiny", method="lora", lora_r=8, lora_alpha=16, lora_dropout=0.0,
-                        target_modules=TARGETS, quant_type=None, double_quant=None, compute_dtype=None,
-                        precision="fp32", gradient_checkpointing=True, device="cpu")
+    built = build_model(
+        source="preset",
+        where="tiny",
+        method="lora",
+        lora_r=8,
+        lora_alpha=16,
+        lora_dropout=0.0,
+        target_modules=TARGETS,
+        quant_type=None,
+        double_quant=None,
+        compute_dtype=None,
+        precision="fp32",
+        gradient_checkpointing=True,
+        device="cpu",
+    )
     facts = model_facts(built.model)
     h, inter, vocab, kv, layers = 64, 128, 151936, 2 * 16, 2
     per_layer = h * h * 2 + h * kv * 2 + 3 * h * inter
@@ -51,21 +63,24 @@ def test_flops_per_token_uses_the_token_weighted_mean_length():
     assert flops_per_token(n_mm=10, n_lora=2, attn_per_len=4, mean_len=250.0) == 4 * 10 + 6 * 2 + 3 * 4 * 250
 
 
-@pytest.mark.parametrize("name, entry, tflops", [
-    ("NVIDIA H100 80GB HBM3", "H100 SXM", 989.4),
-    ("NVIDIA H100 PCIe", "H100 PCIe", 756.5),
-    ("NVIDIA H100 NVL", "H100 NVL", 835.5),
-    ("NVIDIA H200", "H200 SXM", 989.4),
-    ("NVIDIA A100-SXM4-80GB", "A100", 312.0),
-    ("NVIDIA GeForce RTX 4060", "RTX 4060", 30.2),
-    ("NVIDIA GeForce RTX 4060 Laptop GPU", "RTX 4060 Laptop", 29.1),
-    ("NVIDIA GeForce RTX 4090", "RTX 4090", 165.2),
-    ("NVIDIA GeForce RTX 3090", "RTX 3090", 71.0),
-    ("NVIDIA GeForce RTX 5060 Ti", "RTX 5060 Ti", 47.4),
-    ("NVIDIA GeForce RTX 4060 Ti", None, None),  # not in the table: no MFU rather than the 4060's peak
-    ("NVIDIA GeForce RTX 3090 Ti", None, None),
-    (None, None, None),
-])
+@pytest.mark.parametrize(
+    "name, entry, tflops",
+    [
+        ("NVIDIA H100 80GB HBM3", "H100 SXM", 989.4),
+        ("NVIDIA H100 PCIe", "H100 PCIe", 756.5),
+        ("NVIDIA H100 NVL", "H100 NVL", 835.5),
+        ("NVIDIA H200", "H200 SXM", 989.4),
+        ("NVIDIA A100-SXM4-80GB", "A100", 312.0),
+        ("NVIDIA GeForce RTX 4060", "RTX 4060", 30.2),
+        ("NVIDIA GeForce RTX 4060 Laptop GPU", "RTX 4060 Laptop", 29.1),
+        ("NVIDIA GeForce RTX 4090", "RTX 4090", 165.2),
+        ("NVIDIA GeForce RTX 3090", "RTX 3090", 71.0),
+        ("NVIDIA GeForce RTX 5060 Ti", "RTX 5060 Ti", 47.4),
+        ("NVIDIA GeForce RTX 4060 Ti", None, None),  # not in the table: no MFU rather than the 4060's peak
+        ("NVIDIA GeForce RTX 3090 Ti", None, None),
+        (None, None, None),
+    ],
+)
 def test_gpu_peak_table_matches_device_names_most_specific_first(name, entry, tflops):
     assert gpu_peak(name) == (entry, tflops)
 

@@ -14,8 +14,9 @@ PEER = TRAINER_ROOT.parent / "bench" / "hf_peer.py"
 def run_peer(spec: dict, tmp_path) -> list[dict]:
     path = tmp_path / "cell.json"
     path.write_text(json.dumps(spec))
-    proc = subprocess.run([sys.executable, str(PEER), "--spec", str(path)], capture_output=True, text=True,
-                          timeout=300, cwd=TRAINER_ROOT, env=child_env())
+    proc = subprocess.run(
+        [sys.executable, str(PEER), "--spec", str(path)], capture_output=True, text=True, timeout=300, cwd=TRAINER_ROOT, env=child_env()
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return parse_events(proc.stdout)
 
@@ -33,8 +34,13 @@ def test_peer_trains_a_tiny_cell_and_reports_started_steps_finished(spec, tmp_pa
 
 def test_peer_feeds_tokens_to_a_detected_warmup_and_adaptive_window(spec, tmp_path):
     # the stop rule needs each step's tokens for MSER-5 and the CI; the peer once passed none
-    spec["measure"] = {"warmup": {"detect": {"floor_seconds": 0, "cap_seconds": 5}},
-                       "window": {"adaptive": {"min_seconds": 0}}, "ci_target": 0.5, "max_steps": 8, "max_seconds": 120}
+    spec["measure"] = {
+        "warmup": {"detect": {"floor_seconds": 0, "cap_seconds": 5}},
+        "window": {"adaptive": {"min_seconds": 0}},
+        "ci_target": 0.5,
+        "max_steps": 8,
+        "max_seconds": 120,
+    }
     events = run_peer(spec, tmp_path)
     assert events[0]["event"] == "started" and events[-1]["event"] == "finished"
     assert events[-1]["reason"] in ("window_complete", "max_steps")

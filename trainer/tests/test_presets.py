@@ -16,7 +16,9 @@ from tunegrid_trainer.protocol import PRESETS as PROTOCOL_PRESETS
 def lora_module_names(config) -> list[str]:
     with torch.device("meta"):
         model = AutoModelForCausalLM.from_config(config)
-    return sorted({re.sub(r"\.\d+\.", ".N.", name) for name, m in model.named_modules() if isinstance(m, (torch.nn.Linear, torch.nn.Embedding))})
+    return sorted(
+        {re.sub(r"\.\d+\.", ".N.", name) for name, m in model.named_modules() if isinstance(m, (torch.nn.Linear, torch.nn.Embedding))}
+    )
 
 
 def test_the_protocol_and_the_models_read_the_same_preset_names():
@@ -34,6 +36,14 @@ def test_every_preset_has_its_architecture_module_names(name):
 
 @pytest.mark.parametrize("model_type", sorted(LORA_MODULES))
 def test_listed_module_names_match_the_real_architecture(model_type):
-    config = AutoConfig.for_model(model_type, hidden_size=64, intermediate_size=128, num_hidden_layers=1,
-                                  num_attention_heads=4, num_key_value_heads=2, vocab_size=256, head_dim=16)
+    config = AutoConfig.for_model(
+        model_type,
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=1,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        vocab_size=256,
+        head_dim=16,
+    )
     assert lora_module_names(config) == sorted(LORA_MODULES[model_type])

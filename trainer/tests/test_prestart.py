@@ -15,7 +15,12 @@ def start(spec, tmp_path):
     spec_file.write_text(json.dumps(spec))
     return subprocess.Popen(
         [sys.executable, "-u", "-m", "tunegrid_trainer", "--spec", str(spec_file), "--prestart"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=TRAINER_ROOT, env=child_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=TRAINER_ROOT,
+        env=child_env(),
     )
 
 

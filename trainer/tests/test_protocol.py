@@ -10,8 +10,14 @@ from tunegrid_trainer.protocol import Failed, Step, to_json
 
 
 def test_dump_lists_every_event_and_the_spec():
-    out = subprocess.run([sys.executable, "-m", "tunegrid_trainer.protocol", "--dump"], capture_output=True,
-                         text=True, check=True, cwd=TRAINER_ROOT, env=child_env()).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "tunegrid_trainer.protocol", "--dump"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=TRAINER_ROOT,
+        env=child_env(),
+    ).stdout
     shapes = json.loads(out)
     assert set(shapes) == {"started", "step", "finished", "failed", "memory", "sampler", "sample", "spec"}
     for name, shape in shapes.items():

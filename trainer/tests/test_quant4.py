@@ -23,9 +23,16 @@ def test_dequantize_equals_bitsandbytes(quant_type, double_quant, shape):
     torch.manual_seed(0)
     weight = torch.randn(shape, dtype=torch.bfloat16)
     packed, state = bnbf.quantize_4bit(weight, blocksize=64, quant_type=quant_type, compress_statistics=double_quant)
-    ours = dequantize(packed, state.absmax, state.code, *_nested(state), shape=tuple(state.shape),
-                      blocksize=state.blocksize, nested_blocksize=state.state2.blocksize if state.nested else 0,
-                      dtype=state.dtype)
+    ours = dequantize(
+        packed,
+        state.absmax,
+        state.code,
+        *_nested(state),
+        shape=tuple(state.shape),
+        blocksize=state.blocksize,
+        nested_blocksize=state.state2.blocksize if state.nested else 0,
+        dtype=state.dtype,
+    )
     assert torch.equal(ours, bnbf.dequantize_4bit(packed, state))
 
 
@@ -46,8 +53,9 @@ def _qlora_block():
 
     torch.manual_seed(0)
     dense = Block().to(torch.bfloat16)
-    block = Block(lambda i, o, bias: bnb.nn.Linear4bit(i, o, bias=bias, compute_dtype=torch.bfloat16,
-                                                      quant_type="nf4", compress_statistics=True))
+    block = Block(
+        lambda i, o, bias: bnb.nn.Linear4bit(i, o, bias=bias, compute_dtype=torch.bfloat16, quant_type="nf4", compress_statistics=True)
+    )
     block.load_state_dict(dense.state_dict())
     block = block.to("cpu")  # quantizes
     block.up.bias.data = block.up.bias.data.to(torch.bfloat16)

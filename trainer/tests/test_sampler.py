@@ -10,10 +10,24 @@ from conftest import TRAINER_ROOT, child_env, parse_events
 
 def test_none_mode_emits_host_samples_and_exits_on_sigterm():
     proc = subprocess.Popen(
-        [sys.executable, "-u", "-m", "tunegrid_trainer.sampler", "--interval-ms", "50", "--mode", "none",
-         "--pid", str(subprocess.os.getpid())],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        cwd=TRAINER_ROOT, env=child_env(),
+        [
+            sys.executable,
+            "-u",
+            "-m",
+            "tunegrid_trainer.sampler",
+            "--interval-ms",
+            "50",
+            "--mode",
+            "none",
+            "--pid",
+            str(subprocess.os.getpid()),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=TRAINER_ROOT,
+        env=child_env(),
     )
     time.sleep(0.6)
     proc.send_signal(signal.SIGTERM)
@@ -31,8 +45,12 @@ def test_none_mode_emits_host_samples_and_exits_on_sigterm():
 def test_closing_stdin_stops_the_sampler():
     proc = subprocess.Popen(
         [sys.executable, "-u", "-m", "tunegrid_trainer.sampler", "--interval-ms", "50", "--mode", "none"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        cwd=TRAINER_ROOT, env=child_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=TRAINER_ROOT,
+        env=child_env(),
     )
     time.sleep(0.3)
     out, _ = proc.communicate(input="", timeout=10)  # closes stdin
@@ -61,7 +79,12 @@ def test_none_mode_header_reports_no_idle_power_without_waiting():
     start = time.time()
     proc = subprocess.Popen(
         [sys.executable, "-u", "-m", "tunegrid_trainer.sampler", "--interval-ms", "50", "--mode", "none", "--idle-ms", "3000"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=TRAINER_ROOT, env=child_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=TRAINER_ROOT,
+        env=child_env(),
     )
     header = proc.stdout.readline()
     proc.communicate(timeout=10)  # closes stdin: the sampler ends

@@ -42,7 +42,7 @@ def test_seconds_bounds_decode():
         ({"seed": KeyError}, ["spec.seed", "missing key"]),
         ({"learning_rate": "fast"}, ["spec.learning_rate", '"fast"', "a number"]),
         ({"batch_size": 2.5}, ["spec.batch_size", "2.5", "an integer"]),
-        ({"gradient_checkpointing": 1}, ["spec.gradient_checkpointing", "one of true, false, \"auto\""]),
+        ({"gradient_checkpointing": 1}, ["spec.gradient_checkpointing", 'one of true, false, "auto"']),
         ({"batch_size": True}, ["spec.batch_size", "an integer"]),
         ({"precision": "fp8"}, ["spec.precision", '"fp8"', '"bf16"']),
         ({"model__name": "gpt5"}, ["spec.model.name", '"gpt5"', '"qwen2.5-7b"']),
@@ -51,7 +51,10 @@ def test_seconds_bounds_decode():
         ({"lora__rank": 3}, ["spec.lora.rank", "unknown key"]),
         ({"measure__warmup": {"steps": 1, "seconds": 2}}, ["spec.measure.warmup", '{"steps": ...}']),
         ({"method": "qlora"}, ["spec.quant", "qlora"]),
-        ({"quant": {"bnb_4bit_quant_type": "nf4", "bnb_4bit_use_double_quant": True, "bnb_4bit_compute_dtype": "bf16"}}, ["spec.quant", '"lora"']),
+        (
+            {"quant": {"bnb_4bit_quant_type": "nf4", "bnb_4bit_use_double_quant": True, "bnb_4bit_compute_dtype": "bf16"}},
+            ["spec.quant", '"lora"'],
+        ),
         ({"tokenizer": {"source": "model"}}, ["spec.tokenizer.source", "preset"]),
         ({"max_seq_length": 1}, ["spec.max_seq_length", "≥ 2"]),
         ({"version": 2}, ["spec.version", "1"]),
@@ -67,14 +70,23 @@ def test_bad_specs_name_the_key_value_and_expectation(changes, fragments):
 def test_a_spec_written_with_the_old_key_names_still_decodes():
     """Plan folders made before the spec took the grid's names (#19) still run."""
     old = copy.deepcopy(BASE_SPEC)
-    renames = {"learning_rate": "lr", "lr_scheduler_type": "lr_schedule", "warmup_steps": "lr_warmup_steps",
-               "gradient_accumulation_steps": "grad_accum", "max_seq_length": "max_seq_len"}
+    renames = {
+        "learning_rate": "lr",
+        "lr_scheduler_type": "lr_schedule",
+        "warmup_steps": "lr_warmup_steps",
+        "gradient_accumulation_steps": "grad_accum",
+        "max_seq_length": "max_seq_len",
+    }
     for new, legacy in renames.items():
         old[legacy] = old.pop(new)
     old["lora"] = {"r": 8, "alpha": 16, "dropout": 0.1, "target_modules": ["q_proj"]}
     old["method"], old["quant"] = "qlora", {"quant_type": "fp4", "double_quant": False, "compute_dtype": "bf16"}
-    old["measure"] = {"warmup": {"steps": 1}, "window": {"adaptive": {"ci_target": 0.05, "min_seconds": 3}},
-                      "max_steps": 9, "max_seconds": 60}
+    old["measure"] = {
+        "warmup": {"steps": 1},
+        "window": {"adaptive": {"ci_target": 0.05, "min_seconds": 3}},
+        "max_steps": 9,
+        "max_seconds": 60,
+    }
     spec = decode_spec(old)
     assert (spec.learning_rate, spec.gradient_accumulation_steps, spec.max_seq_length) == (0.0002, 1, 64)
     assert (spec.lora.lora_alpha, spec.lora.lora_dropout, spec.quant.bnb_4bit_quant_type) == (16, 0.1, "fp4")

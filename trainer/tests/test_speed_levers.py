@@ -18,9 +18,21 @@ SAMPLES = [[random.Random(i).randrange(1000, 5000) for _ in range(n)] for i, n i
 
 def tiny_model(padding: str):
     torch.manual_seed(0)
-    built = build_model(source="preset", where="tiny", method="lora", lora_r=8, lora_alpha=16, lora_dropout=0.0,
-                        target_modules=["q_proj", "k_proj", "v_proj", "o_proj"], quant_type=None, double_quant=None,
-                        compute_dtype=None, precision="fp32", gradient_checkpointing=False, device="cpu")
+    built = build_model(
+        source="preset",
+        where="tiny",
+        method="lora",
+        lora_r=8,
+        lora_alpha=16,
+        lora_dropout=0.0,
+        target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
+        quant_type=None,
+        double_quant=None,
+        compute_dtype=None,
+        precision="fp32",
+        gradient_checkpointing=False,
+        device="cpu",
+    )
     for name, p in built.model.named_parameters():  # LoRA B starts at zero: make the adapters matter
         if "lora_B" in name:
             torch.nn.init.normal_(p, std=0.02)
@@ -58,8 +70,10 @@ def test_packed_attention_does_not_see_across_samples():
     model = tiny_model("packed")
     other = [list(s) for s in SAMPLES]
     other[0] = [t + 1 for t in other[0]]
-    hidden = [model.get_base_model().get_decoder()(input_ids=b.input_ids, **packing.attention_kwargs(b, "cpu")).last_hidden_state
-              for b in (packing.packed(SAMPLES), packing.packed(other))]
+    hidden = [
+        model.get_base_model().get_decoder()(input_ids=b.input_ids, **packing.attention_kwargs(b, "cpu")).last_hidden_state
+        for b in (packing.packed(SAMPLES), packing.packed(other))
+    ]
     start = len(SAMPLES[0])
     assert not torch.allclose(hidden[0][0, :start], hidden[1][0, :start])
     torch.testing.assert_close(hidden[0][0, start:], hidden[1][0, start:], rtol=1e-10, atol=1e-10)
@@ -128,8 +142,14 @@ def test_packed_labels_drop_each_samples_first_token():
 def test_a_cell_with_every_lever_trains_through_the_real_entry_point(spec, tmp_path):
     from conftest import run_trainer
 
-    spec.update(padding="packed", loss_kernel="fused", gradient_checkpointing="auto", tokens_per_step=256,
-                gradient_accumulation_steps=2, learning_rate=0.005)
+    spec.update(
+        padding="packed",
+        loss_kernel="fused",
+        gradient_checkpointing="auto",
+        tokens_per_step=256,
+        gradient_accumulation_steps=2,
+        learning_rate=0.005,
+    )
     spec["measure"] = {"warmup": {"steps": 2}, "window": {"steps": 12}, "ci_target": None, "max_steps": 50, "max_seconds": 300}
     code, events, err = run_trainer(spec, tmp_path)
     assert code == 0, err

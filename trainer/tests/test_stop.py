@@ -243,12 +243,21 @@ def test_one_constructor_builds_the_rule_from_a_decoded_measure():
     from tunegrid_trainer.spec import decode_measure
     from tunegrid_trainer.stop import rule_for
 
-    rule = rule_for(decode_measure({"warmup": {"detect": {"floor_seconds": 1, "cap_seconds": 9}},
-                                    "window": {"adaptive": {"min_seconds": 5}}, "ci_target": 0.03,
-                                    "max_steps": 70, "max_seconds": 80}))
+    rule = rule_for(
+        decode_measure(
+            {
+                "warmup": {"detect": {"floor_seconds": 1, "cap_seconds": 9}},
+                "window": {"adaptive": {"min_seconds": 5}},
+                "ci_target": 0.03,
+                "max_steps": 70,
+                "max_seconds": 80,
+            }
+        )
+    )
     assert (rule.warmup_detect, rule.window_adaptive, rule.max_steps, rule.max_seconds) == ((1, 9), (0.03, 5), 70, 80)
-    old = decode_measure({"warmup": {"steps": 1}, "window": {"adaptive": {"ci_target": 0.04, "min_seconds": 2}},
-                          "max_steps": 7, "max_seconds": 8})  # as specs before #19 wrote it
+    old = decode_measure(
+        {"warmup": {"steps": 1}, "window": {"adaptive": {"ci_target": 0.04, "min_seconds": 2}}, "max_steps": 7, "max_seconds": 8}
+    )  # as specs before #19 wrote it
     assert old.ci_target == 0.04 and rule_for(old).window_adaptive == (0.04, 2)
 
 

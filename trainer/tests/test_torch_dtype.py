@@ -15,9 +15,22 @@ TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]
 
 
 def tiny(precision: str, torch_dtype):
-    return build_model(source="preset", where="tiny", method="lora", lora_r=4, lora_alpha=8, lora_dropout=0.0, target_modules=TARGETS,
-                       quant_type=None, double_quant=None, compute_dtype=None, precision=precision, gradient_checkpointing=False,
-                       device="cpu", torch_dtype=torch_dtype)
+    return build_model(
+        source="preset",
+        where="tiny",
+        method="lora",
+        lora_r=4,
+        lora_alpha=8,
+        lora_dropout=0.0,
+        target_modules=TARGETS,
+        quant_type=None,
+        double_quant=None,
+        compute_dtype=None,
+        precision=precision,
+        gradient_checkpointing=False,
+        device="cpu",
+        torch_dtype=torch_dtype,
+    )
 
 
 def dtypes(model) -> tuple[set, set]:
@@ -70,13 +83,25 @@ def spec_with(**changes):
     return decode_spec(raw)
 
 
-@pytest.mark.parametrize("changes, fragments", [
-    ({"method": "qlora", "quant": {"bnb_4bit_quant_type": "nf4", "bnb_4bit_use_double_quant": True, "bnb_4bit_compute_dtype": "bf16"}, "torch_dtype": "bf16"},
-     ["spec.torch_dtype", '"bf16"', 'null or "fp32"']),
-    ({"precision": "fp32", "torch_dtype": "fp16"}, ["spec.torch_dtype", "a 16-bit base needs autocast"]),
-    ({"torch_dtype": "fp64"}, ["spec.torch_dtype", '"fp64"', '"bf16"']),
-    ({"vram_budget": {"name": "c", "usable_mib": 100, "context_mib": 10, "cap_mib": 200}}, ["spec.vram_budget.cap_mib", "(0, usable_mib = 100]"]),
-])
+@pytest.mark.parametrize(
+    "changes, fragments",
+    [
+        (
+            {
+                "method": "qlora",
+                "quant": {"bnb_4bit_quant_type": "nf4", "bnb_4bit_use_double_quant": True, "bnb_4bit_compute_dtype": "bf16"},
+                "torch_dtype": "bf16",
+            },
+            ["spec.torch_dtype", '"bf16"', 'null or "fp32"'],
+        ),
+        ({"precision": "fp32", "torch_dtype": "fp16"}, ["spec.torch_dtype", "a 16-bit base needs autocast"]),
+        ({"torch_dtype": "fp64"}, ["spec.torch_dtype", '"fp64"', '"bf16"']),
+        (
+            {"vram_budget": {"name": "c", "usable_mib": 100, "context_mib": 10, "cap_mib": 200}},
+            ["spec.vram_budget.cap_mib", "(0, usable_mib = 100]"],
+        ),
+    ],
+)
 def test_bad_torch_dtype_or_budget_is_named(changes, fragments):
     with pytest.raises(SpecError) as err:
         spec_with(**changes)
@@ -85,6 +110,13 @@ def test_bad_torch_dtype_or_budget_is_named(changes, fragments):
 
 
 def test_qlora_accepts_fp32_and_lora_accepts_every_dtype():
-    assert spec_with(method="qlora", quant={"bnb_4bit_quant_type": "nf4", "bnb_4bit_use_double_quant": True, "bnb_4bit_compute_dtype": "bf16"}, torch_dtype="fp32").torch_dtype == "fp32"
+    assert (
+        spec_with(
+            method="qlora",
+            quant={"bnb_4bit_quant_type": "nf4", "bnb_4bit_use_double_quant": True, "bnb_4bit_compute_dtype": "bf16"},
+            torch_dtype="fp32",
+        ).torch_dtype
+        == "fp32"
+    )
     for dtype in ("auto", "fp32", "fp16", "bf16"):
         assert spec_with(precision="bf16", torch_dtype=dtype).torch_dtype == dtype

@@ -60,8 +60,10 @@ def test_over_the_cap_is_an_oom_at_the_allocation_naming_the_budget(fake):
         torch.zeros(50 * 2**20, dtype=torch.uint8)
     failed, code = to_failed(err.value, Progress(step=7))
     assert failed.kind == "oom" and code == 3 and failed.step == 7
-    assert failed.message.startswith("CUDA out of memory at step 7 under the VRAM budget test card (PyTorch's allocator held to 100 MiB"
-                                     " = 110 MiB usable − 10 MiB CUDA context allowance)")
+    assert failed.message.startswith(
+        "CUDA out of memory at step 7 under the VRAM budget test card (PyTorch's allocator held to 100 MiB"
+        " = 110 MiB usable − 10 MiB CUDA context allowance)"
+    )
     assert failed.memory_mib == pytest.approx(60, abs=0.01)  # what the budget's allocator held, not the process RSS
     del keep
     torch.zeros(90 * 2**20, dtype=torch.uint8)  # freed memory counts no more

@@ -16,9 +16,12 @@ from .protocol import claim_stdout
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tunegrid_trainer", description=__doc__)
     parser.add_argument("--spec", required=True, help="path to the fully resolved cell.json")
-    parser.add_argument("--prestart", action="store_true",
-                        help="pre-started by the runner: import the libraries, then wait for a {\"command\":\"go\"} line"
-                             " on stdin before touching the device (PROTOCOL.md §2a)")
+    parser.add_argument(
+        "--prestart",
+        action="store_true",
+        help='pre-started by the runner: import the libraries, then wait for a {"command":"go"} line'
+        " on stdin before touching the device (PROTOCOL.md §2a)",
+    )
     args = parser.parse_args(argv)
     die_with_parent()  # a killed runner must not leave this trainer holding the GPU
     claim_stdout()

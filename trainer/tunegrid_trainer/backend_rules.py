@@ -14,12 +14,19 @@ def unsupported(spec) -> list[tuple[str, str]]:
         if spec.tokens_per_step is not None:
             out.append(("tokens_per_step", "fills each micro-batch with batch_size samples; it has no token budget"))
         if spec.loss_kernel == "fused":
-            out.append(("loss_kernel", 'computes the loss from the full logits (the model\'s own loss); "fused" is tunegrid\'s chunked loss'))
+            out.append(
+                ("loss_kernel", "computes the loss from the full logits (the model's own loss); \"fused\" is tunegrid's chunked loss")
+            )
     if spec.trainer == "trl":
         if spec.loss_kernel == "standard":
             out.append(("loss_kernel", 'always computes the loss with its own fused LM head (TRL 1.16, no full logits): set "fused"'))
         if spec.tokens_per_step is not None and spec.padding != "packed":
-            out.append(("tokens_per_step", 'is TRL\'s packing (packing=True, max_length = tokens_per_step / gradient_accumulation_steps), which is padding-free: set padding "packed"'))
+            out.append(
+                (
+                    "tokens_per_step",
+                    'is TRL\'s packing (packing=True, max_length = tokens_per_step / gradient_accumulation_steps), which is padding-free: set padding "packed"',
+                )
+            )
     if spec.trainer != "tunegrid":
         # issue #17: the budget's memory report and the fit's largest batches come from tunegrid's own loop
         if spec.vram_budget is not None:

@@ -23,8 +23,10 @@ class ScriptFailed(Exception):
     """The script ended without a measured training run (a `crash`)."""
 
 
-HOW_TO = ("add `from tunegrid_trainer.callback import TunegridCallback` to the script and `callbacks=[TunegridCallback()]` "
-          "to its Trainer / SFTTrainer")
+HOW_TO = (
+    "add `from tunegrid_trainer.callback import TunegridCallback` to the script and `callbacks=[TunegridCallback()]` "
+    "to its Trainer / SFTTrainer"
+)
 
 
 def guard_trainer(script: str) -> None:
@@ -38,8 +40,10 @@ def guard_trainer(script: str) -> None:
 
     def train(self, *args, **kwargs):
         if not any(isinstance(cb, callback.TunegridCallback) for cb in self.callback_handler.callbacks):
-            raise SpecError(f"the script {script} trains a {type(self).__name__} without TunegridCallback: the callback "
-                            f"is missing from its callbacks, so tunegrid cannot measure it; {HOW_TO}")
+            raise SpecError(
+                f"the script {script} trains a {type(self).__name__} without TunegridCallback: the callback "
+                f"is missing from its callbacks, so tunegrid cannot measure it; {HOW_TO}"
+            )
         return original(self, *args, **kwargs)
 
     train._tunegrid_guard = True
@@ -67,7 +71,9 @@ def run_script(spec, spec_path: str, progress: Progress) -> None:
     if code != 0:
         raise ScriptFailed(f"the script {script.path} exited with code {code} {done}")
     if not session.trained:
-        raise ScriptFailed(f"the script {script.path} ended without training a Trainer with TunegridCallback (no step "
-                           f"was reported); {HOW_TO}, and call trainer.train()")
+        raise ScriptFailed(
+            f"the script {script.path} ended without training a Trainer with TunegridCallback (no step "
+            f"was reported); {HOW_TO}, and call trainer.train()"
+        )
     if not session.reported:
         raise ScriptFailed(f"the script {script.path} ended {done} before its training finished")

@@ -27,12 +27,19 @@ def sft_config_arguments(spec, peer: Peer, out_dir: str) -> dict:
         args["per_device_train_batch_size"] = 1
     return dict(
         args,
-        packing=packing, packing_strategy="bfd", padding_free=spec.padding == "packed",
+        packing=packing,
+        packing_strategy="bfd",
+        padding_free=spec.padding == "packed",
         # padding-free without packing: TRL refuses a max_length (the samples are already truncated at max_seq_length)
-        max_length=spec.tokens_per_step // spec.gradient_accumulation_steps if packing else None if spec.padding == "packed" else spec.max_seq_length,
+        max_length=spec.tokens_per_step // spec.gradient_accumulation_steps
+        if packing
+        else None
+        if spec.padding == "packed"
+        else spec.max_seq_length,
         completion_only_loss=formats.resolve_completion_only(peer.tokens.format, spec.completion_only_loss),
         assistant_only_loss=False,  # the mask is in the labels already: TRL would re-render conversations to build it
-        shuffle_dataset=False, dataset_num_proc=None,
+        shuffle_dataset=False,
+        dataset_num_proc=None,
     )
 
 
@@ -43,14 +50,21 @@ def run_trl(spec, peer: Peer, progress: Progress) -> None:
     from .train import listen_for_stop
 
     session = callback.begin(spec, progress, listen_for_stop(), **peer.known)
-    mode = ("packing into rows of tokens_per_step / gradient_accumulation_steps tokens" if spec.tokens_per_step is not None
-            else "padding-free batches" if spec.padding == "packed" else "padded batches")
-    session.warnings.append(f"trl: TRL SFTTrainer, {mode}, its fused LM head loss; tokens and labels from tunegrid's data "
-                            "preparation (TRL's steps)")
+    mode = (
+        "packing into rows of tokens_per_step / gradient_accumulation_steps tokens"
+        if spec.tokens_per_step is not None
+        else "padding-free batches"
+        if spec.padding == "packed"
+        else "padded batches"
+    )
+    session.warnings.append(
+        f"trl: TRL SFTTrainer, {mode}, its fused LM head loss; tokens and labels from tunegrid's data preparation (TRL's steps)"
+    )
     dataset = datasets.Dataset.from_list(labelled(peer.tokens))
     with tempfile.TemporaryDirectory(prefix="tunegrid-trl-") as out_dir:
         config = SFTConfig(**sft_config_arguments(spec, peer, out_dir))
         per_step = config.per_device_train_batch_size * spec.gradient_accumulation_steps
         trainer_cls = in_cell_order(SFTTrainer, spec, per_step)
-        trainer_cls(model=peer.model, args=config, train_dataset=dataset, processing_class=peer.tokenizer,
-                    callbacks=[callback.TunegridCallback()]).train()
+        trainer_cls(
+            model=peer.model, args=config, train_dataset=dataset, processing_class=peer.tokenizer, callbacks=[callback.TunegridCallback()]
+        ).train()

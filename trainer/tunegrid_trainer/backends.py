@@ -20,8 +20,12 @@ from .order import CellOrderSampler
 from .preflight import check_dependencies, check_device, resolve_device
 
 # tunegrid's optimizer names → TrainingArguments.optim
-HF_OPTIM = {"adamw_torch": "adamw_torch", "adamw_8bit": "adamw_bnb_8bit",
-            "paged_adamw_8bit": "paged_adamw_8bit", "paged_adamw_32bit": "paged_adamw_32bit"}
+HF_OPTIM = {
+    "adamw_torch": "adamw_torch",
+    "adamw_8bit": "adamw_bnb_8bit",
+    "paged_adamw_8bit": "paged_adamw_8bit",
+    "paged_adamw_32bit": "paged_adamw_32bit",
+}
 # tunegrid's schedules (linear warm-up, then constant / linear / cosine to 0) → lr_scheduler_type
 HF_SCHEDULE = {"constant": "constant_with_warmup", "linear": "linear", "cosine": "cosine"}
 
@@ -58,8 +62,10 @@ def prepare_peer(spec) -> Peer:
     device = resolve_device(spec.device)
     check_dependencies(spec.method, spec.optim, spec.data.source)
     if spec.trainer == "trl" and importlib.util.find_spec("trl") is None:
-        raise MissingDependency("trainer trl needs TRL, which is not installed; it is in trainer/requirements.lock: "
-                                "run npm run setup:python (or: pip install trl datasets)")
+        raise MissingDependency(
+            "trainer trl needs TRL, which is not installed; it is in trainer/requirements.lock: "
+            "run npm run setup:python (or: pip install trl datasets)"
+        )
     check_device(spec.method, spec.optim, spec.precision, device)
     seed_everything(spec.seed)
     startup.mark("checks")
@@ -67,10 +73,17 @@ def prepare_peer(spec) -> Peer:
     built = build_model(
         source=spec.model.source,
         where=getattr(spec.model, "name", None) or getattr(spec.model, "id", None) or spec.model.path,
-        method=spec.method, lora_r=spec.lora.r, lora_alpha=spec.lora.lora_alpha, lora_dropout=spec.lora.lora_dropout,
-        target_modules=spec.lora.target_modules, quant_type=quant and quant.bnb_4bit_quant_type,
-        double_quant=quant and quant.bnb_4bit_use_double_quant, compute_dtype=quant and quant.bnb_4bit_compute_dtype,
-        precision=spec.precision, gradient_checkpointing=False, device=device,  # TrainingArguments switches it
+        method=spec.method,
+        lora_r=spec.lora.r,
+        lora_alpha=spec.lora.lora_alpha,
+        lora_dropout=spec.lora.lora_dropout,
+        target_modules=spec.lora.target_modules,
+        quant_type=quant and quant.bnb_4bit_quant_type,
+        double_quant=quant and quant.bnb_4bit_use_double_quant,
+        compute_dtype=quant and quant.bnb_4bit_compute_dtype,
+        precision=spec.precision,
+        gradient_checkpointing=False,
+        device=device,  # TrainingArguments switches it
         torch_dtype=spec.torch_dtype,
     )
     notes = []
@@ -80,26 +93,40 @@ def prepare_peer(spec) -> Peer:
     if device == "cuda":
         notes.append("cuDNN SDPA left as PyTorch sets it (tunegrid's own loop turns it off for dynamic shapes)")
     startup.mark("model")
-    tokenizer = data_mod.load_tokenizer(spec.tokenizer.source, getattr(spec.tokenizer, "path", None),
-                                        built.name if spec.model.source != "preset" else None)
+    tokenizer = data_mod.load_tokenizer(
+        spec.tokenizer.source, getattr(spec.tokenizer, "path", None), built.name if spec.model.source != "preset" else None
+    )
     startup.mark("tokenizer")
-    tokens = data_mod.prepare(spec.data, tokenizer, template=spec.template, completion_only_loss=spec.completion_only_loss,
-                              assistant_only_loss=spec.assistant_only_loss, max_seq_len=spec.max_seq_length,
-                              model_vocab=built.model.config.vocab_size)
+    tokens = data_mod.prepare(
+        spec.data,
+        tokenizer,
+        template=spec.template,
+        completion_only_loss=spec.completion_only_loss,
+        assistant_only_loss=spec.assistant_only_loss,
+        max_seq_len=spec.max_seq_length,
+        model_vocab=built.model.config.vocab_size,
+    )
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     startup.mark("data")
-    known = dict(model_name=built.name, model_source=spec.model.source, random_weights=built.random_weights,
-                 data=data_mod.data_facts(spec.data.source, tokens), lengths=[len(s) for s in tokens.samples],
-                 warnings=built.warnings + tokens.warnings + notes)
+    known = dict(
+        model_name=built.name,
+        model_source=spec.model.source,
+        random_weights=built.random_weights,
+        data=data_mod.data_facts(spec.data.source, tokens),
+        lengths=[len(s) for s in tokens.samples],
+        warnings=built.warnings + tokens.warnings + notes,
+    )
     return Peer(built.model, tokenizer, tokens, device, known)
 
 
 def labelled(tokens: data_mod.TokenizedData) -> list[dict]:
     """Samples as HF datasets hold them: input ids and labels (-100 where no loss is taken)."""
     masks = tokens.loss_masks
-    return [{"input_ids": ids, "labels": ids if masks is None else [t if m else -100 for t, m in zip(ids, masks[i])]}
-            for i, ids in enumerate(tokens.samples)]
+    return [
+        {"input_ids": ids, "labels": ids if masks is None else [t if m else -100 for t, m in zip(ids, masks[i])]}
+        for i, ids in enumerate(tokens.samples)
+    ]
 
 
 def in_cell_order(trainer_cls, spec, samples_per_step: int):
@@ -120,13 +147,29 @@ def training_arguments(spec, device: str, out_dir: str) -> dict:
     neither)."""
     checkpointing = spec.gradient_checkpointing is True
     return dict(
-        output_dir=out_dir, per_device_train_batch_size=spec.batch_size, gradient_accumulation_steps=spec.gradient_accumulation_steps,
-        gradient_checkpointing=checkpointing, gradient_checkpointing_kwargs={"use_reentrant": False} if checkpointing else None,
-        learning_rate=spec.learning_rate, lr_scheduler_type=HF_SCHEDULE[spec.lr_scheduler_type], warmup_steps=spec.warmup_steps,
-        weight_decay=spec.weight_decay, max_grad_norm=spec.max_grad_norm or 0.0, optim=HF_OPTIM[spec.optim],
-        bf16=spec.precision == "bf16", fp16=spec.precision == "fp16", max_steps=spec.measure.max_steps, seed=spec.seed,
-        torch_compile=spec.compile, logging_steps=10**9, save_strategy="no", report_to="none",
-        remove_unused_columns=False, dataloader_num_workers=0, use_cpu=device == "cpu", disable_tqdm=True,
+        output_dir=out_dir,
+        per_device_train_batch_size=spec.batch_size,
+        gradient_accumulation_steps=spec.gradient_accumulation_steps,
+        gradient_checkpointing=checkpointing,
+        gradient_checkpointing_kwargs={"use_reentrant": False} if checkpointing else None,
+        learning_rate=spec.learning_rate,
+        lr_scheduler_type=HF_SCHEDULE[spec.lr_scheduler_type],
+        warmup_steps=spec.warmup_steps,
+        weight_decay=spec.weight_decay,
+        max_grad_norm=spec.max_grad_norm or 0.0,
+        optim=HF_OPTIM[spec.optim],
+        bf16=spec.precision == "bf16",
+        fp16=spec.precision == "fp16",
+        max_steps=spec.measure.max_steps,
+        seed=spec.seed,
+        torch_compile=spec.compile,
+        logging_steps=10**9,
+        save_strategy="no",
+        report_to="none",
+        remove_unused_columns=False,
+        dataloader_num_workers=0,
+        use_cpu=device == "cpu",
+        disable_tqdm=True,
     )
 
 
@@ -136,13 +179,23 @@ def run_hf(spec, peer: Peer, progress: Progress) -> None:
     from .train import listen_for_stop
 
     session = callback.begin(spec, progress, listen_for_stop(), **peer.known)
-    session.warnings.append("hf: HF Trainer + PEFT, " + ("padding-free batches (DataCollatorWithFlattening)" if spec.padding == "packed"
-                            else "dynamic padding (DataCollatorForSeq2Seq)") + ", full logits, the model's own loss"
-                            + (", torch_compile" if spec.compile else ", eager"))
-    collate = (DataCollatorWithFlattening(return_flash_attn_kwargs=True) if spec.padding == "packed"
-               else DataCollatorForSeq2Seq(peer.tokenizer, padding=True, label_pad_token_id=-100))
+    session.warnings.append(
+        "hf: HF Trainer + PEFT, "
+        + ("padding-free batches (DataCollatorWithFlattening)" if spec.padding == "packed" else "dynamic padding (DataCollatorForSeq2Seq)")
+        + ", full logits, the model's own loss"
+        + (", torch_compile" if spec.compile else ", eager")
+    )
+    collate = (
+        DataCollatorWithFlattening(return_flash_attn_kwargs=True)
+        if spec.padding == "packed"
+        else DataCollatorForSeq2Seq(peer.tokenizer, padding=True, label_pad_token_id=-100)
+    )
     with tempfile.TemporaryDirectory(prefix="tunegrid-hf-") as out_dir:
         trainer_cls = in_cell_order(Trainer, spec, spec.batch_size * spec.gradient_accumulation_steps)
-        trainer_cls(model=peer.model, args=TrainingArguments(**training_arguments(spec, peer.device, out_dir)),
-                    train_dataset=labelled(peer.tokens), data_collator=collate,
-                    callbacks=[callback.TunegridCallback()]).train()
+        trainer_cls(
+            model=peer.model,
+            args=TrainingArguments(**training_arguments(spec, peer.device, out_dir)),
+            train_dataset=labelled(peer.tokens),
+            data_collator=collate,
+            callbacks=[callback.TunegridCallback()],
+        ).train()

@@ -110,8 +110,16 @@ def _wait_for_header(path: Path, sampler: subprocess.Popen, timeout_s: float) ->
         time.sleep(0.05)
 
 
-def run_cell(spec_file: Path, runs_dir: Path, python: str, sampler_mode: str, interval_ms: int, idle_ms: int = 0,
-             run_id: Optional[str] = None, prepare: Optional[Callable[[Path], None]] = None) -> Path:
+def run_cell(
+    spec_file: Path,
+    runs_dir: Path,
+    python: str,
+    sampler_mode: str,
+    interval_ms: int,
+    idle_ms: int = 0,
+    run_id: Optional[str] = None,
+    prepare: Optional[Callable[[Path], None]] = None,
+) -> Path:
     """Run one spec into `<runs_dir>/<run_id>/`. With `run_id`, the copied spec carries that id
     instead of the plan's; `prepare(run_dir)` writes extra facts before cell.json appears."""
     run_dir = runs_dir / (run_id or _run_id(spec_file))
@@ -127,12 +135,30 @@ def run_cell(spec_file: Path, runs_dir: Path, python: str, sampler_mode: str, in
     code: Optional[int] = None
     stopped_by: Optional[str] = None
     trainer: Optional[subprocess.Popen] = None
-    with open(run_dir / "stderr.log", "ab") as err, open(run_dir / "sampler.jsonl", "wb") as samples, \
-            open(run_dir / "trainer.jsonl", "wb") as events:
+    with (
+        open(run_dir / "stderr.log", "ab") as err,
+        open(run_dir / "sampler.jsonl", "wb") as samples,
+        open(run_dir / "trainer.jsonl", "wb") as events,
+    ):
         sampler = subprocess.Popen(
-            [python, "-u", "-m", "tunegrid_trainer.sampler", "--interval-ms", str(interval_ms), "--gpu", "0",
-             "--mode", sampler_mode, "--idle-ms", str(idle_ms)],
-            stdin=subprocess.PIPE, stdout=samples, stderr=err, env=env,
+            [
+                python,
+                "-u",
+                "-m",
+                "tunegrid_trainer.sampler",
+                "--interval-ms",
+                str(interval_ms),
+                "--gpu",
+                "0",
+                "--mode",
+                sampler_mode,
+                "--idle-ms",
+                str(idle_ms),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=samples,
+            stderr=err,
+            env=env,
         )
         try:
             _wait_for_header(run_dir / "sampler.jsonl", sampler, timeout_s=idle_ms / 1000 + 30)
@@ -140,7 +166,10 @@ def run_cell(spec_file: Path, runs_dir: Path, python: str, sampler_mode: str, in
                 # stdout straight to the file: the trainer flushes each event line, so the file grows live
                 trainer = subprocess.Popen(
                     [python, "-u", "-m", "tunegrid_trainer", "--spec", str(run_dir / "cell.json")],
-                    stdin=subprocess.PIPE, stdout=events, stderr=err, env=env,
+                    stdin=subprocess.PIPE,
+                    stdout=events,
+                    stderr=err,
+                    env=env,
                 )
                 _STOP["armed"] = True
                 if _STOP["by"] is not None:  # SIGTERM came between the check and the arming
@@ -165,8 +194,9 @@ def run_cell(spec_file: Path, runs_dir: Path, python: str, sampler_mode: str, in
                 signame = signal.Signals(-code).name
                 code = 128 - code  # shell convention, as PROTOCOL.md's 130/143
             # Last, and whole: a folder with exit.json is complete (the Slurm collector relies on it).
-            _write_atomic(run_dir / "exit.json",
-                          json.dumps({"exit_code": code, "signal": signame, "t_end": t_end, "stopped_by": stopped_by}) + "\n")
+            _write_atomic(
+                run_dir / "exit.json", json.dumps({"exit_code": code, "signal": signame, "t_end": t_end, "stopped_by": stopped_by}) + "\n"
+            )
     return run_dir
 
 
@@ -196,9 +226,14 @@ def _copy_plan_facts(cells_dir: Path, runs_dir: Path, python: str) -> None:
 # (and requeued attempt) by these, and the GPU a task was given is kept beside the trainer's own
 # GPU UUID (`started.env.gpu_uuid`).
 SLURM_VARS = {
-    "job_id": "SLURM_JOB_ID", "array_job_id": "SLURM_ARRAY_JOB_ID", "array_task_id": "SLURM_ARRAY_TASK_ID",
-    "restart_count": "SLURM_RESTART_COUNT", "node": "SLURMD_NODENAME", "partition": "SLURM_JOB_PARTITION",
-    "job_gpus": "SLURM_JOB_GPUS", "gpu_device_ordinal": "GPU_DEVICE_ORDINAL",
+    "job_id": "SLURM_JOB_ID",
+    "array_job_id": "SLURM_ARRAY_JOB_ID",
+    "array_task_id": "SLURM_ARRAY_TASK_ID",
+    "restart_count": "SLURM_RESTART_COUNT",
+    "node": "SLURMD_NODENAME",
+    "partition": "SLURM_JOB_PARTITION",
+    "job_gpus": "SLURM_JOB_GPUS",
+    "gpu_device_ordinal": "GPU_DEVICE_ORDINAL",
 }
 
 
@@ -209,8 +244,13 @@ def task_facts(index: int, spec_file: Path, run_id: str) -> dict:
         slurm["restart_count"] = int(slurm["restart_count"] or 0)  # Slurm leaves it unset before a requeue
     planned = json.loads(spec_file.read_text(encoding="utf-8")).get("run_id")
     return {
-        "index": index, "spec_file": spec_file.name, "planned_run_id": planned, "run_id": run_id,
-        "host": socket.gethostname(), "cuda_visible_devices": env.get("CUDA_VISIBLE_DEVICES"), "slurm": slurm,
+        "index": index,
+        "spec_file": spec_file.name,
+        "planned_run_id": planned,
+        "run_id": run_id,
+        "host": socket.gethostname(),
+        "cuda_visible_devices": env.get("CUDA_VISIBLE_DEVICES"),
+        "slurm": slurm,
         "t_start": time.time(),
     }
 
@@ -233,12 +273,14 @@ def run_task(cells: list, index: int, args) -> int:
         if facts is not None:
             _write_atomic(run_dir / "env.json", facts)
 
-    run_dir = run_cell(spec_file, args.out, args.python, args.sampler_mode, args.interval_ms, args.idle_ms,
-                       run_id=run_id, prepare=prepare)
+    run_dir = run_cell(spec_file, args.out, args.python, args.sampler_mode, args.interval_ms, args.idle_ms, run_id=run_id, prepare=prepare)
     exit_info = json.loads((run_dir / "exit.json").read_text())
     stopped = f"; stopped by {exit_info['stopped_by']}" if exit_info["stopped_by"] else ""
-    print(f"task {index} ({spec_file.name}) → {run_id}: {_outcome(run_dir / 'trainer.jsonl')} (exit {exit_info['exit_code']}{stopped})",
-          file=sys.stderr, flush=True)
+    print(
+        f"task {index} ({spec_file.name}) → {run_id}: {_outcome(run_dir / 'trainer.jsonl')} (exit {exit_info['exit_code']}{stopped})",
+        file=sys.stderr,
+        flush=True,
+    )
     return 143 if exit_info["stopped_by"] else 0 if exit_info["exit_code"] == 0 else 1
 
 
@@ -255,9 +297,12 @@ def add_runner_args(parser: argparse.ArgumentParser, out_help: str, idle_help: s
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tunegrid_trainer.batch", description=__doc__)
     parser.add_argument("cells_dir", type=Path)
-    add_runner_args(parser, out_help="runs directory; one folder per run_id", idle_help="idle power measured before each cell's trainer starts")
-    parser.add_argument("--index", type=int, default=None,
-                        help="run only this spec (0-based, file-name order) under a fresh run id, as a Slurm array task")
+    add_runner_args(
+        parser, out_help="runs directory; one folder per run_id", idle_help="idle power measured before each cell's trainer starts"
+    )
+    parser.add_argument(
+        "--index", type=int, default=None, help="run only this spec (0-based, file-name order) under a fresh run id, as a Slurm array task"
+    )
     args = parser.parse_args(argv)
 
     cells = sorted(p for p in args.cells_dir.glob("*.json") if p.name != "manifest.json")
@@ -274,8 +319,11 @@ def main(argv=None) -> int:
         run_dir = run_cell(spec_file, args.out, args.python, args.sampler_mode, args.interval_ms, args.idle_ms)
         exit_info = json.loads((run_dir / "exit.json").read_text())
         failures += exit_info["exit_code"] != 0
-        print(f"[{i}/{len(cells)}] {spec_file.name} → {run_dir.name}: {_outcome(run_dir / 'trainer.jsonl')} "
-              f"(exit {exit_info['exit_code']})", file=sys.stderr, flush=True)
+        print(
+            f"[{i}/{len(cells)}] {spec_file.name} → {run_dir.name}: {_outcome(run_dir / 'trainer.jsonl')} (exit {exit_info['exit_code']})",
+            file=sys.stderr,
+            flush=True,
+        )
         if exit_info["stopped_by"]:
             print(f"stopped by {exit_info['stopped_by']}: {len(cells) - i} cells after it did not run", file=sys.stderr)
             return 143

@@ -113,11 +113,14 @@ def _token_counts(inputs: dict) -> tuple:
 def _mismatches(args, spec) -> list[str]:
     """Where a script's TrainingArguments differ from the cell's fields."""
     precision = "bf16" if args.bf16 else "fp16" if args.fp16 else "fp32"
-    pairs = [("per_device_train_batch_size", args.per_device_train_batch_size, "batchSize", spec.batch_size),
-             ("gradient_accumulation_steps", args.gradient_accumulation_steps, "gradientAccumulationSteps", spec.gradient_accumulation_steps),
-             ("learning_rate", args.learning_rate, "learningRate", spec.learning_rate), ("seed", args.seed, "seed", spec.seed),
-             ("bf16/fp16", precision, "precision", spec.precision),
-             ("gradient_checkpointing", args.gradient_checkpointing, "gradientCheckpointing", spec.gradient_checkpointing)]
+    pairs = [
+        ("per_device_train_batch_size", args.per_device_train_batch_size, "batchSize", spec.batch_size),
+        ("gradient_accumulation_steps", args.gradient_accumulation_steps, "gradientAccumulationSteps", spec.gradient_accumulation_steps),
+        ("learning_rate", args.learning_rate, "learningRate", spec.learning_rate),
+        ("seed", args.seed, "seed", spec.seed),
+        ("bf16/fp16", precision, "precision", spec.precision),
+        ("gradient_checkpointing", args.gradient_checkpointing, "gradientCheckpointing", spec.gradient_checkpointing),
+    ]
     return [f"{a} {mine!r} (cell {b} {theirs!r})" for a, mine, b, theirs in pairs if mine != theirs]
 
 
@@ -171,8 +174,13 @@ class TunegridCallback(TrainerCallback):
         shape = model_facts(model)
         env = env_facts(self.device)
         name = s.model_name or getattr(model.config, "_name_or_path", None) or shape["architecture"]
-        facts = ModelFacts(name=name, source=s.model_source, random_weights=s.random_weights, **shape,
-                           **flop_facts(shape, token_weighted_mean_length(lengths), bool(args.gradient_checkpointing), env.gpu_name))
+        facts = ModelFacts(
+            name=name,
+            source=s.model_source,
+            random_weights=s.random_weights,
+            **shape,
+            **flop_facts(shape, token_weighted_mean_length(lengths), bool(args.gradient_checkpointing), env.gpu_name),
+        )
         if self.device == "cpu":
             warnings.append("device cpu: timings say nothing about GPU throughput")
         return Started(s.spec.run_id, s.spec.cell_hash, s.spec, facts, data, env, warnings, startup.timings())
@@ -202,9 +210,22 @@ class TunegridCallback(TrainerCallback):
             raise NanLoss(step, loss)
         tokens = sum(int(p[0]) for p in taken)
         verdict = self.rule.feed(step, self.t_start, t_end, tokens)
-        emit(Step(step, self.t_start, t_end, tokens, sum(int(p[1]) for p in taken), sum(int(p[2]) for p in taken),
-                  loss, self.lr, None, **_memory(self.device), phase=verdict.phase,
-                  ci_half_rel=self.rule.ci_half_rel))
+        emit(
+            Step(
+                step,
+                self.t_start,
+                t_end,
+                tokens,
+                sum(int(p[1]) for p in taken),
+                sum(int(p[2]) for p in taken),
+                loss,
+                self.lr,
+                None,
+                **_memory(self.device),
+                phase=verdict.phase,
+                ci_half_rel=self.rule.ci_half_rel,
+            )
+        )
         s.steps = self.rule.steps
         reason = verdict.stop or ("stop_requested" if s.stop_requested.is_set() else None)
         if reason:
@@ -242,8 +263,10 @@ def _rows(dataset):
         for i in range(len(dataset)):
             yield dataset[i]["input_ids"], dataset[i].get("labels")
     except (KeyError, TypeError) as e:
-        raise SpecError("TunegridCallback: the Trainer's train_dataset has no input_ids (tokenized on the fly by a "
-                        "collator?): tunegrid needs the token counts of the samples for started.data") from e
+        raise SpecError(
+            "TunegridCallback: the Trainer's train_dataset has no input_ids (tokenized on the fly by a "
+            "collator?): tunegrid needs the token counts of the samples for started.data"
+        ) from e
 
 
 def _tokenized_facts(dataset) -> tuple[DataFacts, list[int]]:
@@ -262,7 +285,17 @@ def _tokenized_facts(dataset) -> tuple[DataFacts, list[int]]:
     if not lengths:
         raise SpecError("TunegridCallback: the Trainer's train_dataset is empty")
     arr = np.array(lengths)
-    facts = DataFacts(source="script", samples=len(arr), tokens_mean=float(arr.mean()), tokens_median=float(np.median(arr)),
-                      tokens_p95=float(np.percentile(arr, 95)), tokens_max=int(arr.max()), truncated=0,
-                      token_ids_sha256=digest.hexdigest(), format="tokenized", loss_tokens=int(loss), dropped=0)
+    facts = DataFacts(
+        source="script",
+        samples=len(arr),
+        tokens_mean=float(arr.mean()),
+        tokens_median=float(np.median(arr)),
+        tokens_p95=float(np.percentile(arr, 95)),
+        tokens_max=int(arr.max()),
+        truncated=0,
+        token_ids_sha256=digest.hexdigest(),
+        format="tokenized",
+        loss_tokens=int(loss),
+        dropped=0,
+    )
     return facts, lengths

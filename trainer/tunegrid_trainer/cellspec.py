@@ -14,6 +14,7 @@ PRESETS = tuple(_PRESET_TABLE)
 Preset = Literal[PRESETS]  # type: ignore[valid-type]  # the names in presets.json, the one preset list
 Dtype = Literal["fp32", "fp16", "bf16"]
 
+
 @dataclass(frozen=True)
 class PresetModel:
     source: Literal["preset"]

@@ -63,8 +63,16 @@ class Rows:
     rows: list[dict]  # checked, canonical fields only
 
 
-def load_rows(source: str, path: Optional[str], name: Optional[str], split: Optional[str], subset: Optional[str],
-              columns: Optional[dict], samples: Optional[int], synthetic_seed: Optional[int]) -> Rows:
+def load_rows(
+    source: str,
+    path: Optional[str],
+    name: Optional[str],
+    split: Optional[str],
+    subset: Optional[str],
+    columns: Optional[dict],
+    samples: Optional[int],
+    synthetic_seed: Optional[int],
+) -> Rows:
     """Every row is read and checked (a bad row anywhere is refused, not only in the first
     `samples`); then the first `samples` rows are kept."""
     if source == "synthetic":
@@ -91,13 +99,22 @@ class TokenizedData:
     format: str
 
 
-def tokenize(rows: Rows, tokenizer, *, template: str, completion_only_loss: Optional[bool], assistant_only_loss: bool,
-             max_seq_len: int, model_vocab: int) -> TokenizedData:
+def tokenize(
+    rows: Rows,
+    tokenizer,
+    *,
+    template: str,
+    completion_only_loss: Optional[bool],
+    assistant_only_loss: bool,
+    max_seq_len: int,
+    model_vocab: int,
+) -> TokenizedData:
     problem = formats.loss_rule_problem(rows.format, completion_only_loss, assistant_only_loss)
     if problem:
         raise SpecError(f"spec: {problem} ({rows.label})")
-    encoder = Encoder(tokenizer, rows.format, template, formats.resolve_completion_only(rows.format, completion_only_loss),
-                      assistant_only_loss)
+    encoder = Encoder(
+        tokenizer, rows.format, template, formats.resolve_completion_only(rows.format, completion_only_loss), assistant_only_loss
+    )
     encoded = [encoder.row(r) for r in rows.rows]
     warnings = []
     if tokenizer.eos_token is None:
@@ -123,8 +140,9 @@ def tokenize(rows: Rows, tokenizer, *, template: str, completion_only_loss: Opti
         )
     masks = [k[1] for k in kept]
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    return TokenizedData(ids, None if all(all(m) for m in masks) else masks, truncated, dropped,
-                         (pad or 0) % model_vocab, warnings, rows.format)
+    return TokenizedData(
+        ids, None if all(all(m) for m in masks) else masks, truncated, dropped, (pad or 0) % model_vocab, warnings, rows.format
+    )
 
 
 def data_facts(source: str, data: TokenizedData) -> DataFacts:
@@ -150,13 +168,34 @@ def data_facts(source: str, data: TokenizedData) -> DataFacts:
     )
 
 
-def prepare(data_spec, tokenizer, *, template: str, completion_only_loss: Optional[bool], assistant_only_loss: bool,
-            max_seq_len: int, model_vocab: int) -> TokenizedData:
+def prepare(
+    data_spec,
+    tokenizer,
+    *,
+    template: str,
+    completion_only_loss: Optional[bool],
+    assistant_only_loss: bool,
+    max_seq_len: int,
+    model_vocab: int,
+) -> TokenizedData:
     """The spec's `data` object → tokenized samples with their loss masks."""
     columns = getattr(data_spec, "columns", None)
-    rows = load_rows(data_spec.source, getattr(data_spec, "path", None), getattr(data_spec, "name", None),
-                     getattr(data_spec, "split", None), getattr(data_spec, "subset", None),
-                     None if columns is None else {k: v for k, v in vars(columns).items() if v is not None},
-                     data_spec.samples, getattr(data_spec, "seed", None))
-    return tokenize(rows, tokenizer, template=template, completion_only_loss=completion_only_loss,
-                    assistant_only_loss=assistant_only_loss, max_seq_len=max_seq_len, model_vocab=model_vocab)
+    rows = load_rows(
+        data_spec.source,
+        getattr(data_spec, "path", None),
+        getattr(data_spec, "name", None),
+        getattr(data_spec, "split", None),
+        getattr(data_spec, "subset", None),
+        None if columns is None else {k: v for k, v in vars(columns).items() if v is not None},
+        data_spec.samples,
+        getattr(data_spec, "seed", None),
+    )
+    return tokenize(
+        rows,
+        tokenizer,
+        template=template,
+        completion_only_loss=completion_only_loss,
+        assistant_only_loss=assistant_only_loss,
+        max_seq_len=max_seq_len,
+        model_vocab=model_vocab,
+    )

@@ -64,7 +64,7 @@ def training_chat_template(tokenizer) -> Optional[str]:
     except ValueError as e:
         raise SpecError(
             "spec.assistant_only_loss: true needs a chat template with {% generation %} markers; the tokenizer's has none "
-            f"and TRL has no training version of it ({e}). Use the model's own tokenizer (tokenizer: \"model\") of a model "
+            f'and TRL has no training version of it ({e}). Use the model\'s own tokenizer (tokenizer: "model") of a model '
             "TRL knows, or set assistantOnlyLoss false"
         ) from e
 
@@ -82,8 +82,14 @@ class Encoder:
         self.eos = tokenizer.eos_token or ""
 
     def _chat(self, messages: list[dict], **kwargs) -> dict:
-        return self.tok.apply_chat_template(messages, tokenize=True, return_dict=True, chat_template=self.chat_template,
-                                            return_assistant_tokens_mask=self.assistant_only, **kwargs)
+        return self.tok.apply_chat_template(
+            messages,
+            tokenize=True,
+            return_dict=True,
+            chat_template=self.chat_template,
+            return_assistant_tokens_mask=self.assistant_only,
+            **kwargs,
+        )
 
     def _with_eos(self, text: str) -> str:
         return text if not self.eos or text.endswith(self.eos) else text + self.eos

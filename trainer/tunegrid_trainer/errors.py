@@ -71,9 +71,7 @@ def _memory_at_failure_mib() -> Optional[float]:
 
 def _host_oom(exc: BaseException) -> bool:
     """The CPU allocator's out-of-memory: MemoryError, or torch's RuntimeError from it."""
-    return isinstance(exc, MemoryError) or (
-        isinstance(exc, RuntimeError) and "DefaultCPUAllocator: can't allocate memory" in str(exc)
-    )
+    return isinstance(exc, MemoryError) or (isinstance(exc, RuntimeError) and "DefaultCPUAllocator: can't allocate memory" in str(exc))
 
 
 def to_failed(exc: BaseException, progress: Progress) -> tuple[Failed, int]:

@@ -9,8 +9,8 @@ from typing import Literal, Optional
 
 from .cellspec import Spec, VramBudget
 
-DataFormat = Literal["language_modeling", "prompt_completion", "conversational", "conversational_prompt_completion",
-                     "alpaca", "tokenized"]
+DataFormat = Literal["language_modeling", "prompt_completion", "conversational", "conversational_prompt_completion", "alpaca", "tokenized"]
+
 
 @dataclass
 class ModelFacts:

@@ -90,7 +90,11 @@ def run_search(s: dict, plan: dict, out: Path, log: Path, past: list[dict], args
             return
         outcomes[nxt] = fits
     frontier = decision["frontier"]
-    print(f"{s['name']}: largest {s['field']} that fits on {s['budget']['name']}: {frontier} ({decision['reason']})", file=sys.stderr, flush=True)
+    print(
+        f"{s['name']}: largest {s['field']} that fits on {s['budget']['name']}: {frontier} ({decision['reason']})",
+        file=sys.stderr,
+        flush=True,
+    )
     if frontier is None or not args.measure or any(e["kind"] == "measured" for e in past):
         return
     spec = copy.deepcopy(s["frontier_spec"])
@@ -102,7 +106,9 @@ def run_search(s: dict, plan: dict, out: Path, log: Path, past: list[dict], args
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tunegrid_trainer.fit", description=__doc__)
     parser.add_argument("plan_dir", type=Path)
-    add_runner_args(parser, out_help="runs directory; one folder per probe and measured run", idle_help="idle power measured before each measured run")
+    add_runner_args(
+        parser, out_help="runs directory; one folder per probe and measured run", idle_help="idle power measured before each measured run"
+    )
     parser.add_argument("--no-measure", dest="measure", action="store_false", help="find the frontiers only")
     args = parser.parse_args(argv)
 

@@ -26,8 +26,9 @@ def largest_chunk(samples: list[list[int]], *, padding: str, batch_size: int, to
     return [longest[i % len(longest)] for i in range(rows)]
 
 
-def largest_batches(samples: list[list[int]], *, padding: str, batch_size: int, token_budget: Optional[int],
-                    pad_id: int) -> Iterator[packing.Batch]:
+def largest_batches(
+    samples: list[list[int]], *, padding: str, batch_size: int, token_budget: Optional[int], pad_id: int
+) -> Iterator[packing.Batch]:
     chunk = largest_chunk(samples, padding=padding, batch_size=batch_size, token_budget=token_budget)
     while True:
         yield packing.packed(chunk) if padding == "packed" else packing.padded(chunk, pad_id)

@@ -35,8 +35,11 @@ def next_probe(outcomes: dict[int, bool], b: Bounds) -> Union[int, Done]:
     below = fits if lowest_fail is None else [v for v in fits if v < lowest_fail]
     highest_fit = max(below) if below else None
     above = [v for v in fits if lowest_fail is not None and v > lowest_fail]
-    contradiction = (f"; not monotone: {', '.join(map(str, above))} fit above {lowest_fail}, which did not"
-                     " (the frontier stays below it)") if above else ""
+    contradiction = (
+        (f"; not monotone: {', '.join(map(str, above))} fit above {lowest_fail}, which did not (the frontier stays below it)")
+        if above
+        else ""
+    )
 
     def done(frontier: Optional[int], reason: str) -> Done:
         return Done(frontier, reason + contradiction)

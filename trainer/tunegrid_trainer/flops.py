@@ -45,8 +45,9 @@ def count_matmul_weights(model) -> tuple[int, int]:
     return n_mm, n_lora
 
 
-def recompute_flops_per_token(n_mm: int, n_lora: int, n_head: int, attn_per_len: int, mean_len: float,
-                              gradient_checkpointing: bool) -> float:
+def recompute_flops_per_token(
+    n_mm: int, n_lora: int, n_head: int, attn_per_len: int, mean_len: float, gradient_checkpointing: bool
+) -> float:
     """Extra FLOPs per token that gradient checkpointing spends: every checkpointed decoder
     layer runs its forward again during backward (2 per frozen and LoRA weight, plus A(L̄));
     the LM head (n_head weights) sits outside the checkpointed layers and is not recomputed."""
@@ -103,7 +104,8 @@ def flop_facts(shape: dict, mean_len: float, checkpointing: bool, gpu_name) -> d
     """The FLOP fields of `started.model`: per-token FLOPs by the LoRA convention, the same plus the
     checkpointing recompute (for HFU), and the dense 16-bit peak of this GPU (None when unknown)."""
     fpt = flops_per_token(shape["n_mm"], shape["n_lora"], shape["attn_flops_per_token_per_seq_len"], mean_len)
-    recompute = recompute_flops_per_token(shape["n_mm"], shape["n_lora"], shape["vocab"] * shape["hidden"],
-                                          shape["attn_flops_per_token_per_seq_len"], mean_len, checkpointing)
+    recompute = recompute_flops_per_token(
+        shape["n_mm"], shape["n_lora"], shape["vocab"] * shape["hidden"], shape["attn_flops_per_token_per_seq_len"], mean_len, checkpointing
+    )
     peak_name, peak_tflops = gpu_peak(gpu_name)
     return dict(flops_per_token=fpt, flops_per_token_hfu=fpt + recompute, gpu_peak_tflops=peak_tflops, gpu_peak_name=peak_name)

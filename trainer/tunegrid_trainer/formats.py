@@ -36,8 +36,10 @@ DESCRIBE = {
     CONVERSATIONAL_PROMPT_COMPLETION: "conversational prompt-completion (prompt and completion as messages)",
     ALPACA: "Alpaca (instruction, input, output)",
 }
-EXPECTED_ANY = ('one of the fields "messages" (conversational), "prompt" + "completion" (prompt-completion), '
-                '"text" (language modelling) or "instruction" + "output" (Alpaca)')
+EXPECTED_ANY = (
+    'one of the fields "messages" (conversational), "prompt" + "completion" (prompt-completion), '
+    '"text" (language modelling) or "instruction" + "output" (Alpaca)'
+)
 
 
 class RowError(DataError):
@@ -99,18 +101,20 @@ def _string(row: dict, field: str, where: str, optional: bool = False) -> str:
 def _messages(value, field: str, where: str) -> list[dict]:
     hint = " (CSV cells are text: keep conversations in JSON, JSONL or Parquet)" if isinstance(value, str) else ""
     if not isinstance(value, list) or not value:
-        raise RowError(where, field, "a non-empty list of {role, content} messages" + hint,
-                       "an empty list" if value == [] else show(value))
+        raise RowError(where, field, "a non-empty list of {role, content} messages" + hint, "an empty list" if value == [] else show(value))
     for i, m in enumerate(value):
         at = f"{field}[{i}]"
         if not isinstance(m, dict):
             raise RowError(where, at, "a message object {role, content}", show(m))
         if m.get("role") not in ROLES:
-            raise RowError(where, f"{at}.role", "one of " + ", ".join(f'"{r}"' for r in ROLES),
-                           "a missing field" if "role" not in m else show(m.get("role")))
+            raise RowError(
+                where,
+                f"{at}.role",
+                "one of " + ", ".join(f'"{r}"' for r in ROLES),
+                "a missing field" if "role" not in m else show(m.get("role")),
+            )
         if not isinstance(m.get("content"), str):
-            raise RowError(where, f"{at}.content", "a string",
-                           "a missing field" if "content" not in m else show(m.get("content")))
+            raise RowError(where, f"{at}.content", "a string", "a missing field" if "content" not in m else show(m.get("content")))
     return [{"role": m["role"], "content": m["content"]} for m in value]
 
 
@@ -125,10 +129,15 @@ def check_row(row, fmt: str, where: str) -> dict:
     if fmt == CONVERSATIONAL:
         return {"messages": _messages(row.get("messages"), "messages", where)}
     if fmt == CONVERSATIONAL_PROMPT_COMPLETION:
-        return {"prompt": _messages(row.get("prompt"), "prompt", where),
-                "completion": _messages(row.get("completion"), "completion", where)}
-    return {"instruction": _string(row, "instruction", where), "input": _string(row, "input", where, optional=True),
-            "output": _string(row, "output", where)}
+        return {
+            "prompt": _messages(row.get("prompt"), "prompt", where),
+            "completion": _messages(row.get("completion"), "completion", where),
+        }
+    return {
+        "instruction": _string(row, "instruction", where),
+        "input": _string(row, "input", where, optional=True),
+        "output": _string(row, "output", where),
+    }
 
 
 def detect(rows: list[tuple[str, object]], columns: Optional[dict]) -> tuple[str, list[dict]]:
@@ -147,11 +156,19 @@ def detect(rows: list[tuple[str, object]], columns: Optional[dict]) -> tuple[str
                 raise RowError(where, None, EXPECTED_ANY, f"fields {sorted(row)[:10]}" + _mapping_note(columns))
             fmt, first_where = kind, where.rsplit(": ", 1)[-1]
         elif kind is None:
-            raise RowError(where, None, f"the fields of {DESCRIBE[fmt]}, the format of the first row ({first_where})",
-                           f"fields {sorted(row)[:10]}" + _mapping_note(columns))
+            raise RowError(
+                where,
+                None,
+                f"the fields of {DESCRIBE[fmt]}, the format of the first row ({first_where})",
+                f"fields {sorted(row)[:10]}" + _mapping_note(columns),
+            )
         elif kind != fmt:
-            raise RowError(where, None, f"{DESCRIBE[fmt]} like the first row ({first_where}): a dataset holds one format",
-                           f"a {DESCRIBE[kind]} row" + _mapping_note(columns))
+            raise RowError(
+                where,
+                None,
+                f"{DESCRIBE[fmt]} like the first row ({first_where}): a dataset holds one format",
+                f"a {DESCRIBE[kind]} row" + _mapping_note(columns),
+            )
         out.append(check_row(row, fmt, where))
     if fmt is None:
         raise DataError("no rows")

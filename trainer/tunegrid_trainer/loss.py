@@ -49,8 +49,8 @@ class _ChunkedLinearCrossEntropy(torch.autograd.Function):
         grad_h = torch.empty_like(hidden) if ctx.needs_input_grad[0] else None
         grad_w = torch.zeros_like(weight, dtype=acc) if ctx.needs_input_grad[1] else None
         for start in range(0, hidden.shape[0], chunk):
-            h = h_all[start:start + chunk]
-            t = targets[start:start + chunk]
+            h = h_all[start : start + chunk]
+            t = targets[start : start + chunk]
             valid = t != -100
             logits = (h @ w.T).to(acc)  # [chunk, vocab]
             lse = torch.logsumexp(logits, dim=-1)
@@ -64,7 +64,7 @@ class _ChunkedLinearCrossEntropy(torch.autograd.Function):
             probs *= valid[:, None]
             g = probs.to(dtype)
             if grad_h is not None:
-                grad_h[start:start + chunk] = (g @ w).to(hidden.dtype)
+                grad_h[start : start + chunk] = (g @ w).to(hidden.dtype)
             if grad_w is not None:
                 grad_w += (g.T @ h).to(acc)
         ctx.save_for_backward(
@@ -85,8 +85,9 @@ class _ChunkedLinearCrossEntropy(torch.autograd.Function):
         return dh, dw, None, None, None
 
 
-def fused_loss(hidden: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor, dtype: torch.dtype,
-               chunk: int = CHUNK_TOKENS) -> torch.Tensor:
+def fused_loss(
+    hidden: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor, dtype: torch.dtype, chunk: int = CHUNK_TOKENS
+) -> torch.Tensor:
     with torch.autocast(device_type=hidden.device.type, enabled=False):  # dtypes are explicit here
         return _ChunkedLinearCrossEntropy.apply(hidden, weight, targets, dtype, chunk)
 
@@ -105,8 +106,8 @@ def forward_loss(model, batch: packing.Batch, device: str, loss_kernel: str, dty
     either materialises them (standard) or streams them in chunks (fused)."""
     base = model.get_base_model()
     hidden = base.get_decoder()(
-        input_ids=batch.input_ids.to(device, non_blocking=True), use_cache=False,
+        input_ids=batch.input_ids.to(device, non_blocking=True),
+        use_cache=False,
         **packing.attention_kwargs(batch, device),
     ).last_hidden_state
-    return lm_loss(loss_kernel, hidden, base.get_output_embeddings().weight,
-                   batch.labels.to(device, non_blocking=True), dtype)
+    return lm_loss(loss_kernel, hidden, base.get_output_embeddings().weight, batch.labels.to(device, non_blocking=True), dtype)

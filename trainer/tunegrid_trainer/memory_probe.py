@@ -16,19 +16,29 @@ from .models import TORCH_DTYPES, enable_checkpointing
 PROBE_HEADROOM = 0.85
 
 
-def decide_checkpointing(model, *, device: str, padding: str, loss_kernel: str, dtype, precision: str,
-                         tokens: int, rows: int, vocab: int, capacity: Optional[int] = None) -> tuple[bool, str]:
+def decide_checkpointing(
+    model,
+    *,
+    device: str,
+    padding: str,
+    loss_kernel: str,
+    dtype,
+    precision: str,
+    tokens: int,
+    rows: int,
+    vocab: int,
+    capacity: Optional[int] = None,
+) -> tuple[bool, str]:
     """gradient_checkpointing "auto": one forward + backward without checkpointing on the
-    largest micro-batch shape this cell can produce (`rows` × tokens/rows positions, random ids);
-    checkpointing is switched on when it runs out of memory or peaks above PROBE_HEADROOM of the
-    GPU (or of `capacity` bytes: a VRAM budget's cap). Gradients are discarded, so training is unchanged. Returns (checkpointing on, the decision
-in words for `warnings`)."""
+        largest micro-batch shape this cell can produce (`rows` × tokens/rows positions, random ids);
+        checkpointing is switched on when it runs out of memory or peaks above PROBE_HEADROOM of the
+        GPU (or of `capacity` bytes: a VRAM budget's cap). Gradients are discarded, so training is unchanged. Returns (checkpointing on, the decision
+    in words for `warnings`)."""
     if device != "cuda":
         return False, "gradient_checkpointing auto: off (no memory probe on cpu)"
     width = tokens // rows
     ids = torch.randint(0, vocab, (rows, width))
-    probe = (packing.packed([ids[0].tolist()]) if padding == "packed"
-             else packing.padded([r.tolist() for r in ids], pad_id=0))
+    probe = packing.packed([ids[0].tolist()]) if padding == "packed" else packing.padded([r.tolist() for r in ids], pad_id=0)
     total = capacity or torch.cuda.get_device_properties(0).total_memory
     torch.cuda.reset_peak_memory_stats()
     try:

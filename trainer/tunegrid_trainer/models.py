@@ -69,9 +69,7 @@ def _load_pretrained(where: str, dtype: torch.dtype, device: str, quantization_c
 
     device_map = {"": torch.cuda.current_device()} if device == "cuda" else None
     try:
-        return AutoModelForCausalLM.from_pretrained(
-            where, dtype=dtype, device_map=device_map, quantization_config=quantization_config
-        )
+        return AutoModelForCausalLM.from_pretrained(where, dtype=dtype, device_map=device_map, quantization_config=quantization_config)
     except OSError as e:
         raise SpecError(f"cannot load model {where!r}: {e}") from e
 
@@ -128,8 +126,10 @@ def build_model(
             p.requires_grad_(False)
         if torch_dtype == "fp32":
             upcast_unquantized(model)
-            warnings.append("torch_dtype fp32: embeddings, norms and LM head upcast to fp32, as PEFT's"
-                            " prepare_model_for_kbit_training does (the residual stream then runs in fp32)")
+            warnings.append(
+                "torch_dtype fp32: embeddings, norms and LM head upcast to fp32, as PEFT's"
+                " prepare_model_for_kbit_training does (the residual stream then runs in fp32)"
+            )
         if gradient_checkpointing:
             enable_checkpointing(model)
     else:
@@ -143,8 +143,9 @@ def build_model(
             model = _load_pretrained(where, dtype, device)
         if torch_dtype is not None:
             loaded = next(model.parameters()).dtype
-            warnings.append(f"base weights loaded in {str(loaded).removeprefix('torch.')} (torch_dtype {torch_dtype}),"
-                            f" training precision {precision}")
+            warnings.append(
+                f"base weights loaded in {str(loaded).removeprefix('torch.')} (torch_dtype {torch_dtype}), training precision {precision}"
+            )
         if gradient_checkpointing:
             enable_checkpointing(model)
     model.config.use_cache = False
@@ -186,8 +187,12 @@ def add_lora(model, r: int, alpha: float, dropout: float, target_modules: list[s
     from peft import LoraConfig, get_peft_model
 
     config = LoraConfig(
-        r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=list(target_modules),
-        bias="none", task_type="CAUSAL_LM",
+        r=r,
+        lora_alpha=alpha,
+        lora_dropout=dropout,
+        target_modules=list(target_modules),
+        bias="none",
+        task_type="CAUSAL_LM",
     )
     try:
         return get_peft_model(model, config)

@@ -73,8 +73,16 @@ def packed(chunk: list[list[int]], loss: Optional[list[list[bool]]] = None) -> B
     return Batch(input_ids, None, position_ids, cu_seqlens, max(lengths), labels, total, total, len(chunk))
 
 
-def micro_batches(samples: list[list[int]], *, padding: str, batch_size: int, token_budget: Optional[int],
-                  seed: int, pad_id: int, loss_masks: Optional[list[list[bool]]] = None) -> Iterator[Batch]:
+def micro_batches(
+    samples: list[list[int]],
+    *,
+    padding: str,
+    batch_size: int,
+    token_budget: Optional[int],
+    seed: int,
+    pad_id: int,
+    loss_masks: Optional[list[list[bool]]] = None,
+) -> Iterator[Batch]:
     """Endless micro-batches in seeded shuffled order. Without a token budget, `batch_size` samples
     each. With one, as many samples as fit: packed, real tokens ≤ budget; padded, rows × the
     longest row ≤ budget. A sample is never split; a single sample always fits (max_seq_length ≤ budget
@@ -175,8 +183,10 @@ def attention_kwargs(batch: Batch, device: str) -> dict:
     cu = batch.cu_seqlens.to(device, non_blocking=True)
     return {
         "position_ids": batch.position_ids.to(device, non_blocking=True),
-        "cu_seq_lens_q": cu, "cu_seq_lens_k": cu,
-        "max_length_q": batch.max_seqlen, "max_length_k": batch.max_seqlen,
+        "cu_seq_lens_q": cu,
+        "cu_seq_lens_k": cu,
+        "max_length_q": batch.max_seqlen,
+        "max_length_k": batch.max_seqlen,
     }
 
 
@@ -191,8 +201,12 @@ def to_device(batch: Batch, device: str) -> Batch:
         return None if t is None else t.pin_memory().to(device, non_blocking=True)
 
     return dataclasses.replace(
-        batch, input_ids=move(batch.input_ids), attention_mask=move(batch.attention_mask),
-        position_ids=move(batch.position_ids), cu_seqlens=move(batch.cu_seqlens), labels=move(batch.labels),
+        batch,
+        input_ids=move(batch.input_ids),
+        attention_mask=move(batch.attention_mask),
+        position_ids=move(batch.position_ids),
+        cu_seqlens=move(batch.cu_seqlens),
+        labels=move(batch.labels),
     )
 
 

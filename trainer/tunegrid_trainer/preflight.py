@@ -17,7 +17,7 @@ def _importable(module: str) -> bool:
 
 
 def resolve_device(device: str) -> str:
-    """"auto" → "cuda" if available else "cpu"; "cuda" must be available."""
+    """ "auto" → "cuda" if available else "cpu"; "cuda" must be available."""
     import torch
 
     if device == "auto":

@@ -27,9 +27,19 @@ import torch
 from torch.utils.checkpoint import CheckpointPolicy, checkpoint, create_selective_checkpoint_contexts
 
 
-def dequantize(packed: torch.Tensor, absmax: torch.Tensor, code: torch.Tensor, nested_code: torch.Tensor | None,
-               nested_absmax: torch.Tensor | None, offset: torch.Tensor | None, *, shape: tuple[int, ...],
-               blocksize: int, nested_blocksize: int, dtype: torch.dtype) -> torch.Tensor:
+def dequantize(
+    packed: torch.Tensor,
+    absmax: torch.Tensor,
+    code: torch.Tensor,
+    nested_code: torch.Tensor | None,
+    nested_absmax: torch.Tensor | None,
+    offset: torch.Tensor | None,
+    *,
+    shape: tuple[int, ...],
+    blocksize: int,
+    nested_blocksize: int,
+    dtype: torch.dtype,
+) -> torch.Tensor:
     """The weight of `shape` in `dtype` from bitsandbytes' storage: two 4-bit indices per byte,
     high nibble first, into the 16-value `code`, scaled by one absmax per `blocksize` values.
     With double quant the absmax values are themselves 8-bit indices into `nested_code`, scaled
@@ -62,8 +72,7 @@ _STATE = ("packed4", "absmax4", "code4", "nested_code4", "nested_absmax4", "offs
 def _forward(self, x: torch.Tensor) -> torch.Tensor:
     in_dtype = x.dtype
     x = x.to(self.layout4["dtype"])
-    weight = checkpoint(dequantize, *(getattr(self, name) for name in _STATE), **self.layout4,
-                        use_reentrant=False, context_fn=_RECOMPUTE)
+    weight = checkpoint(dequantize, *(getattr(self, name) for name in _STATE), **self.layout4, use_reentrant=False, context_fn=_RECOMPUTE)
     bias = None if self.bias is None else self.bias.to(x.dtype)
     return torch.nn.functional.linear(x, weight, bias).to(in_dtype)
 
@@ -85,12 +94,20 @@ def dequantize_in_graph(model: torch.nn.Module) -> int:
             continue
         state = module.weight.quant_state
         nested = bool(getattr(state, "nested", False))
-        module.layout4 = dict(shape=tuple(state.shape), blocksize=int(state.blocksize),
-                              nested_blocksize=int(state.state2.blocksize) if nested else 0,
-                              dtype=module.compute_dtype or state.dtype)
-        tensors = (module.weight.data, state.absmax, state.code, state.state2.code if nested else None,
-                   state.state2.absmax if nested else None,
-                   torch.as_tensor(state.offset, device=state.absmax.device) if nested else None)
+        module.layout4 = dict(
+            shape=tuple(state.shape),
+            blocksize=int(state.blocksize),
+            nested_blocksize=int(state.state2.blocksize) if nested else 0,
+            dtype=module.compute_dtype or state.dtype,
+        )
+        tensors = (
+            module.weight.data,
+            state.absmax,
+            state.code,
+            state.state2.code if nested else None,
+            state.state2.absmax if nested else None,
+            torch.as_tensor(state.offset, device=state.absmax.device) if nested else None,
+        )
         for name, tensor in zip(_STATE, tensors):
             module.register_buffer(name, tensor, persistent=False)
         cls = type(module)

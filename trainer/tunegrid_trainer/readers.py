@@ -48,8 +48,7 @@ def _json(path: str) -> Located:
             whole = None
         if isinstance(whole, dict):
             raise DataError(
-                f"{path}: expected a JSON array of rows or JSONL (one object per line), "
-                f"got a JSON object with keys {sorted(whole)[:5]}"
+                f"{path}: expected a JSON array of rows or JSONL (one object per line), got a JSON object with keys {sorted(whole)[:5]}"
             )
     rows = []
     for lineno, line in enumerate(text.splitlines(), start=1):
@@ -78,8 +77,10 @@ def _csv(path: str) -> Located:
         for record in reader:
             if record:
                 if len(record) != len(header):
-                    raise DataError(f"{path}: row {len(rows) + 1} (line {start}): expected {len(header)} cells like the header "
-                                    f"({', '.join(header)}), got {len(record)}")
+                    raise DataError(
+                        f"{path}: row {len(rows) + 1} (line {start}): expected {len(header)} cells like the header "
+                        f"({', '.join(header)}), got {len(record)}"
+                    )
                 rows.append((f"{path}: row {len(rows) + 1} (line {start})", dict(zip(header, record))))
             start = reader.line_num + 1
     except csv.Error as e:

@@ -131,7 +131,9 @@ class Smi:
             raise RuntimeError("nvidia-smi not found")
         head = subprocess.run(
             [smi, "-i", str(index), "--query-gpu=name,memory.total,power.limit", "--format=csv,noheader,nounits"],
-            capture_output=True, text=True, timeout=20,
+            capture_output=True,
+            text=True,
+            timeout=20,
         )
         if head.returncode != 0 or not head.stdout.strip():
             raise RuntimeError(f"nvidia-smi failed: {(head.stderr or head.stdout).strip()[:200]}")
@@ -141,7 +143,9 @@ class Smi:
         self.latest: dict = {}
         self.proc = subprocess.Popen(
             [smi, "-i", str(index), f"--query-gpu={SMI_FIELDS}", "--format=csv,noheader,nounits", f"-lms={interval_ms}"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
         threading.Thread(target=self._follow, daemon=True).start()
 
@@ -153,8 +157,9 @@ class Smi:
                 self.latest = dict(zip(keys, values))
 
     def read(self) -> dict:
-        return dict(energy_mj=None, **{k: self.latest.get(k) for k in
-                                       ("power_w", "mem_used_mib", "util_pct", "sm_clock_mhz", "temp_c", "throttle")})
+        return dict(
+            energy_mj=None, **{k: self.latest.get(k) for k in ("power_w", "mem_used_mib", "util_pct", "sm_clock_mhz", "temp_c", "throttle")}
+        )
 
     def close(self) -> None:
         self.proc.terminate()
@@ -206,8 +211,9 @@ def main(argv=None) -> int:
     parser.add_argument("--gpu", type=int, default=0)
     parser.add_argument("--mode", choices=("auto", "nvml", "smi", "none"), default="auto")
     parser.add_argument("--pid", type=int, default=None, help="process whose RSS to report")
-    parser.add_argument("--idle-ms", type=int, default=0,
-                        help="measure idle power this long before the `sampler` event (start the trainer after it)")
+    parser.add_argument(
+        "--idle-ms", type=int, default=0, help="measure idle power this long before the `sampler` event (start the trainer after it)"
+    )
     args = parser.parse_args(argv)
     die_with_parent()
     claim_stdout()
@@ -225,20 +231,30 @@ def main(argv=None) -> int:
 
     source, reason = open_source(args.mode, args.gpu, args.interval_ms)
     idle_power_w, idle_samples = measure_idle(source, args.idle_ms / 1000, args.interval_ms / 1000, done)
-    emit(SamplerInfo(
-        mode=source.mode if source else "none", reason=reason, gpu_index=args.gpu,
-        gpu_name=getattr(source, "name", None), memory_total_mib=getattr(source, "memory_total_mib", None),
-        power_limit_w=getattr(source, "power_limit_w", None),
-        energy_counter=bool(getattr(source, "energy_counter", False)), interval_ms=args.interval_ms,
-        idle_power_w=idle_power_w, idle_samples=idle_samples,
-    ))
+    emit(
+        SamplerInfo(
+            mode=source.mode if source else "none",
+            reason=reason,
+            gpu_index=args.gpu,
+            gpu_name=getattr(source, "name", None),
+            memory_total_mib=getattr(source, "memory_total_mib", None),
+            power_limit_w=getattr(source, "power_limit_w", None),
+            energy_counter=bool(getattr(source, "energy_counter", False)),
+            interval_ms=args.interval_ms,
+            idle_power_w=idle_power_w,
+            idle_samples=idle_samples,
+        )
+    )
     host = Host(args.pid)
     interval = args.interval_ms / 1000
     next_tick = time.monotonic()
     try:
         while not done.is_set():
-            gpu = source.read() if source else dict.fromkeys(
-                ("energy_mj", "power_w", "mem_used_mib", "util_pct", "sm_clock_mhz", "temp_c", "throttle"))
+            gpu = (
+                source.read()
+                if source
+                else dict.fromkeys(("energy_mj", "power_w", "mem_used_mib", "util_pct", "sm_clock_mhz", "temp_c", "throttle"))
+            )
             emit(Sample(**gpu, host_rss_mib=host.rss_mib(), host_cpu_pct=host.cpu_pct()))
             next_tick += interval
             done.wait(max(0.0, next_tick - time.monotonic()))

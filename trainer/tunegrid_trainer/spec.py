@@ -122,8 +122,11 @@ def _check_rules(spec: Spec) -> None:
     _positive("tokens_per_step", spec.tokens_per_step)
     accum, longest = spec.gradient_accumulation_steps, spec.max_seq_length
     if spec.tokens_per_step is not None and spec.tokens_per_step // accum < longest:
-        _fail("tokens_per_step", spec.tokens_per_step, f"at least gradient_accumulation_steps × max_seq_length = {accum * longest},"
-              " so the longest sample fits a micro-batch")
+        _fail(
+            "tokens_per_step",
+            spec.tokens_per_step,
+            f"at least gradient_accumulation_steps × max_seq_length = {accum * longest}, so the longest sample fits a micro-batch",
+        )
     _positive("data.samples", spec.data.samples)
     _check_measure(spec.measure)
     _check_backend(spec)
@@ -174,20 +177,30 @@ def _check_backend(spec: Spec) -> None:
     from .backend_rules import unsupported
 
     if (spec.trainer == "script") != (spec.script is not None):
-        _fail("script", spec.script and dataclasses.asdict(spec.script),
-              'an object {path, args, cwd} because trainer is "script"' if spec.trainer == "script"
-              else f'null: only trainer "script" runs a script (trainer is "{spec.trainer}")')
+        _fail(
+            "script",
+            spec.script and dataclasses.asdict(spec.script),
+            'an object {path, args, cwd} because trainer is "script"'
+            if spec.trainer == "script"
+            else f'null: only trainer "script" runs a script (trainer is "{spec.trainer}")',
+        )
     for field, reason in unsupported(spec):
         _fail(field, dataclasses.asdict(spec).get(field), f"another value: trainer {spec.trainer} {reason}")
 
 
 # Keys of specs written before the spec took the grid's names (#19): plan folders made then
 # still run. Top-level renames, then the nested ones of `lora` and `quant`.
-LEGACY_KEYS = {"lr": "learning_rate", "lr_schedule": "lr_scheduler_type", "lr_warmup_steps": "warmup_steps",
-               "grad_accum": "gradient_accumulation_steps", "max_seq_len": "max_seq_length"}
-LEGACY_NESTED = {"lora": {"alpha": "lora_alpha", "dropout": "lora_dropout"},
-                 "quant": {"quant_type": "bnb_4bit_quant_type", "double_quant": "bnb_4bit_use_double_quant",
-                           "compute_dtype": "bnb_4bit_compute_dtype"}}
+LEGACY_KEYS = {
+    "lr": "learning_rate",
+    "lr_schedule": "lr_scheduler_type",
+    "lr_warmup_steps": "warmup_steps",
+    "grad_accum": "gradient_accumulation_steps",
+    "max_seq_len": "max_seq_length",
+}
+LEGACY_NESTED = {
+    "lora": {"alpha": "lora_alpha", "dropout": "lora_dropout"},
+    "quant": {"quant_type": "bnb_4bit_quant_type", "double_quant": "bnb_4bit_use_double_quant", "compute_dtype": "bnb_4bit_compute_dtype"},
+}
 
 
 def _legacy_measure(measure):

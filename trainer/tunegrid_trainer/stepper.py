@@ -24,8 +24,9 @@ def make_optimizer(name: str, params: list, lr: float, weight_decay: float):
         fused = bool(params) and all(p.is_cuda and p.dtype == torch.float32 for p in params)
         return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=fused or None)
     bnb = require_bitsandbytes(f"optim {name}")
-    cls = {"adamw_8bit": bnb.optim.AdamW8bit, "paged_adamw_8bit": bnb.optim.PagedAdamW8bit,
-           "paged_adamw_32bit": bnb.optim.PagedAdamW32bit}[name]
+    cls = {"adamw_8bit": bnb.optim.AdamW8bit, "paged_adamw_8bit": bnb.optim.PagedAdamW8bit, "paged_adamw_32bit": bnb.optim.PagedAdamW32bit}[
+        name
+    ]
     return cls(params, lr=lr, weight_decay=weight_decay)
 
 
@@ -51,8 +52,12 @@ def memory_now(device: str) -> dict:
     keys = ("mem_allocated_mib", "mem_reserved_mib", "mem_peak_allocated_mib", "mem_peak_reserved_mib")
     if device != "cuda":
         return dict.fromkeys(keys)
-    values = (torch.cuda.memory_allocated(), torch.cuda.memory_reserved(),
-              torch.cuda.max_memory_allocated(), torch.cuda.max_memory_reserved())
+    values = (
+        torch.cuda.memory_allocated(),
+        torch.cuda.memory_reserved(),
+        torch.cuda.max_memory_allocated(),
+        torch.cuda.max_memory_reserved(),
+    )
     return {k: v / 2**20 for k, v in zip(keys, values)}
 
 
@@ -74,10 +79,19 @@ class StepOptions:
 
     @classmethod
     def of(cls, spec: Spec, device: str) -> "StepOptions":
-        return cls(device=device, precision=spec.precision, loss_kernel=spec.loss_kernel, optim=spec.optim,
-                   learning_rate=spec.learning_rate, lr_scheduler_type=spec.lr_scheduler_type, warmup_steps=spec.warmup_steps,
-                   weight_decay=spec.weight_decay, max_grad_norm=spec.max_grad_norm,
-                   gradient_accumulation_steps=spec.gradient_accumulation_steps, max_steps=spec.measure.max_steps)
+        return cls(
+            device=device,
+            precision=spec.precision,
+            loss_kernel=spec.loss_kernel,
+            optim=spec.optim,
+            learning_rate=spec.learning_rate,
+            lr_scheduler_type=spec.lr_scheduler_type,
+            warmup_steps=spec.warmup_steps,
+            weight_decay=spec.weight_decay,
+            max_grad_norm=spec.max_grad_norm,
+            gradient_accumulation_steps=spec.gradient_accumulation_steps,
+            max_steps=spec.measure.max_steps,
+        )
 
 
 class Stepper:
@@ -92,10 +106,7 @@ class Stepper:
         self.params = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = make_optimizer(o.optim, self.params, o.learning_rate, o.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lr_factor(o.lr_scheduler_type, o.warmup_steps, o.max_steps))
-        self.autocast = (
-            contextlib.nullcontext if o.precision == "fp32"
-            else lambda: torch.autocast(device_type=o.device, dtype=self.dtype)
-        )
+        self.autocast = contextlib.nullcontext if o.precision == "fp32" else lambda: torch.autocast(device_type=o.device, dtype=self.dtype)
         self.scaler = torch.amp.GradScaler(o.device, enabled=o.precision == "fp16")  # fp16 gradients underflow without it
         model.train()
 

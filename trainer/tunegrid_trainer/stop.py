@@ -17,9 +17,27 @@ import numpy as np
 from .cellspec import Adaptive, Detect, Measure, Seconds, Steps
 
 # Student t 0.975 quantiles for 1..19 degrees of freedom (batch means use at most 20 batches).
-T975 = (12.7062047, 4.30265273, 3.18244631, 2.77644511, 2.57058184, 2.44691185, 2.36462425, 2.30600414,
-        2.26215716, 2.22813885, 2.20098516, 2.17881283, 2.16036866, 2.14478669, 2.13144955, 2.11990530,
-        2.10981558, 2.10092204, 2.09302405)
+T975 = (
+    12.7062047,
+    4.30265273,
+    3.18244631,
+    2.77644511,
+    2.57058184,
+    2.44691185,
+    2.36462425,
+    2.30600414,
+    2.26215716,
+    2.22813885,
+    2.20098516,
+    2.17881283,
+    2.16036866,
+    2.14478669,
+    2.13144955,
+    2.11990530,
+    2.10981558,
+    2.10092204,
+    2.09302405,
+)
 MAX_BATCHES = 20
 
 
@@ -262,9 +280,14 @@ def replay(measure: dict, steps: list[dict]) -> dict:
             break
     ci = rule.window_ci()
     return dict(
-        steps=rule.steps, stop=verdicts[-1].stop if verdicts else None, phases=[v.phase for v in verdicts],
-        warmup_steps=rule.warmup_count, window_steps=rule.window_count,
-        tok_s=ci and ci.tok_s, ci_half=ci and ci.half_width, ci_batches=ci and ci.batches,
+        steps=rule.steps,
+        stop=verdicts[-1].stop if verdicts else None,
+        phases=[v.phase for v in verdicts],
+        warmup_steps=rule.warmup_count,
+        window_steps=rule.window_count,
+        tok_s=ci and ci.tok_s,
+        ci_half=ci and ci.half_width,
+        ci_batches=ci and ci.batches,
     )
 
 

@@ -58,9 +58,11 @@ def synthetic_rows(samples: int, seed: int) -> list[dict]:
         instruction = min(max(4, round(content * 0.18)), 40)
         given = max(2, round(content * 0.25)) if has_input else 0
         output = max(1, content - instruction - given)
-        rows.append({
-            "instruction": _text(rng, instruction),
-            "input": _text(rng, given) if has_input else "",
-            "output": _text(rng, output),
-        })
+        rows.append(
+            {
+                "instruction": _text(rng, instruction),
+                "input": _text(rng, given) if has_input else "",
+                "output": _text(rng, output),
+            }
+        )
     return rows

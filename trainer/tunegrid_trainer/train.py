@@ -54,8 +54,15 @@ def run(spec_path: str, progress: Progress, prestarted: bool = False) -> None:
     stop_requested = listen_for_stop()
     ready = prepare(spec)
     emit(ready.started)
-    finished = train(ready.model, ready.batches, ready.options, rule=rule_for(spec.measure),
-                     stop_requested=stop_requested, progress=progress, vram_guard=ready.guard)
+    finished = train(
+        ready.model,
+        ready.batches,
+        ready.options,
+        rule=rule_for(spec.measure),
+        stop_requested=stop_requested,
+        progress=progress,
+        vram_guard=ready.guard,
+    )
     emit(finished)
 
 
@@ -100,8 +107,10 @@ def prepare(spec: Spec) -> Prepared:
     if spec.padding == "packed":
         built.model.get_base_model().set_attn_implementation(packing.register_document_attention())
         if not packing.varlen_available(device):
-            notes.append("packed attention: varlen flash kernel unavailable here, using SDPA with a block-diagonal"
-                         " mask (exact, but O(tokens²) per micro-batch)")
+            notes.append(
+                "packed attention: varlen flash kernel unavailable here, using SDPA with a block-diagonal"
+                " mask (exact, but O(tokens²) per micro-batch)"
+            )
     startup.mark("model")
     compute_dtype = TORCH_DTYPES[spec.precision]
     budget = None if spec.tokens_per_step is None else spec.tokens_per_step // spec.gradient_accumulation_steps
@@ -111,17 +120,25 @@ def prepare(spec: Spec) -> Prepared:
         spec.tokenizer.source, getattr(spec.tokenizer, "path", None), built.name if spec.model.source != "preset" else None
     )
     startup.mark("tokenizer")
-    tokens = data_mod.prepare(spec.data, tokenizer, template=spec.template, completion_only_loss=spec.completion_only_loss,
-                              assistant_only_loss=spec.assistant_only_loss, max_seq_len=spec.max_seq_length,
-                              model_vocab=shape["vocab"])
+    tokens = data_mod.prepare(
+        spec.data,
+        tokenizer,
+        template=spec.template,
+        completion_only_loss=spec.completion_only_loss,
+        assistant_only_loss=spec.assistant_only_loss,
+        max_seq_len=spec.max_seq_length,
+        model_vocab=shape["vocab"],
+    )
     data_facts = data_mod.data_facts(spec.data.source, tokens)
     startup.mark("data")
 
     mean_len = token_weighted_mean_length([len(s) for s in tokens.samples])
     if spec.compile:  # before the memory probe: compiled layers keep fewer activations for backward
         if spec.method == "qlora" and quant4.dequantize_in_graph(built.model):
-            notes.append("compile: 4-bit weights dequantized inside the compiled layers (PyTorch ops, bitsandbytes' values"
-                         " to within one bf16 ulp), not through bitsandbytes' per-call Python operators")
+            notes.append(
+                "compile: 4-bit weights dequantized inside the compiled layers (PyTorch ops, bitsandbytes' values"
+                " to within one bf16 ulp), not through bitsandbytes' per-call Python operators"
+            )
         for layer in built.model.get_base_model().get_decoder().layers:
             layer.compile()  # per layer: same code for every layer, so one compiled graph serves all
         notes.append("compile: each decoder layer through torch.compile (first steps include compilation)")
@@ -129,27 +146,45 @@ def prepare(spec: Spec) -> Prepared:
     checkpointing = spec.gradient_checkpointing is True
     if spec.gradient_checkpointing == "auto":
         checkpointing, note = decide_checkpointing(
-            built.model, device=device, padding=spec.padding, loss_kernel=spec.loss_kernel, dtype=compute_dtype,
-            precision=spec.precision, tokens=budget or spec.batch_size * spec.max_seq_length,
-            rows=1 if budget or spec.padding == "packed" else spec.batch_size, vocab=shape["vocab"],
+            built.model,
+            device=device,
+            padding=spec.padding,
+            loss_kernel=spec.loss_kernel,
+            dtype=compute_dtype,
+            precision=spec.precision,
+            tokens=budget or spec.batch_size * spec.max_seq_length,
+            rows=1 if budget or spec.padding == "packed" else spec.batch_size,
+            vocab=shape["vocab"],
             capacity=guard and guard.cap_bytes,
         )
         notes.append(note)
     startup.mark("probe")
     env = env_facts(device)
-    model = ModelFacts(name=built.name, source=spec.model.source, random_weights=built.random_weights, **shape,
-                       **flop_facts(shape, mean_len, checkpointing, env.gpu_name))
+    model = ModelFacts(
+        name=built.name,
+        source=spec.model.source,
+        random_weights=built.random_weights,
+        **shape,
+        **flop_facts(shape, mean_len, checkpointing, env.gpu_name),
+    )
     warnings = built.warnings + tokens.warnings + notes
     if device == "cpu":
         warnings.append("device cpu: timings say nothing about GPU throughput")
     if spec.probe:
         warnings.append("probe: every micro-batch is the largest shape this data produces (fit frontier)")
-        batches = fit_probe.largest_batches(tokens.samples, padding=spec.padding, batch_size=spec.batch_size,
-                                            token_budget=budget, pad_id=tokens.pad_id)
+        batches = fit_probe.largest_batches(
+            tokens.samples, padding=spec.padding, batch_size=spec.batch_size, token_budget=budget, pad_id=tokens.pad_id
+        )
     else:
-        batches = packing.micro_batches(tokens.samples, padding=spec.padding, batch_size=spec.batch_size,
-                                        token_budget=budget, seed=spec.seed, pad_id=tokens.pad_id,
-                                        loss_masks=tokens.loss_masks)
+        batches = packing.micro_batches(
+            tokens.samples,
+            padding=spec.padding,
+            batch_size=spec.batch_size,
+            token_budget=budget,
+            seed=spec.seed,
+            pad_id=tokens.pad_id,
+            loss_masks=tokens.loss_masks,
+        )
     started = Started(spec.run_id, spec.cell_hash, spec, model, data_facts, env, warnings, startup.timings())
     return Prepared(built.model, batches, started, StepOptions.of(spec, device), guard)
 
@@ -270,9 +305,22 @@ def train(
             raise NanLoss(step, loss)
 
         verdict = rule.feed(step, t_start, t_end, tokens)
-        emit(Step(step, t_start, t_end, tokens, padded, samples, loss, lr_now,
-                  None if grad_norm is None else float(grad_norm), **memory_now(device), phase=verdict.phase,
-                  ci_half_rel=rule.ci_half_rel))
+        emit(
+            Step(
+                step,
+                t_start,
+                t_end,
+                tokens,
+                padded,
+                samples,
+                loss,
+                lr_now,
+                None if grad_norm is None else float(grad_norm),
+                **memory_now(device),
+                phase=verdict.phase,
+                ci_half_rel=rule.ci_half_rel,
+            )
+        )
         if vram_guard is not None and step == 0:
             emit(vram_guard.report(step, stepper.optimizer))  # the optimizer state exists from the first step
         if verdict.stop:

@@ -94,8 +94,12 @@ class Guard:
         a = self.allocator
         outside = a.outside_bytes()
         return Memory(
-            step=step, budget=self.budget, cap_applied_mib=self.cap_bytes / MIB, device_total_mib=a.total_bytes() / MIB,
-            torch_peak_allocated_mib=a.peak_allocated_bytes() / MIB, torch_peak_reserved_mib=a.peak_reserved_bytes() / MIB,
+            step=step,
+            budget=self.budget,
+            cap_applied_mib=self.cap_bytes / MIB,
+            device_total_mib=a.total_bytes() / MIB,
+            torch_peak_allocated_mib=a.peak_allocated_bytes() / MIB,
+            torch_peak_reserved_mib=a.peak_reserved_bytes() / MIB,
             outside_torch_mib=None if outside is None else outside / MIB,
             context_mib=None if self.context is None else self.context / MIB,
             paged_mib=paged_bytes(optimizer) / MIB,
@@ -103,8 +107,10 @@ class Guard:
 
     def oom_note(self) -> str:
         b = self.budget
-        return (f" under the VRAM budget {b.name} (PyTorch's allocator held to {b.cap_mib:,.0f} MiB ="
-                f" {b.usable_mib:,.0f} MiB usable − {b.context_mib:,.0f} MiB CUDA context allowance)")
+        return (
+            f" under the VRAM budget {b.name} (PyTorch's allocator held to {b.cap_mib:,.0f} MiB ="
+            f" {b.usable_mib:,.0f} MiB usable − {b.context_mib:,.0f} MiB CUDA context allowance)"
+        )
 
 
 _active: Optional[Guard] = None
@@ -117,13 +123,16 @@ def hold(budget: Optional[VramBudget], device: str) -> Optional[Guard]:
         return None
     allocator = allocator_for(device)
     if allocator is None:
-        raise SpecError(f"spec.vram_budget: {budget.name} needs a CUDA device (the budget holds PyTorch's CUDA"
-                        f" allocator); this cell runs on {device}")
+        raise SpecError(
+            f"spec.vram_budget: {budget.name} needs a CUDA device (the budget holds PyTorch's CUDA allocator); this cell runs on {device}"
+        )
     total = allocator.total_bytes()
     cap = int(budget.cap_mib * MIB)
     if cap > total:
-        raise SpecError(f"spec.vram_budget: {budget.name}'s cap of {budget.cap_mib:,.0f} MiB is more than this GPU's"
-                        f" {total / MIB:,.0f} MiB; a budget can only stand for a smaller card")
+        raise SpecError(
+            f"spec.vram_budget: {budget.name}'s cap of {budget.cap_mib:,.0f} MiB is more than this GPU's"
+            f" {total / MIB:,.0f} MiB; a budget can only stand for a smaller card"
+        )
     context = allocator.outside_bytes()
     _active = Guard(budget, allocator, allocator.hold(cap), context)
     return _active
