@@ -23,7 +23,7 @@ import { runIds } from "./ledger/runs.ts"
 import { decodeSamplerLine, decodeTrainerLine, EnvFacts, trainerSequence, type TrainerEvent } from "./protocol.ts"
 import { cellRow, prepareGrid } from "./recorder.ts"
 import { putReferences } from "./references/record.ts"
-import { decideOutcome, tail, tailOfFile, type Evidence } from "./trainer/outcome.ts"
+import { decideOutcome, tail, tailOfFile, terminalOf, type Evidence } from "./trainer/outcome.ts"
 
 export class IngestError extends Schema.TaggedError<IngestError>()("IngestError", { message: Schema.String }) {}
 
@@ -217,17 +217,7 @@ export const ingestRunFolder = Effect.fnUntraced(function* (
   })
   let terminal: Evidence["terminal"] = null
   for (const event of events) {
-    if (event.event === "finished") terminal = { event: "finished", reason: event.reason }
-    if (event.event === "failed") {
-      terminal = {
-        event: "failed",
-        kind: event.kind,
-        message: event.message,
-        detail: event.detail,
-        step: event.step,
-        memoryMib: event.memory_mib
-      }
-    }
+    terminal = terminalOf(event) ?? terminal
     yield* recordTrainerEvent(run.runId, event)
   }
   for (const line of readLines(join(path, "sampler.jsonl"))) {

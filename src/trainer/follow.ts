@@ -4,7 +4,7 @@
 // exit awaited. Also the sampler's lines, decoded the same way. Time comes from Effect's Clock.
 import { Clock, Deferred, Effect, Schema, Stream } from "effect"
 import { decodeSamplerLine, decodeTrainerLine, trainerSequence, type SamplerEvent, type TrainerEvent } from "../protocol.ts"
-import type { Evidence, StopCause } from "./outcome.ts"
+import { terminalOf, type Evidence, type StopCause } from "./outcome.ts"
 
 export class ProtocolError extends Schema.TaggedError<ProtocolError>()("ProtocolError", { message: Schema.String }) {}
 
@@ -99,17 +99,7 @@ export const followTrainer = <E, R>(t: TrainerHandle, o: FollowOptions<E, R>) =>
             const event = decoded.success
             const outOfOrder = sequence(event)
             if (outOfOrder !== null) return reject(`trainer stdout line ${lineNo}: ${outOfOrder}: ${JSON.stringify(line.slice(0, 200))}`)
-            if (event.event === "finished") terminal = { event: "finished", reason: event.reason }
-            if (event.event === "failed") {
-              terminal = {
-                event: "failed",
-                kind: event.kind,
-                message: event.message,
-                detail: event.detail,
-                step: event.step,
-                memoryMib: event.memory_mib
-              }
-            }
+            terminal = terminalOf(event) ?? terminal
             return o.onTrainer(event).pipe(
               Effect.catch((e: E): Effect.Effect<void, E | ProtocolError> => {
                 const why = o.refused?.(e) ?? null

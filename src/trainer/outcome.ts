@@ -3,6 +3,7 @@
 // reading the bounded tail of a stderr file, which both keep with the run).
 import { closeSync, fstatSync, openSync, readSync } from "node:fs"
 import type { RunEnd } from "../ledger/records.ts"
+import type { TrainerEvent } from "../protocol.ts"
 
 export type StopCause = "skip" | "interrupt" | null
 
@@ -30,6 +31,14 @@ export interface Evidence {
   /** Why the sampler stopped before the trainer did (energy and device memory then missing). */
   readonly samplerError?: string | null
 }
+
+/** What a trainer's `finished` or `failed` event says about how its run ended; null for any other event. */
+export const terminalOf = (event: TrainerEvent): Evidence["terminal"] =>
+  event.event === "finished"
+    ? { event: "finished", reason: event.reason }
+    : event.event === "failed"
+      ? { event: "failed", kind: event.kind, message: event.message, detail: event.detail, step: event.step, memoryMib: event.memory_mib }
+      : null
 
 export const decideOutcome = (e: Evidence): RunEnd => {
   const base = {

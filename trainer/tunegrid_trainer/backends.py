@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from . import callback, packing, startup
 from . import data as data_mod
 from .errors import MissingDependency, Progress
-from .models import build_model
+from .models import build_model_for
 from .order import CellOrderSampler
 from .preflight import check_dependencies, check_device, resolve_device
 
@@ -69,23 +69,7 @@ def prepare_peer(spec) -> Peer:
     check_device(spec.method, spec.optim, spec.precision, device)
     seed_everything(spec.seed)
     startup.mark("checks")
-    quant = spec.quant
-    built = build_model(
-        source=spec.model.source,
-        where=getattr(spec.model, "name", None) or getattr(spec.model, "id", None) or spec.model.path,
-        method=spec.method,
-        lora_r=spec.lora.r,
-        lora_alpha=spec.lora.lora_alpha,
-        lora_dropout=spec.lora.lora_dropout,
-        target_modules=spec.lora.target_modules,
-        quant_type=quant and quant.bnb_4bit_quant_type,
-        double_quant=quant and quant.bnb_4bit_use_double_quant,
-        compute_dtype=quant and quant.bnb_4bit_compute_dtype,
-        precision=spec.precision,
-        gradient_checkpointing=False,
-        device=device,  # TrainingArguments switches it
-        torch_dtype=spec.torch_dtype,
-    )
+    built = build_model_for(spec, device, gradient_checkpointing=False)
     notes = []
     if spec.padding == "packed":
         # padding-free batches carry their sample boundaries (cu_seq_lens); this attention keeps samples apart

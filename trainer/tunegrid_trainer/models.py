@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import torch
 
@@ -19,6 +19,9 @@ TORCH_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bflo
 
 # Published configs (config.json of each hub repo), in presets.json (shared with the runner's checks).
 from .presets import PRESETS  # noqa: E402
+
+if TYPE_CHECKING:
+    from .cellspec import Spec
 
 # torch_dtype "auto" on a preset: the dtype its published checkpoint is stored in (config.json
 # "torch_dtype": "bfloat16" for the Qwen2.5 and Llama 3.1 repos; tiny, which has none, follows them).
@@ -229,4 +232,26 @@ def model_facts(model) -> dict:
         n_mm=n_mm,
         n_lora=n_lora,
         attn_flops_per_token_per_seq_len=attn_flops_per_token_per_seq_len(config.num_hidden_layers, heads, head_dim),
+    )
+
+
+def build_model_for(spec: "Spec", device: str, gradient_checkpointing: bool) -> BuiltModel:
+    """build_model with a cell spec's model, adapter and quantization fields: what every trainer
+    backend builds (tunegrid's loop and HF/TRL's; TrainingArguments turns checkpointing on itself)."""
+    quant = spec.quant
+    return build_model(
+        source=spec.model.source,
+        where=getattr(spec.model, "name", None) or getattr(spec.model, "id", None) or spec.model.path,
+        method=spec.method,
+        lora_r=spec.lora.r,
+        lora_alpha=spec.lora.lora_alpha,
+        lora_dropout=spec.lora.lora_dropout,
+        target_modules=spec.lora.target_modules,
+        quant_type=quant and quant.bnb_4bit_quant_type,
+        double_quant=quant and quant.bnb_4bit_use_double_quant,
+        compute_dtype=quant and quant.bnb_4bit_compute_dtype,
+        precision=spec.precision,
+        gradient_checkpointing=gradient_checkpointing,
+        device=device,
+        torch_dtype=spec.torch_dtype,
     )

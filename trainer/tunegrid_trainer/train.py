@@ -22,7 +22,7 @@ from .errors import NanLoss, Progress
 from .env import env_facts
 from .flops import flop_facts, token_weighted_mean_length
 from .memory_probe import decide_checkpointing
-from .models import TORCH_DTYPES, build_model, model_facts
+from .models import TORCH_DTYPES, build_model_for, model_facts
 from .preflight import check_dependencies, check_device, resolve_device
 from .protocol import Finished, ModelFacts, Spec, Started, Step, emit, stdin_lines
 from .spec import load_spec
@@ -87,23 +87,7 @@ def prepare(spec: Spec) -> Prepared:
         torch.backends.cuda.enable_cudnn_sdp(False)
         notes.append("cuDNN SDPA backend disabled (per-shape planning is slow with dynamic padding)")
 
-    quant = spec.quant
-    built = build_model(
-        source=spec.model.source,
-        where=getattr(spec.model, "name", None) or getattr(spec.model, "id", None) or spec.model.path,
-        method=spec.method,
-        lora_r=spec.lora.r,
-        lora_alpha=spec.lora.lora_alpha,
-        lora_dropout=spec.lora.lora_dropout,
-        target_modules=spec.lora.target_modules,
-        quant_type=quant and quant.bnb_4bit_quant_type,
-        double_quant=quant and quant.bnb_4bit_use_double_quant,
-        compute_dtype=quant and quant.bnb_4bit_compute_dtype,
-        precision=spec.precision,
-        gradient_checkpointing=spec.gradient_checkpointing is True,
-        device=device,
-        torch_dtype=spec.torch_dtype,
-    )
+    built = build_model_for(spec, device, gradient_checkpointing=spec.gradient_checkpointing is True)
     if spec.padding == "packed":
         built.model.get_base_model().set_attn_implementation(packing.register_document_attention())
         if not packing.varlen_available(device):
