@@ -7,7 +7,7 @@ import pytest
 
 from tunegrid_trainer import formats, readers
 from tunegrid_trainer.data import Rows, data_facts, load_rows, tokenize
-from tunegrid_trainer.encode import ALPACA_NO_INPUT, Encoder
+from tunegrid_trainer.encode import Encoder
 from tunegrid_trainer.errors import DataError
 from tunegrid_trainer.packing import micro_batches
 

@@ -1,7 +1,6 @@
 """Deterministic mode: the switches it turns on, and that two runs of one deterministic cell give
 the same loss and gradient norm at every step, bit for bit (what `tunegrid rerun` checks)."""
 
-import os
 import subprocess
 import sys
 
@@ -11,7 +10,7 @@ from conftest import TRAINER_ROOT, child_env, run_trainer
 def test_make_deterministic_turns_on_torch_cudnn_and_cublas_settings():
     code = (
         "import os, torch\n"
-        "from tunegrid_trainer.train import make_deterministic\n"
+        "from tunegrid_trainer.seeding import make_deterministic\n"
         "assert not torch.are_deterministic_algorithms_enabled()\n"
         "make_deterministic()\n"
         "print(torch.are_deterministic_algorithms_enabled(), torch.backends.cudnn.deterministic,"

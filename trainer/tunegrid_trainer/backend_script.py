@@ -51,7 +51,7 @@ def guard_trainer(script: str) -> None:
 
 
 def run_script(spec, spec_path: str, progress: Progress) -> None:
-    from .train import listen_for_stop
+    from .control import listen_for_stop
 
     script = spec.script
     if not os.path.isfile(script.path):

@@ -47,7 +47,7 @@ def run_trl(spec, peer: Peer, progress: Progress) -> None:
     import datasets
     from trl import SFTConfig, SFTTrainer
 
-    from .train import listen_for_stop
+    from .control import listen_for_stop
 
     session = callback.begin(spec, progress, listen_for_stop(), **peer.known)
     mode = (

@@ -55,7 +55,7 @@ class Peer:
 
 
 def prepare_peer(spec) -> Peer:
-    from .train import make_deterministic, seed_everything
+    from .seeding import make_deterministic, seed_everything
 
     if spec.deterministic:
         make_deterministic()
@@ -160,7 +160,7 @@ def training_arguments(spec, device: str, out_dir: str) -> dict:
 def run_hf(spec, peer: Peer, progress: Progress) -> None:
     from transformers import DataCollatorForSeq2Seq, DataCollatorWithFlattening, Trainer, TrainingArguments
 
-    from .train import listen_for_stop
+    from .control import listen_for_stop
 
     session = callback.begin(spec, progress, listen_for_stop(), **peer.known)
     session.warnings.append(

@@ -16,11 +16,9 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -43,7 +41,7 @@ def _on_sigterm(signum, _frame) -> None:
         raise Stopped(_STOP["by"])
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
     """Readers on shared storage (the Slurm collector) see the old file or the whole new one."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text, encoding="utf-8")
@@ -76,7 +74,7 @@ def _stop(proc: subprocess.Popen, grace_s: float) -> None:
             proc.wait()
 
 
-def _outcome(trainer_jsonl: Path) -> str:
+def outcome(trainer_jsonl: Path) -> str:
     """One-line summary of a cell from its last finished/failed event."""
     last = None
     try:
@@ -130,7 +128,7 @@ def run_cell(
         shutil.copyfile(spec_file, run_dir / "cell.json")
     else:
         spec = json.loads(spec_file.read_text(encoding="utf-8"))
-        _write_atomic(run_dir / "cell.json", json.dumps(dict(spec, run_id=run_id), indent=2))
+        write_atomic(run_dir / "cell.json", json.dumps(dict(spec, run_id=run_id), indent=2))
     env = _child_env()
     code: Optional[int] = None
     stopped_by: Optional[str] = None
@@ -194,13 +192,13 @@ def run_cell(
                 signame = signal.Signals(-code).name
                 code = 128 - code  # shell convention, as PROTOCOL.md's 130/143
             # Last, and whole: a folder with exit.json is complete (the Slurm collector relies on it).
-            _write_atomic(
+            write_atomic(
                 run_dir / "exit.json", json.dumps({"exit_code": code, "signal": signame, "t_end": t_end, "stopped_by": stopped_by}) + "\n"
             )
     return run_dir
 
 
-def _probe_env(python: str) -> Optional[str]:
+def probe_env(python: str) -> Optional[str]:
     """This machine's environment facts (PROTOCOL.md §5) as JSON text; None when the probe fails."""
     probe = subprocess.run([python, "-m", "tunegrid_trainer.env"], capture_output=True, text=True, env=_child_env())
     if probe.returncode == 0:
@@ -209,7 +207,7 @@ def _probe_env(python: str) -> Optional[str]:
     return None
 
 
-def _copy_plan_facts(cells_dir: Path, runs_dir: Path, python: str) -> None:
+def copy_plan_facts(cells_dir: Path, runs_dir: Path, python: str) -> None:
     """What `tunegrid ingest` needs beside the run folders: the plan's manifest.json, and this
     machine's environment facts (env.json) for runs that died before their `started` event."""
     manifest = cells_dir / "manifest.json"
@@ -217,71 +215,9 @@ def _copy_plan_facts(cells_dir: Path, runs_dir: Path, python: str) -> None:
         shutil.copyfile(manifest, runs_dir / "manifest.json")
     else:
         print(f"note: no manifest.json in {cells_dir}; `tunegrid ingest` will need one", file=sys.stderr)
-    facts = _probe_env(python)
+    facts = probe_env(python)
     if facts is not None:
         (runs_dir / "env.json").write_text(facts)
-
-
-# Where a task ran, as Slurm tells its job: the collector matches a run folder to its array task
-# (and requeued attempt) by these, and the GPU a task was given is kept beside the trainer's own
-# GPU UUID (`started.env.gpu_uuid`).
-SLURM_VARS = {
-    "job_id": "SLURM_JOB_ID",
-    "array_job_id": "SLURM_ARRAY_JOB_ID",
-    "array_task_id": "SLURM_ARRAY_TASK_ID",
-    "restart_count": "SLURM_RESTART_COUNT",
-    "node": "SLURMD_NODENAME",
-    "partition": "SLURM_JOB_PARTITION",
-    "job_gpus": "SLURM_JOB_GPUS",
-    "gpu_device_ordinal": "GPU_DEVICE_ORDINAL",
-}
-
-
-def task_facts(index: int, spec_file: Path, run_id: str) -> dict:
-    env = os.environ
-    slurm = {key: env.get(var) for key, var in SLURM_VARS.items()} if "SLURM_JOB_ID" in env else None
-    if slurm is not None:
-        slurm["restart_count"] = int(slurm["restart_count"] or 0)  # Slurm leaves it unset before a requeue
-    planned = json.loads(spec_file.read_text(encoding="utf-8")).get("run_id")
-    return {
-        "index": index,
-        "spec_file": spec_file.name,
-        "planned_run_id": planned,
-        "run_id": run_id,
-        "host": socket.gethostname(),
-        "cuda_visible_devices": env.get("CUDA_VISIBLE_DEVICES"),
-        "slurm": slurm,
-        "t_start": time.time(),
-    }
-
-
-def run_task(cells: list, index: int, args) -> int:
-    """One array task: the index-th spec, under a fresh run id. Exit 0 when the trainer exited 0;
-    143 when SIGTERM stopped it; 1 otherwise (so Slurm's own state says FAILED)."""
-    if not 0 <= index < len(cells):
-        print(f"--index {index}: {args.cells_dir} holds {len(cells)} cell specs (0 to {len(cells) - 1})", file=sys.stderr)
-        return 1
-    spec_file = cells[index]
-    manifest = args.cells_dir / "manifest.json"
-    if manifest.exists() and not (args.out / "manifest.json").exists():
-        _write_atomic(args.out / "manifest.json", manifest.read_text(encoding="utf-8"))
-    run_id = str(uuid.uuid4())
-
-    def prepare(run_dir: Path) -> None:
-        _write_atomic(run_dir / "task.json", json.dumps(task_facts(index, spec_file, run_id), indent=2))
-        facts = _probe_env(args.python)  # this node's facts, for a run that dies before `started`
-        if facts is not None:
-            _write_atomic(run_dir / "env.json", facts)
-
-    run_dir = run_cell(spec_file, args.out, args.python, args.sampler_mode, args.interval_ms, args.idle_ms, run_id=run_id, prepare=prepare)
-    exit_info = json.loads((run_dir / "exit.json").read_text())
-    stopped = f"; stopped by {exit_info['stopped_by']}" if exit_info["stopped_by"] else ""
-    print(
-        f"task {index} ({spec_file.name}) → {run_id}: {_outcome(run_dir / 'trainer.jsonl')} (exit {exit_info['exit_code']}{stopped})",
-        file=sys.stderr,
-        flush=True,
-    )
-    return 143 if exit_info["stopped_by"] else 0 if exit_info["exit_code"] == 0 else 1
 
 
 def add_runner_args(parser: argparse.ArgumentParser, out_help: str, idle_help: str) -> None:
@@ -312,15 +248,17 @@ def main(argv=None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, _on_sigterm)
     if args.index is not None:
+        from .slurm_task import run_task
+
         return run_task(cells, args.index, args)
-    _copy_plan_facts(args.cells_dir, args.out, args.python)
+    copy_plan_facts(args.cells_dir, args.out, args.python)
     failures = 0
     for i, spec_file in enumerate(cells, start=1):
         run_dir = run_cell(spec_file, args.out, args.python, args.sampler_mode, args.interval_ms, args.idle_ms)
         exit_info = json.loads((run_dir / "exit.json").read_text())
         failures += exit_info["exit_code"] != 0
         print(
-            f"[{i}/{len(cells)}] {spec_file.name} → {run_dir.name}: {_outcome(run_dir / 'trainer.jsonl')} (exit {exit_info['exit_code']})",
+            f"[{i}/{len(cells)}] {spec_file.name} → {run_dir.name}: {outcome(run_dir / 'trainer.jsonl')} (exit {exit_info['exit_code']})",
             file=sys.stderr,
             flush=True,
         )
@@ -332,4 +270,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module, not this `__main__` copy: slurm_task imports `tunegrid_trainer.batch`,
+    # and the SIGTERM state (_STOP) must be the one its run_cell reads.
+    from tunegrid_trainer import batch
+
+    sys.exit(batch.main())

@@ -27,9 +27,10 @@ from transformers import TrainerCallback
 
 from . import startup
 from .env import env_facts
-from .errors import NanLoss, Progress, SpecError
+from .errors import NanLoss, Progress
 from .flops import flop_facts, token_weighted_mean_length
 from .models import model_facts
+from .script_data import script_data_facts
 from .protocol import DataFacts, Finished, ModelFacts, Started, Step, emit
 from .spec import load_spec
 from .stop import rule_for
@@ -72,7 +73,7 @@ def current() -> Optional[Session]:
     by hand with the variable set), else None."""
     global _session
     if _session is None and os.environ.get(SPEC_ENV):
-        from .train import listen_for_stop
+        from .control import listen_for_stop
 
         _session = Session(load_spec(os.environ[SPEC_ENV]), Progress(), listen_for_stop())
     return _session
@@ -167,7 +168,7 @@ class TunegridCallback(TrainerCallback):
         data = s.data
         lengths = s.lengths
         if data is None:  # a script's own dataset: already tokenized by its Trainer (TRL) or by the script
-            data, lengths = _tokenized_facts(trainer.train_dataset)
+            data, lengths = script_data_facts(trainer.train_dataset)
             differs = _mismatches(args, s.spec)
             if differs:
                 warnings.append("the script's TrainingArguments differ from the cell: " + "; ".join(differs))
@@ -247,55 +248,3 @@ def _memory(device: str) -> dict:
     from .stepper import memory_now
 
     return memory_now(device)
-
-
-def _rows(dataset):
-    """(input_ids, labels or None) of every sample, streamed (a hub dataset may not fit in lists)."""
-    if dataset is None:
-        raise SpecError("TunegridCallback: the Trainer has no train_dataset to describe")
-    columns = getattr(dataset, "column_names", None)
-    if columns is not None and "input_ids" in columns:
-        keep = [c for c in ("input_ids", "labels") if c in columns]
-        for batch in dataset.select_columns(keep).iter(batch_size=1024):
-            yield from zip(batch["input_ids"], batch.get("labels") or [None] * len(batch["input_ids"]))
-        return
-    try:
-        for i in range(len(dataset)):
-            yield dataset[i]["input_ids"], dataset[i].get("labels")
-    except (KeyError, TypeError) as e:
-        raise SpecError(
-            "TunegridCallback: the Trainer's train_dataset has no input_ids (tokenized on the fly by a "
-            "collator?): tunegrid needs the token counts of the samples for started.data"
-        ) from e
-
-
-def _tokenized_facts(dataset) -> tuple[DataFacts, list[int]]:
-    """started.data for a script's own (tokenized) dataset, and its sample lengths."""
-    import hashlib
-
-    import numpy as np
-
-    lengths, loss = [], 0
-    digest = hashlib.sha256()
-    for ids, labels in _rows(dataset):  # the same digest as data.data_facts: length-prefixed little-endian int32
-        lengths.append(len(ids))
-        digest.update(np.array([len(ids)], dtype="<i4").tobytes())
-        digest.update(np.asarray(ids, dtype="<i4").tobytes())
-        loss += sum(1 for x in labels[1:] if x != -100) if labels is not None else max(0, len(ids) - 1)
-    if not lengths:
-        raise SpecError("TunegridCallback: the Trainer's train_dataset is empty")
-    arr = np.array(lengths)
-    facts = DataFacts(
-        source="script",
-        samples=len(arr),
-        tokens_mean=float(arr.mean()),
-        tokens_median=float(np.median(arr)),
-        tokens_p95=float(np.percentile(arr, 95)),
-        tokens_max=int(arr.max()),
-        truncated=0,
-        token_ids_sha256=digest.hexdigest(),
-        format="tokenized",
-        loss_tokens=int(loss),
-        dropped=0,
-    )
-    return facts, lengths

@@ -145,27 +145,45 @@ def tokenize(
     )
 
 
+class TokenStats:
+    """Samples' lengths, token-id digest and loss tokens, fed one sample at a time (a script's
+    dataset is streamed). The digest hashes length-prefixed little-endian int32 ids, so sample
+    boundaries count."""
+
+    def __init__(self) -> None:
+        self.lengths: list[int] = []
+        self.digest = hashlib.sha256()
+        self.loss_tokens = 0
+
+    def add(self, ids, loss_tokens: int) -> None:
+        self.lengths.append(len(ids))
+        self.digest.update(np.array([len(ids)], dtype="<i4").tobytes())
+        self.digest.update(np.asarray(ids, dtype="<i4").tobytes())
+        self.loss_tokens += int(loss_tokens)
+
+    def facts(self, source: str, fmt: str, truncated: int, dropped: int) -> DataFacts:
+        lengths = np.array(self.lengths)
+        return DataFacts(
+            source=source,
+            samples=len(lengths),
+            tokens_mean=float(lengths.mean()),
+            tokens_median=float(np.median(lengths)),
+            tokens_p95=float(np.percentile(lengths, 95)),
+            tokens_max=int(lengths.max()),
+            truncated=truncated,
+            token_ids_sha256=self.digest.hexdigest(),
+            format=fmt,
+            loss_tokens=self.loss_tokens,
+            dropped=dropped,
+        )
+
+
 def data_facts(source: str, data: TokenizedData) -> DataFacts:
-    lengths = np.array([len(s) for s in data.samples])
-    digest = hashlib.sha256()
-    for s in data.samples:  # length-prefixed little-endian int32 ids, so boundaries count
-        digest.update(np.array([len(s)], dtype="<i4").tobytes())
-        digest.update(np.asarray(s, dtype="<i4").tobytes())
-    # the first token of a sample is nobody's next token: it never carries loss
-    loss = sum(max(0, len(s) - 1) for s in data.samples) if data.loss_masks is None else sum(sum(m[1:]) for m in data.loss_masks)
-    return DataFacts(
-        source=source,
-        samples=len(lengths),
-        tokens_mean=float(lengths.mean()),
-        tokens_median=float(np.median(lengths)),
-        tokens_p95=float(np.percentile(lengths, 95)),
-        tokens_max=int(lengths.max()),
-        truncated=data.truncated,
-        token_ids_sha256=digest.hexdigest(),
-        format=data.format,
-        loss_tokens=int(loss),
-        dropped=data.dropped,
-    )
+    stats = TokenStats()
+    for i, s in enumerate(data.samples):
+        # the first token of a sample is nobody's next token: it never carries loss
+        stats.add(s, max(0, len(s) - 1) if data.loss_masks is None else sum(data.loss_masks[i][1:]))
+    return stats.facts(source, data.format, data.truncated, data.dropped)
 
 
 def prepare(

@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 from typing import Optional
 
-from .batch import _copy_plan_facts, add_runner_args, run_cell
+from .batch import copy_plan_facts, add_runner_args, run_cell
 from .fit_search import Bounds, Done, next_probe
 
 
@@ -119,7 +119,7 @@ def main(argv=None) -> int:
     plan = json.loads(plan_file.read_text(encoding="utf-8"))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "fit.json").write_text(plan_file.read_text(encoding="utf-8"))
-    _copy_plan_facts(args.plan_dir, args.out, args.python)
+    copy_plan_facts(args.plan_dir, args.out, args.python)
     log = args.out / "searches.jsonl"
     past = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()] if log.exists() else []
     for s in plan["searches"]:

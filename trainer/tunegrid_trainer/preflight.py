@@ -5,6 +5,7 @@ step whatever else is wrong), then what the hardware cannot do (`bad_spec`)."""
 from __future__ import annotations
 
 import importlib.util
+import sys
 
 from .errors import MissingDependency, SpecError
 from .models import BNB_INSTALL
@@ -27,8 +28,25 @@ def resolve_device(device: str) -> str:
     return device
 
 
+def needs_bitsandbytes(method: str, optim: str) -> list[str]:
+    """What in a cell needs bitsandbytes (empty: nothing does)."""
+    return [what for what, yes in (("method qlora", method == "qlora"), (f"optim {optim}", optim in BNB_OPTIMS)) if yes]
+
+
+def keep_bitsandbytes_out(method: str, optim: str) -> bool:
+    """For a cell that needs no bitsandbytes, mark it unimportable before transformers and PEFT
+    load: both import it whenever it is installed, and its import compiles kernels through
+    torch.compile (torch._dynamo, inductor): ~4 s of every cell's start-up on a 2-core CPU, for
+    nothing. `importlib.util.find_spec` then answers None, so they take it as not installed. A
+    cell that needs it, or a process that already imported it, is left alone. Says whether it did."""
+    if needs_bitsandbytes(method, optim) or "bitsandbytes" in sys.modules:
+        return False
+    sys.modules["bitsandbytes"] = None  # type: ignore[assignment]
+    return True
+
+
 def check_dependencies(method: str, optim: str, data_source: str) -> None:
-    needs_bnb = [what for what, yes in (("method qlora", method == "qlora"), (f"optim {optim}", optim in BNB_OPTIMS)) if yes]
+    needs_bnb = needs_bitsandbytes(method, optim)
     if needs_bnb and not _importable("bitsandbytes"):
         raise MissingDependency(f"{' and '.join(needs_bnb)} needs bitsandbytes, which is not installed; install it: {BNB_INSTALL}")
     if data_source == "hub" and not _importable("datasets"):

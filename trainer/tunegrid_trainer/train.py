@@ -5,10 +5,7 @@ Failures rise to `errors.run_guarded`, the one place that reports them."""
 from __future__ import annotations
 
 import itertools
-import json
 import math
-import signal
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -23,8 +20,10 @@ from .env import env_facts
 from .flops import flop_facts, token_weighted_mean_length
 from .memory_probe import decide_checkpointing
 from .models import TORCH_DTYPES, build_model_for, model_facts
-from .preflight import check_dependencies, check_device, resolve_device
-from .protocol import Finished, ModelFacts, Spec, Started, Step, emit, stdin_lines
+from .preflight import check_dependencies, check_device, keep_bitsandbytes_out, resolve_device
+from .control import listen_for_stop, wait_for_go
+from .protocol import Finished, ModelFacts, Spec, Started, Step, emit
+from .seeding import make_deterministic, seed_everything
 from .spec import load_spec
 from .stepper import StepOptions, Stepper, memory_now
 from .stop import StopRule, rule_for
@@ -44,6 +43,8 @@ class Prepared:
 
 def run(spec_path: str, progress: Progress, prestarted: bool = False) -> None:
     spec = load_spec(spec_path)
+    if spec.trainer != "script":  # a user's script may import bitsandbytes itself
+        keep_bitsandbytes_out(spec.method, spec.optim)
     if prestarted:  # host-side work only until the runner hands the device over (PROTOCOL.md §2a)
         import_libraries()
         wait_for_go()
@@ -174,77 +175,12 @@ def prepare(spec: Spec) -> Prepared:
 
 
 def import_libraries() -> None:
-    """The libraries build_model needs, timed apart from the build: with bitsandbytes and
-    torch._dynamo, which they pull in, ~7 s of a CPU cell's start-up under load."""
+    """The libraries build_model needs, timed apart from the build: with torch._dynamo, which
+    they pull in, ~5 s of a CPU cell's start-up (bitsandbytes, when a cell needs it, adds ~4 s)."""
     import peft  # noqa: F401
     from transformers import AutoModelForCausalLM  # noqa: F401
 
     startup.mark("libraries")
-
-
-_after_go: Optional[Iterator[str]] = None  # stdin after a pre-start's `go`, for the stop listener
-
-
-def wait_for_go() -> None:
-    """A pre-started trainer's wait: blocks on stdin until a `{"command":"go"}` line (the runner
-    may SIGSTOP this process meanwhile); the rest of stdin goes to the stop listener. Closed
-    stdin (no runner left) ends the process without events."""
-    global _after_go
-    lines = stdin_lines()
-    for line in lines:
-        try:
-            command = json.loads(line).get("command")
-        except (ValueError, AttributeError):
-            command = None
-        if command == "go":
-            startup.mark("wait")
-            _after_go = lines
-            return
-        if line.strip():
-            print(f"tunegrid trainer: waiting for go, ignoring stdin line {line.strip()[:80]!r}", file=sys.stderr)
-    raise SystemExit(0)
-
-
-def listen_for_stop() -> threading.Event:
-    """Set on SIGTERM or a `{"command":"stop"}` line on stdin (what is left of it after a
-    pre-start's `go`). Closed stdin is not a request."""
-    event = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: event.set())
-
-    def read_stdin() -> None:
-        for line in _after_go if _after_go is not None else stdin_lines():
-            try:
-                command = json.loads(line).get("command")
-            except (ValueError, AttributeError):
-                command = None
-            if command == "stop":
-                event.set()
-            elif line.strip():
-                print(f"tunegrid trainer: ignoring stdin line {line.strip()[:80]!r}", file=sys.stderr)
-
-    threading.Thread(target=read_stdin, name="stdin-stop", daemon=True).start()
-    return event
-
-
-def seed_everything(seed: int) -> None:
-    import random
-
-    import numpy as np
-
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)  # also seeds every CUDA device
-
-
-def make_deterministic() -> None:
-    """Deterministic kernels where PyTorch has them (an op without one raises instead of varying).
-    cuBLAS needs a fixed workspace (":4096:8" = 8 buffers of 4 MiB) to reduce in a fixed order."""
-    import os
-
-    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    torch.use_deterministic_algorithms(True)
-    torch.backends.cudnn.deterministic = True
-    torch.backends.cudnn.benchmark = False
 
 
 def train(
