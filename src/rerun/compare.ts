@@ -2,6 +2,7 @@
 // the loss trajectory step by step, throughput and energy against a stated tolerance (or the two
 // runs' confidence intervals when the ledger has them), and the verdict with its exit code.
 import { printable } from "../printable.ts"
+import { CI_SANITY_BOUND, unreliable } from "../report/noise.ts"
 
 /** Exit codes of `tunegrid rerun` (1 stays "the command itself failed": bad prefix, no ledger). */
 export const rerunExitCodes = {
@@ -164,7 +165,9 @@ const num = (x: number) => (Math.abs(x) >= 10 ? x.toFixed(1) : Number(x.toPrecis
 
 /**
  * A throughput-like figure. When both runs carry a 95% CI, reproduced means the intervals
- * overlap; otherwise the rerun must lie within ±tolerance (relative) of the original.
+ * overlap, and neither is judged when either interval is wider than the noise bound (±25%, as the
+ * report marks such figures): two such intervals overlap, or miss, by chance. Otherwise the rerun
+ * must lie within ±tolerance (relative) of the original.
  */
 export const compareFigure = (name: string, unit: string, before: Figure, after: Figure, tolerance: number, missing: string): Check => {
   if (before.value === null || after.value === null) {
@@ -175,6 +178,19 @@ export const compareFigure = (name: string, unit: string, before: Figure, after:
   const shown = `${num(before.value)} → ${num(after.value)} ${unit} (${change >= 0 ? "+" : ""}${pct(change)})`
   const hasCi = [before.ciLow, before.ciHigh, after.ciLow, after.ciHigh].every((x) => typeof x === "number")
   if (hasCi) {
+    const noisy = (
+      [
+        ["the original run", before],
+        ["the rerun", after]
+      ] as const
+    ).flatMap(([who, f]) => {
+      const rel = (f.ciHigh! - f.ciLow!) / 2 / Math.abs(f.value!)
+      return unreliable(rel) ? [`${who}'s ±${pct(rel)}`] : []
+    })
+    if (noisy.length > 0) {
+      const why = `95% CI ${noisy.join(" and ")} is noise (wider than ±${pct(CI_SANITY_BOUND)})`
+      return { name, status: "not judged", detail: `${shown}; ${why}` }
+    }
     const overlap = after.ciLow! <= before.ciHigh! && before.ciLow! <= after.ciHigh!
     const detail = `${shown}; 95% CIs [${num(before.ciLow!)}, ${num(before.ciHigh!)}] and [${num(after.ciLow!)}, ${num(after.ciHigh!)}] ${overlap ? "overlap" : "do not overlap"}`
     return { name, status: overlap ? "reproduced" : "not reproduced", detail }

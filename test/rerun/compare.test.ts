@@ -110,6 +110,22 @@ describe("compareFigure", () => {
     expect(compareFigure("throughput", "tok/s", before, { value: 103, ciLow: 101, ciHigh: 105 }, 0.01, "").status).toBe("reproduced")
     expect(compareFigure("throughput", "tok/s", before, { value: 106, ciLow: 104, ciHigh: 108 }, 0.5, "").status).toBe("not reproduced")
   })
+  it("judges neither way when either interval is noise (wider than ±25%), and names which", () => {
+    // a CPU cell recorded on a busy machine, rerun on an idle one: CIs ±140% and ±52%
+    const c = compareFigure("throughput", "tok/s", { value: 123, ciLow: -48.9, ciHigh: 294.9 }, { value: 779.9, ciLow: 376.8, ciHigh: 1183 }, 0.01, "")
+    expect(c.status).toBe("not judged")
+    expect(c.detail).toBe("123.0 → 779.9 tok/s (+534%); 95% CI the original run's ±140% and the rerun's ±52% is noise (wider than ±25%)")
+    // one noisy side is enough, whether the intervals overlap or not
+    const tight = { value: 100, ciLow: 98, ciHigh: 102 }
+    expect(compareFigure("throughput", "tok/s", tight, { value: 100, ciLow: 70, ciHigh: 130 }, 0.01, "")).toMatchObject({
+      status: "not judged",
+      detail: expect.stringContaining("the rerun's ±30% is noise")
+    })
+    expect(compareFigure("throughput", "tok/s", tight, { value: 200, ciLow: 140, ciHigh: 260 }, 0.01, "").status).toBe("not judged")
+    // at the bound (±25%) it is still a measurement, judged by overlap
+    expect(compareFigure("throughput", "tok/s", tight, { value: 110, ciLow: 82.5, ciHigh: 137.5 }, 0.01, "").status).toBe("reproduced")
+    expect(compareFigure("throughput", "tok/s", tight, { value: 200, ciLow: 150, ciHigh: 250 }, 0.01, "").status).toBe("not reproduced")
+  })
   it("falls back to the relative tolerance and says so", () => {
     const c = compareFigure("throughput", "tok/s", { value: 100 }, { value: 109 }, 0.1, "")
     expect(c).toMatchObject({ status: "reproduced", detail: expect.stringContaining("within ±10% (relative tolerance") })
