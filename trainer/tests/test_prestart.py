@@ -27,7 +27,12 @@ def start(spec, tmp_path):
 def test_waits_for_go_then_trains_and_stops_on_the_line_behind_it(spec, tmp_path):
     spec["measure"] = {"warmup": {"steps": 1000}, "window": {"steps": 10}, "ci_target": None, "max_steps": 100000, "max_seconds": 600}
     proc = start(spec, tmp_path)
-    time.sleep(15)  # long enough for its imports on a loaded 2-core machine: it must still be waiting
+    # its imports take seconds (minutes on a loaded 2-core machine): go only once it waits
+    said = [proc.stderr.readline()]
+    while said[-1] not in ("", "tunegrid trainer: pre-started, waiting for go\n"):  # past any library's warnings
+        said.append(proc.stderr.readline())
+    assert said[-1] != "", said
+    time.sleep(1)
     assert proc.poll() is None
     go = time.time()
     proc.stdin.write('{"command":"go"}\n{"command":"stop"}\n')  # one write: the stop may arrive in the go's chunk

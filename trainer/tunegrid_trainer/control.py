@@ -30,6 +30,7 @@ def wait_for_go() -> None:
     may SIGSTOP this process meanwhile); the rest of stdin goes to the stop listener. Closed
     stdin (no runner left) ends the process without events."""
     global _after_go
+    print("tunegrid trainer: pre-started, waiting for go", file=sys.stderr, flush=True)
     lines = stdin_lines()
     for line in lines:
         if _command(line) == "go":
