@@ -77,27 +77,14 @@ def prepare_peer(spec) -> Peer:
     if device == "cuda":
         notes.append("cuDNN SDPA left as PyTorch sets it (tunegrid's own loop turns it off for dynamic shapes)")
     startup.mark("model")
-    tokenizer = data_mod.load_tokenizer(
-        spec.tokenizer.source, getattr(spec.tokenizer, "path", None), built.name if spec.model.source != "preset" else None
-    )
-    startup.mark("tokenizer")
-    tokens = data_mod.prepare(
-        spec.data,
-        tokenizer,
-        template=spec.template,
-        completion_only_loss=spec.completion_only_loss,
-        assistant_only_loss=spec.assistant_only_loss,
-        max_seq_len=spec.max_seq_length,
-        model_vocab=built.model.config.vocab_size,
-    )
+    tokenizer, tokens, data_facts = data_mod.for_cell(spec, built.name, built.model.config.vocab_size)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    startup.mark("data")
     known = dict(
         model_name=built.name,
         model_source=spec.model.source,
         random_weights=built.random_weights,
-        data=data_mod.data_facts(spec.data.source, tokens),
+        data=data_facts,
         lengths=[len(s) for s in tokens.samples],
         warnings=built.warnings + tokens.warnings + notes,
     )

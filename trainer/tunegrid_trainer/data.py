@@ -217,3 +217,27 @@ def prepare(
         max_seq_len=max_seq_len,
         model_vocab=model_vocab,
     )
+
+
+def for_cell(spec, model_name: str, model_vocab: int):
+    """A cell's tokenizer, tokenized data and their started.data facts, as every trainer
+    (tunegrid's loop, HF, TRL) builds them from its spec: a preset's tokenizer comes from the
+    spec, a hub model's from the model. Marks the `tokenizer` and `data` start-up phases."""
+    from . import startup
+
+    tokenizer = load_tokenizer(
+        spec.tokenizer.source, getattr(spec.tokenizer, "path", None), model_name if spec.model.source != "preset" else None
+    )
+    startup.mark("tokenizer")
+    tokens = prepare(
+        spec.data,
+        tokenizer,
+        template=spec.template,
+        completion_only_loss=spec.completion_only_loss,
+        assistant_only_loss=spec.assistant_only_loss,
+        max_seq_len=spec.max_seq_length,
+        model_vocab=model_vocab,
+    )
+    facts = data_facts(spec.data.source, tokens)
+    startup.mark("data")
+    return tokenizer, tokens, facts

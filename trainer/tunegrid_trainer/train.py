@@ -101,21 +101,7 @@ def prepare(spec: Spec) -> Prepared:
     budget = None if spec.tokens_per_step is None else spec.tokens_per_step // spec.gradient_accumulation_steps
     shape = model_facts(built.model)
 
-    tokenizer = data_mod.load_tokenizer(
-        spec.tokenizer.source, getattr(spec.tokenizer, "path", None), built.name if spec.model.source != "preset" else None
-    )
-    startup.mark("tokenizer")
-    tokens = data_mod.prepare(
-        spec.data,
-        tokenizer,
-        template=spec.template,
-        completion_only_loss=spec.completion_only_loss,
-        assistant_only_loss=spec.assistant_only_loss,
-        max_seq_len=spec.max_seq_length,
-        model_vocab=shape["vocab"],
-    )
-    data_facts = data_mod.data_facts(spec.data.source, tokens)
-    startup.mark("data")
+    _, tokens, data_facts = data_mod.for_cell(spec, built.name, shape["vocab"])
 
     mean_len = token_weighted_mean_length([len(s) for s in tokens.samples])
     if spec.compile:  # before the memory probe: compiled layers keep fewer activations for backward
