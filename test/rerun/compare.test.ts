@@ -112,7 +112,14 @@ describe("compareFigure", () => {
   })
   it("judges neither way when either interval is noise (wider than ±25%), and names which", () => {
     // a CPU cell recorded on a busy machine, rerun on an idle one: CIs ±140% and ±52%
-    const c = compareFigure("throughput", "tok/s", { value: 123, ciLow: -48.9, ciHigh: 294.9 }, { value: 779.9, ciLow: 376.8, ciHigh: 1183 }, 0.01, "")
+    const c = compareFigure(
+      "throughput",
+      "tok/s",
+      { value: 123, ciLow: -48.9, ciHigh: 294.9 },
+      { value: 779.9, ciLow: 376.8, ciHigh: 1183 },
+      0.01,
+      ""
+    )
     expect(c.status).toBe("not judged")
     expect(c.detail).toBe("123.0 → 779.9 tok/s (+534%); 95% CI the original run's ±140% and the rerun's ±52% is noise (wider than ±25%)")
     // one noisy side is enough, whether the intervals overlap or not
