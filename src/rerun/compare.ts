@@ -178,15 +178,11 @@ export const compareFigure = (name: string, unit: string, before: Figure, after:
   const shown = `${num(before.value)} → ${num(after.value)} ${unit} (${change >= 0 ? "+" : ""}${pct(change)})`
   const hasCi = [before.ciLow, before.ciHigh, after.ciLow, after.ciHigh].every((x) => typeof x === "number")
   if (hasCi) {
-    const noisy = (
-      [
-        ["the original run", before],
-        ["the rerun", after]
-      ] as const
-    ).flatMap(([who, f]) => {
+    const noise = (who: string, f: Figure) => {
       const rel = (f.ciHigh! - f.ciLow!) / 2 / Math.abs(f.value!)
       return unreliable(rel) ? [`${who}'s ±${pct(rel)}`] : []
-    })
+    }
+    const noisy = [...noise("the original run", before), ...noise("the rerun", after)]
     if (noisy.length > 0) {
       const why = `95% CI ${noisy.join(" and ")} is noise (wider than ±${pct(CI_SANITY_BOUND)})`
       return { name, status: "not judged", detail: `${shown}; ${why}` }
