@@ -11,13 +11,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "trainer"))
 
-from tunegrid_trainer import batch  # noqa: E402
+from tunegrid_trainer import batch, run_folder  # noqa: E402
 
 PEER = str(Path(__file__).resolve().parent / "hf_peer.py")
 
 
 class _PeerPopen(subprocess.Popen):
-    """Starts the peer script wherever batch.run_cell starts `-m tunegrid_trainer`."""
+    """Starts the peer script wherever run_folder.run_cell starts `-m tunegrid_trainer`."""
 
     def __init__(self, args, *rest, **kwargs):
         if list(args[-4:-2]) == ["-m", "tunegrid_trainer"]:
@@ -26,5 +26,5 @@ class _PeerPopen(subprocess.Popen):
 
 
 if __name__ == "__main__":
-    batch.subprocess.Popen = _PeerPopen
+    run_folder.subprocess.Popen = _PeerPopen
     sys.exit(batch.main())

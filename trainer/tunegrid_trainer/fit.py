@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 from typing import Optional
 
-from .batch import copy_plan_facts, add_runner_args, run_cell
+from .run_folder import add_runner_args, copy_plan_facts, run_cell
 from .fit_search import Bounds, Done, next_probe
 
 

@@ -13,7 +13,7 @@ import time
 import uuid
 from pathlib import Path
 
-from .batch import outcome, probe_env, write_atomic, run_cell
+from .run_folder import outcome, probe_env, run_cell, write_atomic
 
 # Where a task ran, as Slurm tells its job: the collector matches a run folder to its array task
 # (and requeued attempt) by these, and the GPU a task was given is kept beside the trainer's own
