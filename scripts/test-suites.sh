@@ -6,15 +6,8 @@
 # waiting, most of all at its end, instead of finishing first and leaving vitest alone. pytest's
 # output is kept in a file and printed whole once both have finished; the exit status is the first
 # failure's.
-#
-# The tests' processes keep freed memory in glibc's heap instead of giving it back to the kernel:
-# each tiny-preset step allocates and frees ~300 MB of logits, which glibc otherwise maps and
-# unmaps every step. Pytest alone: 297 and 302 CPU-s with this, 309 and 316 without (sys 18–24 s
-# against 32 s). Tests only: a user's trainer keeps glibc's defaults, which return a loaded
-# model's CPU copy to the system.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-export MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=4294967296
 log="$(mktemp -t tunegrid-pytest.XXXXXX)"
 trap 'rm -f "$log"' EXIT
 nice -n 5 trainer/.venv/bin/python -m pytest -q trainer/tests >"$log" 2>&1 &
